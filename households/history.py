@@ -1,0 +1,92 @@
+"""Change history for every write path (data.md, History).
+
+Services call ``history_record`` for single writes and ``history_record_many`` for batches
+(imports, bulk updates), so bulk writes are never missed. Snapshots hold masked personal data only.
+"""
+import datetime
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from django.db import models
+
+from .choices import Channel
+from .models import ChangeFeed, HistoryEntry, ImportJob
+
+# Fields never copied into a snapshot: ciphertexts and blind indexes (the masked forms are kept).
+SECRET_FIELDS = frozenset(
+    {"id_number_hash", "id_number_encrypted", "head_id_hash", "head_id_encrypted", "phone_encrypted", "updated_at",
+     "created_at"}
+)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime.date | datetime.datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, models.Model):
+        return getattr(value, "code", value.pk)
+    return value
+
+
+def snapshot(instance: models.Model) -> dict[str, Any]:
+    """Field values of a record as JSON-friendly data; foreign keys as the related record's code."""
+    data: dict[str, Any] = {}
+    for field in instance._meta.concrete_fields:
+        if field.name in SECRET_FIELDS or field.primary_key:
+            continue
+        if isinstance(field, models.ForeignKey):
+            data[field.name] = getattr(instance, f"{field.name}_id")
+        else:
+            data[field.name] = _plain(getattr(instance, field.attname))
+    return data
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Only the fields that changed, before and after."""
+    keys = [key for key in after if before.get(key) != after.get(key)]
+    return {key: before.get(key) for key in keys}, {key: after[key] for key in keys}
+
+
+def build_entry(
+    *,
+    instance: models.Model,
+    action: str,
+    channel: str,
+    user: Any = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    import_job: ImportJob | None = None,
+) -> HistoryEntry:
+    return HistoryEntry(
+        entity=instance._meta.model_name,
+        object_id=instance.pk,
+        object_code=str(getattr(instance, "code", "") or ""),
+        action=action,
+        channel=channel,
+        user=user if getattr(user, "pk", None) else None,
+        import_job=import_job,
+        county_code=getattr(instance, "county_code", "") or "",
+        township_code=getattr(instance, "township_code", "") or "",
+        before=before or {},
+        after=after or {},
+    )
+
+
+def history_record(**kwargs: Any) -> HistoryEntry:
+    entry = build_entry(**kwargs)
+    entry.save()
+    return entry
+
+
+def history_record_many(entries: Iterable[HistoryEntry], *, batch_size: int = 2000) -> None:
+    HistoryEntry.objects.bulk_create(entries, batch_size=batch_size)
+
+
+def changefeed_add(*, family: str = ChangeFeed.Family.RECORDS, data_year: int | None = None) -> None:
+    """Tell the indicator engine, inside the caller's transaction, that its inputs changed."""
+    ChangeFeed.objects.create(family=family, data_year=data_year)
+
+
+__all__ = ["Channel", "snapshot", "diff", "build_entry", "history_record", "history_record_many", "changefeed_add"]

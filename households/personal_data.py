@@ -1,0 +1,87 @@
+"""Encryption at rest for ID and phone numbers (access.md, Personal data).
+
+ID numbers are low-entropy (region + birth date + 3 digits), so a plain hash can be brute-forced:
+lookups use a keyed HMAC-SHA256 "blind index" with a key separate from the AES-256-GCM key. The
+ciphertext carries a key id so keys can be rotated (docs/key-rotation.md).
+"""
+import base64
+import hashlib
+import hmac
+import os
+from functools import lru_cache
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+KEY_ID = "k1"
+
+
+def _decode_key(name: str, raw: str) -> bytes:
+    if not raw:
+        raise ImproperlyConfigured(f"{name} is not set; see README (keys are generated into var/keys.env).")
+    try:
+        key = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4))
+    except ValueError as exc:  # pragma: no cover - configuration error
+        raise ImproperlyConfigured(f"{name} must be base64") from exc
+    if len(key) < 32:
+        # Short development keys are stretched; production keys are 32 random bytes.
+        key = hashlib.sha256(key).digest()
+    return key[:32]
+
+
+@lru_cache(maxsize=4)
+def _aead(raw: str) -> AESGCM:
+    return AESGCM(_decode_key("FIELD_ENCRYPTION_KEY", raw))
+
+
+@lru_cache(maxsize=4)
+def _index_key(raw: str) -> bytes:
+    return _decode_key("BLIND_INDEX_KEY", raw)
+
+
+def generate_key() -> str:
+    return base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("=")
+
+
+def encrypt(plaintext: str) -> str:
+    """Return ``k1:<base64(nonce|ciphertext|tag)>``; empty stays empty."""
+    if not plaintext:
+        return ""
+    nonce = os.urandom(12)
+    sealed = _aead(settings.FIELD_ENCRYPTION_KEY).encrypt(nonce, plaintext.encode(), KEY_ID.encode())
+    return f"{KEY_ID}:{base64.b64encode(nonce + sealed).decode()}"
+
+
+def decrypt(token: str) -> str:
+    if not token:
+        return ""
+    key_id, _, body = token.partition(":")
+    raw = base64.b64decode(body)
+    return _aead(settings.FIELD_ENCRYPTION_KEY).decrypt(raw[:12], raw[12:], key_id.encode()).decode()
+
+
+def blind_index(value: str) -> str:
+    """Keyed HMAC of a normalised value: equal inputs give equal indexes, nothing else leaks."""
+    if not value:
+        return ""
+    normalised = value.strip().upper()
+    return hmac.new(_index_key(settings.BLIND_INDEX_KEY), normalised.encode(), hashlib.sha256).hexdigest()
+
+
+def mask_id_number(id_number: str) -> str:
+    """``431302********1234``: first 6 and last 4 kept (access.md)."""
+    if not id_number:
+        return ""
+    if len(id_number) <= 10:
+        return "*" * len(id_number)
+    return id_number[:6] + "*" * (len(id_number) - 10) + id_number[-4:]
+
+
+def mask_phone(phone: str) -> str:
+    """``138****5678`` for mobiles; landlines keep their first 3 and last 4 digits likewise."""
+    if not phone:
+        return ""
+    if len(phone) <= 7:
+        return "*" * len(phone)
+    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]

@@ -1,0 +1,209 @@
+"""What is measured: the catalogue, periods, computed values, and the county-level and city-level
+inputs (finance, city statistics, commendations, the monitoring income line)."""
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Kind(models.TextChoices):
+    RATE = "rate", _("比率")
+    ZERO = "zero", _("清零")
+    NO_DECREASE = "no_decrease", _("只增不减")
+    GAP_PP = "gap_pp", _("增幅差")
+    INFO = "info", _("监测")
+
+
+class Met(models.TextChoices):
+    TRUE = "true", _("达标")
+    FALSE = "false", _("未达标")
+    NA = "na", _("不适用")
+
+
+class Level(models.TextChoices):
+    CITY = "city", _("市")
+    COUNTY = "county", _("县市区")
+    TOWNSHIP = "township", _("乡镇")
+    VILLAGE = "village", _("村社区")
+    SITE = "site", _("安置点")
+
+
+class Measure(models.Model):
+    number = models.PositiveSmallIntegerField(_("措施序号"), unique=True)
+    name = models.CharField(_("措施"), max_length=100)
+
+    class Meta:
+        verbose_name = _("措施")
+        verbose_name_plural = _("措施")
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return f"{self.number}. {self.name}"
+
+
+class Indicator(models.Model):
+    code = models.CharField(_("指标代码"), max_length=8, unique=True)
+    name = models.CharField(_("指标名称"), max_length=100)
+    measure = models.ForeignKey(Measure, verbose_name=_("措施"), on_delete=models.PROTECT, related_name="indicators")
+    kind = models.CharField(_("类型"), max_length=12, choices=Kind.choices)
+    target = models.DecimalField(_("目标"), max_digits=8, decimal_places=2, null=True, blank=True)
+    lead = models.CharField(_("责任单位"), max_length=20)
+    unit_noun = models.CharField(_("记录单位"), max_length=4, default="人")
+    order = models.PositiveSmallIntegerField(_("顺序"), unique=True)
+
+    class Meta:
+        verbose_name = _("指标")
+        verbose_name_plural = _("指标")
+        ordering = ["order"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class Period(models.Model):
+    """A year (``2026``) or a month (``2026-11``)."""
+
+    key = models.CharField(_("期间"), max_length=7, unique=True)
+    start = models.DateField()
+    end = models.DateField()
+    closed_at = models.DateTimeField(_("关闭时间"), null=True, blank=True)
+    # Set by the change feed consumer; cleared when a run of this period starts.
+    dirty_since = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("期间")
+        verbose_name_plural = _("期间")
+        ordering = ["-start", "key"]
+
+    def __str__(self) -> str:
+        return self.key
+
+    @property
+    def is_year(self) -> bool:
+        return len(self.key) == 4
+
+
+class ComputeRun(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("计算中")
+        DONE = "done", _("已完成")
+        FAILED = "failed", _("失败")
+
+    period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="runs")
+    reference_date = models.DateField(_("参考日期"))
+    as_of_given = models.BooleanField(default=False)
+    status = models.CharField(_("状态"), max_length=8, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(_("进度"), default=0)
+    error = models.TextField(blank=True)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("计算任务")
+        verbose_name_plural = _("计算任务")
+        ordering = ["-created_at"]
+
+
+class IndicatorValue(models.Model):
+    """One (indicator, area or site, period) value. ``numerator``/``denominator`` are counts, or fen
+    for M9-1; ``value_exact`` is the exact fraction (``p/q``) that ``met`` and scoring use."""
+
+    period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="values")
+    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="values")
+    level = models.CharField(_("层级"), max_length=8, choices=Level.choices)
+    area = models.ForeignKey("households.Area", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    site = models.ForeignKey("households.Site", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    unit_code = models.CharField(_("区划或安置点编码"), max_length=40)
+    county_code = models.CharField(max_length=6, blank=True, db_index=True)
+    township_code = models.CharField(max_length=9, blank=True, db_index=True)
+    numerator = models.BigIntegerField(_("分子"), null=True, blank=True)
+    denominator = models.BigIntegerField(_("分母"), null=True, blank=True)
+    value = models.DecimalField(_("值"), max_digits=24, decimal_places=10, null=True, blank=True)
+    value_exact = models.CharField(max_length=80, blank=True)
+    target = models.DecimalField(_("目标"), max_digits=24, decimal_places=10, null=True, blank=True)
+    met = models.CharField(_("达标"), max_length=5, choices=Met.choices)
+    reference_date = models.DateField(_("参考日期"))
+    computed_at = models.DateTimeField(_("计算时间"))
+    run = models.ForeignKey(ComputeRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("指标值")
+        verbose_name_plural = _("指标值")
+        constraints = [
+            models.UniqueConstraint(fields=["period", "indicator", "level", "unit_code"], name="value_unique_unit"),
+        ]
+        indexes = [
+            models.Index(fields=["period", "level", "unit_code"]),
+            models.Index(fields=["period", "level", "county_code"]),
+        ]
+
+
+class CountyFinance(models.Model):
+    county = models.ForeignKey("households.Area", verbose_name=_("县市区"), on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    asset_proceeds = models.BigIntegerField(_("盘活资产收益（分）"))
+    proceeds_to_households = models.BigIntegerField(_("收益用于搬迁户后扶（分）"))
+    linkage_funds = models.BigIntegerField(_("衔接资金总额（分）"))
+    linkage_to_relocation = models.BigIntegerField(_("衔接资金用于搬迁后扶（分）"))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("后扶资金")
+        verbose_name_plural = _("后扶资金")
+        ordering = ["county__code", "year"]
+        constraints = [
+            models.UniqueConstraint(fields=["county", "year"], name="finance_unique_county_year"),
+            models.CheckConstraint(
+                condition=Q(proceeds_to_households__gte=0)
+                & Q(proceeds_to_households__lte=models.F("asset_proceeds")),
+                name="finance_proceeds_within_total",
+            ),
+            models.CheckConstraint(
+                condition=Q(linkage_to_relocation__gte=0) & Q(linkage_to_relocation__lte=models.F("linkage_funds")),
+                name="finance_linkage_within_total",
+            ),
+        ]
+
+
+class CityStatistic(models.Model):
+    year = models.PositiveSmallIntegerField(_("年度"), unique=True)
+    city_income_growth = models.DecimalField(_("全市居民人均可支配收入增长率（%）"), max_digits=8, decimal_places=4)
+
+    class Meta:
+        verbose_name = _("全市统计")
+        verbose_name_plural = _("全市统计")
+        ordering = ["year"]
+
+
+class CommendationLevel(models.TextChoices):
+    NATIONAL = "国家级", _("国家级")
+    PROVINCIAL = "省级", _("省级")
+    CITY = "市级", _("市级")
+
+
+class Commendation(models.Model):
+    unit = models.CharField(_("被表彰单位"), max_length=20, help_text=_("县市区代码或市直部门名称"))
+    year = models.PositiveSmallIntegerField(_("年度"))
+    level = models.CharField(_("表彰级别"), max_length=4, choices=CommendationLevel.choices)
+    title = models.CharField(_("表彰名称"), max_length=200)
+
+    class Meta:
+        verbose_name = _("表彰加分")
+        verbose_name_plural = _("表彰加分")
+        ordering = ["year", "unit"]
+        constraints = [models.UniqueConstraint(fields=["unit", "year", "title"], name="commendation_unique")]
+
+
+class MonitoringLine(models.Model):
+    """防止返贫监测范围: yuan per person per year, set yearly by the city administrator (stored in fen)."""
+
+    year = models.PositiveSmallIntegerField(_("年度"), unique=True)
+    line = models.BigIntegerField(_("监测收入线（分）"))
+
+    class Meta:
+        verbose_name = _("监测收入线")
+        verbose_name_plural = _("监测收入线")
+        ordering = ["year"]

@@ -1,0 +1,9 @@
+"""Test settings: the same code, with fast hashing and fixed keys."""
+import os
+
+from .base import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+FIELD_ENCRYPTION_KEY = os.environ.get("FIELD_ENCRYPTION_KEY") or "dGVzdC1maWVsZC1lbmNyeXB0aW9uLWtleS0zMmJ5dGU="
+BLIND_INDEX_KEY = os.environ.get("BLIND_INDEX_KEY") or "dGVzdC1ibGluZC1pbmRleC1rZXktMzItYnl0ZXMtbG9uZw=="
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
