@@ -1,4 +1,5 @@
 """Users: each tied to one area and one role (access.md)."""
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _

@@ -1,5 +1,6 @@
 """The choice lists of data.md. Stored values are the Chinese values themselves (they are the
 template cell values and the API values); labels go through gettext for the English UI."""
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 

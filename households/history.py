@@ -3,6 +3,7 @@
 Services call ``history_record`` for single writes and ``history_record_many`` for batches
 (imports, bulk updates), so bulk writes are never missed. Snapshots hold masked personal data only.
 """
+
 import datetime
 from collections.abc import Iterable
 from decimal import Decimal
@@ -15,8 +16,15 @@ from .models import ChangeFeed, HistoryEntry, ImportJob
 
 # Fields never copied into a snapshot: ciphertexts and blind indexes (the masked forms are kept).
 SECRET_FIELDS = frozenset(
-    {"id_number_hash", "id_number_encrypted", "head_id_hash", "head_id_encrypted", "phone_encrypted", "updated_at",
-     "created_at"}
+    {
+        "id_number_hash",
+        "id_number_encrypted",
+        "head_id_hash",
+        "head_id_encrypted",
+        "phone_encrypted",
+        "updated_at",
+        "created_at",
+    }
 )
 
 

@@ -5,6 +5,7 @@ Area codes are denormalised onto every record (``county_code``, ``township_code`
 (``accounts.access.scope``). Money is stored as whole fen so sums are exact on every database.
 Only services write these tables (``households.services``); no logic lives in ``save()``.
 """
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -302,6 +303,9 @@ class MonitoringDecision(AreaCodes):
         verbose_name_plural = _("监测认定")
         ordering = ["-created_at"]
 
+    def __str__(self) -> str:
+        return f"{self.household_id} {self.decision}"
+
 
 class ImportJob(models.Model):
     """One upload of a template file: dry run, then confirm (long work as a job row)."""
@@ -339,6 +343,9 @@ class ImportJob(models.Model):
         verbose_name_plural = _("导入任务")
         ordering = ["-created_at"]
 
+    def __str__(self) -> str:
+        return f"{self.kind} {self.file_name}"
+
 
 class HistoryEntry(models.Model):
     """Who changed what, when, through which channel; before/after hold masked personal data only."""
@@ -355,7 +362,9 @@ class HistoryEntry(models.Model):
     object_code = models.CharField(_("编号"), max_length=60, blank=True)
     action = models.CharField(_("操作"), max_length=12, choices=Action.choices)
     channel = models.CharField(_("渠道"), max_length=8, choices=Channel.choices)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     import_job = models.ForeignKey(ImportJob, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     county_code = models.CharField(max_length=6, blank=True, db_index=True)
     township_code = models.CharField(max_length=9, blank=True, db_index=True)
@@ -368,6 +377,9 @@ class HistoryEntry(models.Model):
         verbose_name_plural = _("变更记录")
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["entity", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.entity} {self.object_code} {self.action}"
 
 
 class ChangeFeed(models.Model):
@@ -389,3 +401,6 @@ class ChangeFeed(models.Model):
     class Meta:
         verbose_name = _("变更通知")
         verbose_name_plural = _("变更通知")
+
+    def __str__(self) -> str:
+        return f"{self.family} {self.created_at}"

@@ -4,6 +4,7 @@ ID numbers are low-entropy (region + birth date + 3 digits), so a plain hash can
 lookups use a keyed HMAC-SHA256 "blind index" with a key separate from the AES-256-GCM key. The
 ciphertext carries a key id so keys can be rotated (docs/key-rotation.md).
 """
+
 import base64
 import hashlib
 import hmac

@@ -1,5 +1,6 @@
 """Validators shared by forms, imports and the API. Each raises ``ValidationError`` with a message
 in Chinese that says how to fix the value (the UI language can translate it)."""
+
 import datetime
 import re
 

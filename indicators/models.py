@@ -1,5 +1,6 @@
 """What is measured: the catalogue, periods, computed values, and the county-level and city-level
 inputs (finance, city statistics, commendations, the monitoring income line)."""
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -106,6 +107,9 @@ class ComputeRun(models.Model):
         verbose_name_plural = _("计算任务")
         ordering = ["-created_at"]
 
+    def __str__(self) -> str:
+        return f"{self.period_id} {self.status}"
+
 
 class IndicatorValue(models.Model):
     """One (indicator, area or site, period) value. ``numerator``/``denominator`` are counts, or fen
@@ -140,6 +144,9 @@ class IndicatorValue(models.Model):
             models.Index(fields=["period", "level", "county_code"]),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.indicator_id} {self.unit_code} {self.period_id}"
+
 
 class CountyFinance(models.Model):
     county = models.ForeignKey("households.Area", verbose_name=_("县市区"), on_delete=models.PROTECT, related_name="+")
@@ -157,8 +164,7 @@ class CountyFinance(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["county", "year"], name="finance_unique_county_year"),
             models.CheckConstraint(
-                condition=Q(proceeds_to_households__gte=0)
-                & Q(proceeds_to_households__lte=models.F("asset_proceeds")),
+                condition=Q(proceeds_to_households__gte=0) & Q(proceeds_to_households__lte=models.F("asset_proceeds")),
                 name="finance_proceeds_within_total",
             ),
             models.CheckConstraint(
@@ -166,6 +172,9 @@ class CountyFinance(models.Model):
                 name="finance_linkage_within_total",
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.county_id} {self.year}"
 
 
 class CityStatistic(models.Model):
@@ -176,6 +185,9 @@ class CityStatistic(models.Model):
         verbose_name = _("全市统计")
         verbose_name_plural = _("全市统计")
         ordering = ["year"]
+
+    def __str__(self) -> str:
+        return str(self.year)
 
 
 class CommendationLevel(models.TextChoices):
@@ -196,6 +208,9 @@ class Commendation(models.Model):
         ordering = ["year", "unit"]
         constraints = [models.UniqueConstraint(fields=["unit", "year", "title"], name="commendation_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.unit} {self.year} {self.title}"
+
 
 class MonitoringLine(models.Model):
     """防止返贫监测范围: yuan per person per year, set yearly by the city administrator (stored in fen)."""
@@ -207,3 +222,6 @@ class MonitoringLine(models.Model):
         verbose_name = _("监测收入线")
         verbose_name_plural = _("监测收入线")
         ordering = ["year"]
+
+    def __str__(self) -> str:
+        return str(self.year)

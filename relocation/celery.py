@@ -3,6 +3,7 @@
 Tasks subclass ``DjangoTask`` so that ``delay_on_commit`` is available: a task queued inside a
 transaction must never run before the rows it reads are committed.
 """
+
 import os
 
 from celery import Celery

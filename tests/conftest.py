@@ -1,5 +1,6 @@
 """Shared fixtures, and the rule of interfaces.md (Tests): a test that needs a real PostgreSQL,
 Redis, Celery worker or Chromium is skipped loudly without it, and fails instead when ``CI`` is set."""
+
 import os
 import shutil
 import socket

@@ -2,6 +2,7 @@
 
 The variables and their defaults are the contract of ``interfaces.md`` (Configuration).
 """
+
 import os
 from pathlib import Path
 
@@ -135,9 +136,7 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     # The database cache is shared by the web server and the worker, unlike the local-memory cache.
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "portal_cache"}
-    }
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "portal_cache"}}
 
 # Celery: without a broker every task runs in-process (commands, tests). See interfaces.md.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")

@@ -1,4 +1,5 @@
 """Development and the embedded one-machine default (README command 1)."""
+
 import os
 
 from .base import *  # noqa: F403

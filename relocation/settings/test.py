@@ -1,4 +1,5 @@
 """Test settings: the same code, with fast hashing and fixed keys."""
+
 import os
 
 from .base import *  # noqa: F403
