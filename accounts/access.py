@@ -1,0 +1,132 @@
+"""The ONE place that decides what a user may see and change (access.md).
+
+Every queryset a user can reach starts from ``scope(queryset, actor)``; single records come from
+``access_<entity>(actor, key)``, which raises ``Http404`` for "missing" and "not yours" alike so
+nothing outside the user's area can be guessed. ``actor=None`` is the system (whole city).
+"""
+
+from typing import TypeVar
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, Q, QuerySet
+from django.http import Http404
+
+from households.personal_data import mask_id_number, mask_phone
+
+from .models import MASKED_ROLES, Role, User
+
+M = TypeVar("M", bound=Model)
+
+# What each role may write (access.md, Roles). Kinds use the template names of data.md.
+REGISTRY_KINDS = frozenset({"households", "persons", "incomes", "grievances", "actions", "monitoring"})
+ROLE_WRITES: dict[str, frozenset[str]] = {
+    Role.VILLAGE_STAFF: REGISTRY_KINDS,
+    Role.TOWNSHIP_STAFF: REGISTRY_KINDS | {"sites", "areas"},
+    Role.COUNTY_OFFICIAL: frozenset({"finance", "township_attributes", "grievance_close", "actions", "transfer"}),
+    Role.CITY_BUREAU: frozenset(),
+    Role.CITY_ADMIN: frozenset(
+        {"areas", "users", "assessment", "citystats", "commendations", "monitoring_line", "periods", "transfer"}
+    ),
+}
+
+
+def _scope_filter(model: type[Model], actor: User | None) -> Q | None:
+    """The filter restricting ``model`` to the actor's subtree, or None for the whole city."""
+    if actor is None or actor.is_superuser or actor.role in (Role.CITY_BUREAU, Role.CITY_ADMIN):
+        return None
+    area = actor.area
+    if area is None:
+        return Q(pk__in=[])  # a user without an area sees nothing
+    from households.models import Area
+
+    if model is Area:
+        if area.level == "县":
+            return Q(code=area.code) | Q(county_code=area.code)
+        if area.level == "乡镇":
+            return Q(code=area.code) | Q(township_code=area.code)
+        if area.level == "村":
+            return Q(code=area.code)
+        return None
+    field_names = {field.name for field in model._meta.get_fields()}
+    if area.level == "县" and "county_code" in field_names:
+        return Q(county_code=area.code)
+    if area.level == "乡镇" and "township_code" in field_names:
+        return Q(township_code=area.code)
+    if area.level == "村" and "village_code" in field_names:
+        return Q(village_code=area.code)
+    if area.level == "村" and "township_code" in field_names:
+        # Records kept per township (history): village staff see none of them.
+        return Q(pk__in=[])
+    if area.level == "市":
+        return None
+    raise TypeError(f"{model.__name__} cannot be scoped: it has no area code field for level {area.level}")
+
+
+def scope(queryset: QuerySet[M], actor: User | None) -> QuerySet[M]:
+    """Restrict ``queryset`` to what ``actor`` may see."""
+    condition = _scope_filter(queryset.model, actor)
+    return queryset if condition is None else queryset.filter(condition)
+
+
+def access_object(queryset: QuerySet[M], actor: User | None, **lookup: object) -> M:
+    """One record inside the actor's area, or 404 (never 403) when missing or foreign."""
+    try:
+        return scope(queryset, actor).get(**lookup)
+    except queryset.model.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def access_household(actor: User | None, code: str):  # type: ignore[no-untyped-def]
+    from households.models import Household
+
+    return access_object(Household.objects.all(), actor, code=code)
+
+
+def access_person(actor: User | None, pk: int):  # type: ignore[no-untyped-def]
+    from households.models import Person
+
+    return access_object(Person.objects.select_related("household"), actor, pk=pk)
+
+
+def access_site(actor: User | None, code: str):  # type: ignore[no-untyped-def]
+    from households.models import Site
+
+    return access_object(Site.objects.all(), actor, code=code)
+
+
+def access_area(actor: User | None, code: str):  # type: ignore[no-untyped-def]
+    from households.models import Area
+
+    return access_object(Area.objects.all(), actor, code=code)
+
+
+def can_write(actor: User | None, kind: str) -> bool:
+    if actor is None or actor.is_superuser:
+        return True
+    if kind == "finance" and actor.role == Role.CITY_BUREAU:
+        return actor.department == "市财政局"
+    return kind in ROLE_WRITES.get(actor.role, frozenset())
+
+
+def require_write(actor: User | None, kind: str) -> None:
+    """403 for a record inside the area that the role may not change (access.md, Answers)."""
+    if not can_write(actor, kind):
+        raise PermissionDenied("您的角色无权修改此类记录。")
+
+
+def sees_personal_data(actor: User | None) -> bool:
+    """Village and township staff see full personal data; the other roles see it masked."""
+    return actor is None or (not actor.is_superuser and actor.role not in MASKED_ROLES)
+
+
+def display_id_number(actor: User | None, masked: str, plaintext: str | None = None) -> str:
+    """The ID number as this actor may see it; the plaintext only for unmasked roles."""
+    if plaintext and sees_personal_data(actor):
+        return plaintext
+    return masked or mask_id_number(plaintext or "")
+
+
+def display_phone(actor: User | None, masked: str, plaintext: str | None = None) -> str:
+    if plaintext and sees_personal_data(actor):
+        return plaintext
+    return masked or mask_phone(plaintext or "")

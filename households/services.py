@@ -1,0 +1,489 @@
+"""Writes to the registry. Views, API, admin and tasks call these and nothing else.
+
+Each service owns its transaction, validates with ``full_clean``, writes one history entry per
+changed record and adds a change-feed row so the indicator engine recomputes after commit.
+Imports use the batched writers of ``households.importing`` with the same validators.
+"""
+
+import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.access import access_object, require_write, scope
+from accounts.models import User
+
+from . import personal_data
+from .choices import (
+    ActionStatus,
+    AreaLevel,
+    Channel,
+    Employment,
+    GrievanceStatus,
+    RecordStatus,
+    Relation,
+)
+from .history import changefeed_add, diff, history_record, snapshot
+from .models import Area, FollowUpAction, Grievance, HistoryEntry, Household, Income, Person, Site
+from .validators import id_birth_date, id_sex, validate_id_number, validate_phone
+
+DUPLICATE_ID_MESSAGE = "该身份证号已在系统中登记，请联系县级管理员"
+
+
+def _copy_area_codes(record: Any, village: Area) -> None:
+    record.village_code = village.code
+    record.township_code = village.township_code
+    record.county_code = village.county_code
+
+
+def area_reference(*, actor: User | None, code: str, level: str, field: str) -> Area:
+    """Resolve a code typed by the user; out-of-area and unknown codes get the same 400 message."""
+    try:
+        return scope(Area.objects.all(), actor).get(code=str(code).strip(), level=level)
+    except Area.DoesNotExist as exc:
+        raise ValidationError(
+            {field: _("区划代码“%(code)s”不存在或不是%(level)s级，请核对。") % {"code": code, "level": level}}
+        ) from exc
+
+
+def _save(
+    *, instance: Any, before: dict[str, Any] | None, actor: User | None, channel: str, action: str | None = None
+) -> Any:
+    instance.full_clean()
+    try:
+        with transaction.atomic():
+            instance.save()
+    except IntegrityError as exc:
+        if "person_unique_active_id_number" in str(exc) or "id_number_hash" in str(exc):
+            raise ValidationError({"id_number": DUPLICATE_ID_MESSAGE}) from exc
+        if "household_one_active_head" in str(exc):
+            raise ValidationError({"relation": _("每户只能有一名状态为“正常”的户主。")}) from exc
+        raise
+    after = snapshot(instance)
+    if before is None:
+        history_record(
+            instance=instance, action=action or HistoryEntry.Action.CREATE, channel=channel, user=actor, after=after
+        )
+    else:
+        old, new = diff(before, after)
+        if old or new:
+            history_record(
+                instance=instance,
+                action=action or HistoryEntry.Action.UPDATE,
+                channel=channel,
+                user=actor,
+                before=old,
+                after=new,
+            )
+    return instance
+
+
+def _assign(instance: Any, data: dict[str, Any], allowed: set[str]) -> None:
+    for key, value in data.items():
+        if key not in allowed:
+            raise ValidationError({key: _("不能修改字段“%(field)s”。") % {"field": key}})
+        setattr(instance, key, value)
+
+
+HOUSEHOLD_FIELDS = {
+    "head_name",
+    "site",
+    "origin",
+    "relocation_year",
+    "category",
+    "monitoring",
+    "monitoring_assisted",
+    "housing_hazard",
+    "tap_water",
+    "seasonal_water_shortage",
+    "industry_project",
+    "dividend",
+    "safety_net_eligible",
+    "safety_net",
+    "helper",
+    "contact",
+}
+PERSON_FIELDS = {
+    "name",
+    "relation",
+    "labour",
+    "wants_work",
+    "employment",
+    "employment_checked_on",
+    "work_place",
+    "transport_subsidy",
+    "wants_training",
+    "trained_on",
+    "schooling",
+    "hardship_student",
+    "student_aid",
+    "medical_insurance",
+    "family_doctor",
+}
+
+
+def _check_site(household: Household) -> None:
+    if household.site_id and household.site.village_id != household.village_id:
+        raise ValidationError({"site": _("安置点不在该户现居村（社区），请选择本村的安置点或留空（分散安置）。")})
+
+
+@transaction.atomic
+def household_register(
+    *,
+    actor: User | None,
+    code: str,
+    village_code: str,
+    data: dict[str, Any],
+    phone: str = "",
+    channel: str = Channel.FORM,
+) -> Household:
+    require_write(actor, "households")
+    village = area_reference(actor=actor, code=village_code, level=AreaLevel.VILLAGE, field="village")
+    if Household.objects.filter(code=code).exists():
+        raise ValidationError({"code": _("该户编号已在系统中登记，请联系县级管理员")})
+    household = Household(code=code, village=village)
+    _copy_area_codes(household, village)
+    _assign(household, data, HOUSEHOLD_FIELDS)
+    _set_phone(household, phone)
+    _check_site(household)
+    _save(instance=household, before=None, actor=actor, channel=channel)
+    changefeed_add()
+    return household
+
+
+def _set_phone(household: Household, phone: str) -> None:
+    phone = validate_phone(phone) if phone else ""
+    household.phone_encrypted = personal_data.encrypt(phone)
+    household.phone_masked = personal_data.mask_phone(phone)
+
+
+@transaction.atomic
+def household_update(
+    *,
+    actor: User | None,
+    household: Household,
+    data: dict[str, Any],
+    phone: str | None = None,
+    channel: str = Channel.FORM,
+) -> Household:
+    require_write(actor, "households")
+    household = access_object(Household.objects.select_for_update(), actor, pk=household.pk)
+    before = snapshot(household)
+    _assign(household, data, HOUSEHOLD_FIELDS)
+    if phone is not None and phone != personal_data.decrypt(household.phone_encrypted):
+        _set_phone(household, phone)
+    _check_site(household)
+    _save(instance=household, before=before, actor=actor, channel=channel)
+    changefeed_add()
+    return household
+
+
+@transaction.atomic
+def household_cancel(*, actor: User | None, household: Household, channel: str = Channel.FORM) -> Household:
+    """Cancelling a household cancels its members in the same write (access.md)."""
+    require_write(actor, "households")
+    household = access_object(Household.objects.select_for_update(), actor, pk=household.pk)
+    before = snapshot(household)
+    household.status = RecordStatus.CANCELLED
+    _save(instance=household, before=before, actor=actor, channel=channel, action=HistoryEntry.Action.CANCEL)
+    for person in household.members.filter(status=RecordStatus.ACTIVE):
+        person_before = snapshot(person)
+        person.status = RecordStatus.CANCELLED
+        _save(instance=person, before=person_before, actor=actor, channel=channel, action=HistoryEntry.Action.CANCEL)
+    changefeed_add()
+    return household
+
+
+@transaction.atomic
+def household_transfer(
+    *, actor: User | None, household: Household, village_code: str, channel: str = Channel.FORM
+) -> Household:
+    """Move a household (and its members) to a village of another township: one recorded change."""
+    require_write(actor, "transfer")
+    household = access_object(Household.objects.select_for_update(), actor, pk=household.pk)
+    village = area_reference(actor=actor, code=village_code, level=AreaLevel.VILLAGE, field="village")
+    before = snapshot(household)
+    household.village = village
+    household.site = None
+    _copy_area_codes(household, village)
+    _save(instance=household, before=before, actor=actor, channel=channel, action=HistoryEntry.Action.TRANSFER)
+    for person in household.members.all():
+        _copy_area_codes(person, village)
+        person.save(update_fields=["village_code", "township_code", "county_code"])
+    changefeed_add()
+    return household
+
+
+def _set_id_number(person: Person, id_number: str) -> None:
+    person.id_number_hash = personal_data.blind_index(id_number)
+    person.id_number_encrypted = personal_data.encrypt(id_number)
+    person.id_number_masked = personal_data.mask_id_number(id_number)
+    person.birth_date = id_birth_date(id_number)
+    person.sex = id_sex(id_number)
+
+
+def _check_duplicate_id(person: Person) -> None:
+    clash = Person.objects.filter(id_number_hash=person.id_number_hash, status=RecordStatus.ACTIVE)
+    if person.pk:
+        clash = clash.exclude(pk=person.pk)
+    if person.status == RecordStatus.ACTIVE and clash.exists():
+        raise ValidationError({"id_number": DUPLICATE_ID_MESSAGE})
+
+
+def _check_labour_date(person: Person) -> None:
+    if person.labour in ("普通劳动力", "技能劳动力", "弱劳动力或半劳动力") and not person.employment_checked_on:
+        raise ValidationError({"employment_checked_on": _("有劳动能力的人员必须填写就业信息更新日期。")})
+
+
+@transaction.atomic
+def person_create(
+    *, actor: User | None, household: Household, id_number: str, data: dict[str, Any], channel: str = Channel.FORM
+) -> Person:
+    require_write(actor, "persons")
+    household = access_object(Household.objects.all(), actor, pk=household.pk)
+    try:
+        id_number = validate_id_number(id_number)
+    except ValidationError as exc:
+        raise ValidationError({"id_number": exc.messages}) from exc
+    person = Person(household=household)
+    _copy_area_codes(person, household.village)
+    _set_id_number(person, id_number)
+    _assign(person, data, PERSON_FIELDS)
+    _check_duplicate_id(person)
+    _check_labour_date(person)
+    _save(instance=person, before=None, actor=actor, channel=channel)
+    changefeed_add()
+    return person
+
+
+@transaction.atomic
+def person_update(*, actor: User | None, person: Person, data: dict[str, Any], channel: str = Channel.FORM) -> Person:
+    require_write(actor, "persons")
+    person = access_object(Person.objects.select_for_update(), actor, pk=person.pk)
+    before = snapshot(person)
+    status = data.pop("status", None)
+    _assign(person, data, PERSON_FIELDS)
+    if status is not None:
+        person.status = status
+        _check_duplicate_id(person)
+    _check_labour_date(person)
+    _save(instance=person, before=before, actor=actor, channel=channel)
+    changefeed_add()
+    return person
+
+
+def person_set_employment(
+    *,
+    actor: User | None,
+    person: Person,
+    employment: str,
+    checked_on: datetime.date | None = None,
+    channel: str = Channel.FORM,
+) -> Person:
+    """The most frequent task: new employment status, checked today."""
+    if employment not in Employment.values:
+        raise ValidationError({"employment": _("请选择列表中的就业状态。")})
+    return person_update(
+        actor=actor,
+        person=person,
+        data={"employment": employment, "employment_checked_on": checked_on or timezone.localdate()},
+        channel=channel,
+    )
+
+
+@transaction.atomic
+def person_correct_id_number(
+    *, actor: User | None, person: Person, id_number: str, channel: str = Channel.FORM
+) -> Person:
+    """A mistyped ID number is corrected by a dedicated, recorded action (data.md)."""
+    require_write(actor, "persons")
+    person = access_object(Person.objects.select_for_update(), actor, pk=person.pk)
+    try:
+        id_number = validate_id_number(id_number)
+    except ValidationError as exc:
+        raise ValidationError({"id_number": exc.messages}) from exc
+    before = snapshot(person)
+    _set_id_number(person, id_number)
+    _check_duplicate_id(person)
+    _save(instance=person, before=before, actor=actor, channel=channel, action=HistoryEntry.Action.CORRECT_ID)
+    changefeed_add()
+    return person
+
+
+@transaction.atomic
+def income_set(
+    *,
+    actor: User | None,
+    household: Household,
+    year: int,
+    size: int,
+    per_capita_income_fen: int,
+    channel: str = Channel.FORM,
+) -> Income:
+    require_write(actor, "incomes")
+    household = access_object(Household.objects.all(), actor, pk=household.pk)
+    this_year = timezone.localdate().year
+    if not 2016 <= year <= this_year:
+        raise ValidationError({"year": _("年度应在 2016 至 %(year)s 之间。") % {"year": this_year}})
+    income = Income.objects.filter(household=household, year=year).first()
+    before = snapshot(income) if income else None
+    income = income or Income(household=household, year=year)
+    income.size = size
+    income.per_capita_income = per_capita_income_fen
+    _save(instance=income, before=before, actor=actor, channel=channel)
+    changefeed_add(family="incomes", data_year=year)
+    return income
+
+
+def _grievance_rules(grievance: Grievance) -> None:
+    if grievance.status == GrievanceStatus.RESOLVED and not grievance.resolved_on:
+        raise ValidationError({"resolved_on": _("已办结的事项必须填写办结日期。")})
+    if grievance.resolved_on and grievance.resolved_on < grievance.received_on:
+        raise ValidationError({"resolved_on": _("办结日期不能早于受理日期。")})
+    for related in (grievance.site, grievance.household):
+        if related is not None and related.village_id != grievance.village_id:
+            raise ValidationError({"village": _("所在村社区必须与安置点或户的所在村社区一致。")})
+
+
+GRIEVANCE_FIELDS = {
+    "site",
+    "household",
+    "received_on",
+    "topic",
+    "content",
+    "handling",
+    "status",
+    "resolved_on",
+    "resolved_in_village",
+}
+
+
+@transaction.atomic
+def grievance_save(
+    *, actor: User | None, code: str, village_code: str, data: dict[str, Any], channel: str = Channel.FORM
+) -> Grievance:
+    """Create or update a petition by its code."""
+    existing = Grievance.objects.select_for_update().filter(code=code).first()
+    if existing is not None:
+        existing = access_object(Grievance.objects.all(), actor, pk=existing.pk)
+        closing = data.get("status") == GrievanceStatus.RESOLVED and existing.status != GrievanceStatus.RESOLVED
+        if not (closing and actor is not None and actor.role == "county_official"):
+            require_write(actor, "grievances")
+    else:
+        require_write(actor, "grievances")
+    village = area_reference(actor=actor, code=village_code, level=AreaLevel.VILLAGE, field="village")
+    grievance = existing or Grievance(code=code)
+    before = snapshot(existing) if existing else None
+    grievance.village = village
+    _copy_area_codes(grievance, village)
+    _assign(grievance, data, GRIEVANCE_FIELDS)
+    _grievance_rules(grievance)
+    _save(instance=grievance, before=before, actor=actor, channel=channel)
+    changefeed_add()
+    return grievance
+
+
+ACTION_FIELDS = {"kind", "indicator", "description", "owner", "due_on", "status", "done_on", "visit_note", "person"}
+
+
+def _next_action_code() -> str:
+    today = timezone.localdate()
+    prefix = f"TZ{today:%Y%m%d}"
+    count = FollowUpAction.objects.filter(code__startswith=prefix).count()
+    return f"{prefix}{count + 1:04d}"
+
+
+@transaction.atomic
+def action_create(
+    *,
+    actor: User | None,
+    data: dict[str, Any],
+    household: Household | None = None,
+    site: Site | None = None,
+    channel: str = Channel.FORM,
+) -> FollowUpAction:
+    """Assign follow-up work to a household (or person of it) or to a site."""
+    require_write(actor, "actions")
+    if household is not None:
+        household = access_object(Household.objects.select_related("village"), actor, pk=household.pk)
+    if site is not None:
+        site = access_object(Site.objects.select_related("village"), actor, pk=site.pk)
+    if household is None and site is None:
+        raise ValidationError({"household": _("请指定户编号或安置点编码。")})
+    action = FollowUpAction(code=data.pop("code", None) or _next_action_code(), household=household, site=site)
+    _copy_area_codes(action, (household or site).village)  # type: ignore[union-attr]
+    _assign(action, data, ACTION_FIELDS)
+    _action_rules(action)
+    return _save(instance=action, before=None, actor=actor, channel=channel)
+
+
+def _action_rules(action: FollowUpAction) -> None:
+    if action.status == ActionStatus.DONE and not action.done_on:
+        raise ValidationError({"done_on": _("已完成的台账必须填写完成日期。")})
+    if action.person_id and action.person.household_id != action.household_id:
+        raise ValidationError({"person": _("该成员不属于此户。")})
+
+
+@transaction.atomic
+def action_update(
+    *, actor: User | None, action: FollowUpAction, data: dict[str, Any], channel: str = Channel.FORM
+) -> FollowUpAction:
+    require_write(actor, "actions")
+    action = access_object(FollowUpAction.objects.select_for_update(), actor, pk=action.pk)
+    before = snapshot(action)
+    _assign(action, data, ACTION_FIELDS)
+    if action.status == ActionStatus.DONE and not action.done_on:
+        action.done_on = timezone.localdate()
+    _action_rules(action)
+    return _save(instance=action, before=before, actor=actor, channel=channel)
+
+
+SITE_FIELDS = {field.name for field in Site._meta.concrete_fields} - {
+    "id",
+    "code",
+    "village",
+    "county_code",
+    "township_code",
+    "village_code",
+}
+
+
+@transaction.atomic
+def site_save(
+    *, actor: User | None, code: str, village_code: str, data: dict[str, Any], channel: str = Channel.FORM
+) -> Site:
+    require_write(actor, "sites")
+    existing = Site.objects.select_for_update().filter(code=code).first()
+    if existing is not None:
+        existing = access_object(Site.objects.all(), actor, pk=existing.pk)
+    village = area_reference(actor=actor, code=village_code, level=AreaLevel.VILLAGE, field="village")
+    site = existing or Site(code=code)
+    before = snapshot(existing) if existing else None
+    site.village = village
+    _copy_area_codes(site, village)
+    _assign(site, data, SITE_FIELDS)
+    _save(instance=site, before=before, actor=actor, channel=channel)
+    changefeed_add()
+    return site
+
+
+__all__ = [
+    "Relation",
+    "area_reference",
+    "household_register",
+    "household_update",
+    "household_cancel",
+    "household_transfer",
+    "person_create",
+    "person_update",
+    "person_set_employment",
+    "person_correct_id_number",
+    "income_set",
+    "grievance_save",
+    "action_create",
+    "action_update",
+    "site_save",
+]
