@@ -56,3 +56,22 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
+
+
+class PersonalDataAccess(models.Model):
+    """Each unmasking of one record's personal data: who, whose, when, from where (access.md)."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    entity = models.CharField(_("对象类型"), max_length=30)
+    object_id = models.BigIntegerField(_("对象ID"))
+    object_label = models.CharField(_("对象"), max_length=100, blank=True)
+    ip_address = models.GenericIPAddressField(_("来源地址"), null=True, blank=True)
+    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("个人信息查看记录")
+        verbose_name_plural = _("个人信息查看记录")
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.entity} {self.object_id}"
