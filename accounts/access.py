@@ -47,6 +47,10 @@ def _scope_filter(model: type[Model], actor: User | None) -> Q | None:
         if area.level == "村":
             return Q(code=area.code)
         return None
+    if model is User:
+        if area.level == "县":
+            return Q(area__code=area.code) | Q(area__county_code=area.code)
+        return Q(pk=actor.pk)  # staff below the county see only themselves
     field_names = {field.name for field in model._meta.get_fields()}
     if area.level == "县" and "county_code" in field_names:
         return Q(county_code=area.code)
