@@ -15,8 +15,6 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-KEY_ID = "k1"
-
 
 def _decode_key(name: str, raw: str) -> bytes:
     if not raw:
@@ -31,9 +29,24 @@ def _decode_key(name: str, raw: str) -> bytes:
     return key[:32]
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=8)
 def _aead(raw: str) -> AESGCM:
     return AESGCM(_decode_key("FIELD_ENCRYPTION_KEY", raw))
+
+
+@lru_cache(maxsize=8)
+def key_id(raw: str) -> str:
+    """A short public fingerprint of a key, stored in front of each ciphertext for rotation."""
+    return hashlib.sha256(_decode_key("FIELD_ENCRYPTION_KEY", raw)).hexdigest()[:8]
+
+
+def _keys_by_id() -> dict[str, str]:
+    raws = [settings.FIELD_ENCRYPTION_KEY, *getattr(settings, "FIELD_ENCRYPTION_OLD_KEYS", [])]
+    return {key_id(raw): raw for raw in raws if raw}
+
+
+def current_key_id() -> str:
+    return key_id(settings.FIELD_ENCRYPTION_KEY)
 
 
 @lru_cache(maxsize=4)
@@ -46,20 +59,24 @@ def generate_key() -> str:
 
 
 def encrypt(plaintext: str) -> str:
-    """Return ``k1:<base64(nonce|ciphertext|tag)>``; empty stays empty."""
+    """Return ``<key id>:<base64(nonce|ciphertext|tag)>``; empty stays empty."""
     if not plaintext:
         return ""
     nonce = os.urandom(12)
-    sealed = _aead(settings.FIELD_ENCRYPTION_KEY).encrypt(nonce, plaintext.encode(), KEY_ID.encode())
-    return f"{KEY_ID}:{base64.b64encode(nonce + sealed).decode()}"
+    kid = current_key_id()
+    sealed = _aead(settings.FIELD_ENCRYPTION_KEY).encrypt(nonce, plaintext.encode(), kid.encode())
+    return f"{kid}:{base64.b64encode(nonce + sealed).decode()}"
 
 
 def decrypt(token: str) -> str:
     if not token:
         return ""
-    key_id, _, body = token.partition(":")
+    kid, _, body = token.partition(":")
+    keys = _keys_by_id()
+    if kid not in keys:
+        raise ImproperlyConfigured(f"No key for ciphertexts of key id {kid}: add it to FIELD_ENCRYPTION_OLD_KEYS.")
     raw = base64.b64decode(body)
-    return _aead(settings.FIELD_ENCRYPTION_KEY).decrypt(raw[:12], raw[12:], key_id.encode()).decode()
+    return _aead(keys[kid]).decrypt(raw[:12], raw[12:], kid.encode()).decode()
 
 
 def blind_index(value: str) -> str:

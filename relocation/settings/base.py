@@ -168,6 +168,8 @@ SESSION_ABSOLUTE_LIFETIME = 12 * 60 * 60
 # Personal data keys (access.md): AES-256-GCM for the value, HMAC-SHA256 blind index for lookup.
 FIELD_ENCRYPTION_KEY = os.environ.get("FIELD_ENCRYPTION_KEY", "")
 BLIND_INDEX_KEY = os.environ.get("BLIND_INDEX_KEY", "")
+# Earlier field keys, kept only to decrypt until `rotate_personal_data_keys` has re-encrypted everything.
+FIELD_ENCRYPTION_OLD_KEYS = env_list("FIELD_ENCRYPTION_OLD_KEYS", "")
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
