@@ -5,11 +5,11 @@ Services call ``history_record`` for single writes and ``history_record_many`` f
 """
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
-from django.db import models
+from django.db import models, transaction
 
 from .choices import Channel
 from .models import ChangeFeed, HistoryEntry, ImportJob
@@ -92,9 +92,26 @@ def history_record_many(entries: Iterable[HistoryEntry], *, batch_size: int = 20
     HistoryEntry.objects.bulk_create(entries, batch_size=batch_size)
 
 
+# Called once after the commit of a transaction that added change-feed rows. The indicator engine
+# registers its "queue a recompute" here (indicators/apps.py), so households never imports it.
+CHANGE_LISTENERS: list[Callable[[], None]] = []
+
+
+def _notify_listeners() -> None:
+    for listener in CHANGE_LISTENERS:
+        listener()
+
+
 def changefeed_add(*, family: str = ChangeFeed.Family.RECORDS, data_year: int | None = None) -> None:
-    """Tell the indicator engine, inside the caller's transaction, that its inputs changed."""
+    """Tell the indicator engine, inside the caller's transaction, that its inputs changed.
+
+    The row is the durable record (a sweep catches it even if the broker is down); the on-commit
+    notification only makes the recompute start sooner.
+    """
     ChangeFeed.objects.create(family=family, data_year=data_year)
+    connection = transaction.get_connection()
+    if not any(entry[1] is _notify_listeners for entry in connection.run_on_commit):
+        transaction.on_commit(_notify_listeners, robust=True)  # once per transaction, however many rows
 
 
 __all__ = ["Channel", "snapshot", "diff", "build_entry", "history_record", "history_record_many", "changefeed_add"]

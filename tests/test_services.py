@@ -241,3 +241,18 @@ def test_transfer_moves_members_and_is_one_recorded_change(areas, household, sta
     services.household_transfer(actor=official, household=household, village_code="431302002001")
     assert set(Person.objects.values_list("township_code", flat=True)) == {"431302002"}
     assert HistoryEntry.objects.filter(action="transfer").count() == 1
+
+
+def test_a_write_notifies_the_engine_once_after_commit(household, staff, django_capture_on_commit_callbacks):
+    from households import history
+
+    calls = []
+    history.CHANGE_LISTENERS.append(lambda: calls.append(1))
+    try:
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            services.household_update(actor=staff, household=household, data={"helper": "甲"})
+            services.household_update(actor=staff, household=household, data={"helper": "乙"})
+        assert calls == [1]
+        assert ChangeFeed.objects.count() == 3  # register + two updates: the durable records
+    finally:
+        history.CHANGE_LISTENERS.pop()
