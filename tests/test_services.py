@@ -248,6 +248,8 @@ def test_a_write_notifies_the_engine_once_after_commit(household, staff, django_
 
     calls = []
     history.CHANGE_LISTENERS.append(lambda: calls.append(1))
+    # The fixture's own callback waits for the test transaction, which never commits: drop it.
+    transaction.get_connection().run_on_commit.clear()
     try:
         with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
             services.household_update(actor=staff, household=household, data={"helper": "甲"})
