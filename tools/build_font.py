@@ -1,0 +1,72 @@
+"""Build static/fonts/PortalSans-*.ttf from Debian's Noto Sans CJK SC (docs/fonts.md). Dev tool only."""
+import sys
+from pathlib import Path
+
+from fontTools import subset
+from fontTools.pens.cu2quPen import Cu2QuPen
+from fontTools.pens.ttGlyphPen import TTGlyphPen
+from fontTools.ttLib import TTCollection, newTable
+
+SOURCE = Path("/usr/share/fonts/opentype/noto")
+OUT = Path(__file__).resolve().parent.parent / "static" / "fonts"
+
+
+def gb2312_text() -> str:
+    chars = []
+    for high in range(0xA1, 0xF8):
+        for low in range(0xA1, 0xFF):
+            try:
+                chars.append(bytes([high, low]).decode("gb2312"))
+            except UnicodeDecodeError:
+                pass
+    return "".join(chars) + "".join(chr(c) for c in range(0x20, 0x7F)) + "·—…“”‘’、。，：；！？（）《》【】％－"
+
+
+def to_truetype(font) -> None:  # type: ignore[no-untyped-def]
+    glyph_order = font.getGlyphOrder()
+    glyph_set = font.getGlyphSet()
+    glyf = newTable("glyf")
+    glyf.glyphOrder = glyph_order
+    glyf.glyphs = {}
+    for name in glyph_order:
+        pen = TTGlyphPen(glyph_set)
+        glyph_set[name].draw(Cu2QuPen(pen, max_err=1.0, reverse_direction=True))
+        glyf.glyphs[name] = pen.glyph()
+    font["glyf"] = glyf
+    font["loca"] = newTable("loca")
+    del font["CFF "]
+    if "VORG" in font:
+        del font["VORG"]
+    font["maxp"].tableVersion = 0x00010000
+    for attr in ("maxZones", "maxTwilightPoints", "maxStorage", "maxFunctionDefs", "maxInstructionDefs",
+                 "maxStackElements", "maxSizeOfInstructions", "maxComponentElements"):
+        setattr(font["maxp"], attr, 0)
+    font["maxp"].maxZones = 1
+    font["maxp"].maxComponentDepth = 0
+    font["head"].glyphDataFormat = 0
+    font["post"].formatType = 3.0
+    font.sfntVersion = "\x00\x01\x00\x00"
+
+
+def build(weight: str) -> None:
+    collection = TTCollection(str(SOURCE / f"NotoSansCJK-{weight}.ttc"))
+    font = next(f for f in collection.fonts if "SC" in f["name"].getDebugName(1))
+    options = subset.Options()
+    options.layout_features = ["*"]
+    options.name_IDs = ["*"]
+    options.desubroutinize = True
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text=gb2312_text())
+    subsetter.subset(font)
+    to_truetype(font)
+    for record in font["name"].names:
+        text = record.toUnicode()
+        if "Noto Sans CJK SC" in text or "NotoSansCJKsc" in text:
+            record.string = text.replace("Noto Sans CJK SC", "PortalSans").replace("NotoSansCJKsc", "PortalSans")
+    OUT.mkdir(parents=True, exist_ok=True)
+    font.save(str(OUT / f"PortalSans-{weight}.ttf"))
+
+
+if __name__ == "__main__":
+    for weight in sys.argv[1:] or ["Regular", "Bold"]:
+        build(weight)
