@@ -487,3 +487,45 @@ __all__ = [
     "action_update",
     "site_save",
 ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Township workspace pages (households/views.py). Self-contained: uses only the services above.
+# ---------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def household_register_with_members(
+    *,
+    actor: User | None,
+    code: str,
+    village_code: str,
+    data: dict[str, Any],
+    members: list[tuple[str, dict[str, Any]]],
+    phone: str = "",
+    channel: str = Channel.FORM,
+) -> Household:
+    """Register a household and its first members (``(id_number, person data)`` pairs) in one
+    transaction: all or nothing. A member's errors are raised keyed ``members-<index>-<field>``,
+    ``index`` being its position in ``members`` (the prefix of the page's member formset)."""
+    household = household_register(
+        actor=actor, code=code, village_code=village_code, data=data, phone=phone, channel=channel
+    )
+    for index, (id_number, member_data) in enumerate(members):
+        try:
+            person_create(
+                actor=actor, household=household, id_number=id_number, data=dict(member_data), channel=channel
+            )
+        except ValidationError as exc:
+            errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+            raise ValidationError({f"members-{index}-{field}": messages for field, messages in errors.items()}) from exc
+    return household
+
+
+def grievance_next_code() -> str:
+    """A free 事项编号 for a petition typed in the portal without one: ``XF<yyyymmdd><nnnn>``."""
+    prefix = f"XF{timezone.localdate():%Y%m%d}"
+    number = Grievance.objects.filter(code__startswith=prefix).count() + 1
+    while Grievance.objects.filter(code=f"{prefix}{number:04d}").exists():
+        number += 1
+    return f"{prefix}{number:04d}"

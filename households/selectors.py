@@ -1,0 +1,153 @@
+"""Reads for the township workspace. Every queryset starts from ``accounts.access.scope`` and each
+list is fetched in a fixed number of queries, however many rows there are (style rule 7)."""
+
+import datetime
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from accounts.access import access_object, display_id_number, display_phone, scope, sees_personal_data
+from accounts.models import User
+
+from . import personal_data
+from .choices import LABOUR_FORCE, AreaLevel, RecordStatus
+from .models import Area, FollowUpAction, Grievance, HistoryEntry, Household, Income, Person, Site
+from .validators import age_on, normalise_id_number
+
+ID_NUMBER_RE = re.compile(r"^\d{17}[\dX]$")
+HOUSEHOLD_FILTERS = ("village", "site", "category", "monitoring", "status")
+
+
+def looks_like_id_number(text: str) -> bool:
+    return bool(ID_NUMBER_RE.match(normalise_id_number(text or "")))
+
+
+def household_list(*, actor: User | None, filters: Mapping[str, Any]) -> QuerySet[Household]:
+    """Households the actor may see, filtered and ordered by code, each with ``member_count``
+    (active members) and ``labour_members`` (active members of working capacity, for the quick
+    employment control). Two queries when evaluated: households, then their labour members.
+
+    ``filters`` keys: ``q`` (户编号 or a name, as text), ``id_hash`` (the blind index of an ID
+    number — callers hash it, so the plaintext never travels further), ``village``, ``site``
+    (codes), ``category``, ``monitoring``, ``status``.
+    """
+    households = scope(Household.objects.select_related("village", "site"), actor)
+    text = (filters.get("q") or "").strip()
+    if text:
+        member_names = scope(Person.objects.filter(name__icontains=text), actor).values("household_id")
+        households = households.filter(Q(code__icontains=text) | Q(head_name__icontains=text) | Q(pk__in=member_names))
+    id_hash = filters.get("id_hash") or ""
+    if id_hash:
+        holders = scope(Person.objects.filter(id_number_hash=id_hash), actor).values("household_id")
+        households = households.filter(Q(head_id_hash=id_hash) | Q(pk__in=holders))
+    if filters.get("village"):
+        households = households.filter(village__code=filters["village"])
+    if filters.get("site"):
+        households = households.filter(site__code=filters["site"])
+    for name in ("category", "monitoring", "status"):
+        if filters.get(name):
+            households = households.filter(**{name: filters[name]})
+    labour_members = scope(
+        Person.objects.filter(status=RecordStatus.ACTIVE, labour__in=LABOUR_FORCE).order_by("id"), actor
+    )
+    return (
+        households.annotate(member_count=Count("members", filter=Q(members__status=RecordStatus.ACTIVE)))
+        .prefetch_related(Prefetch("members", queryset=labour_members, to_attr="labour_members"))
+        .order_by("code")
+    )
+
+
+def id_search_hash(text: str) -> str:
+    """The blind index to search by when ``text`` is a full ID number, else ''."""
+    return personal_data.blind_index(normalise_id_number(text)) if looks_like_id_number(text) else ""
+
+
+def filter_choices(*, actor: User | None) -> dict[str, list[tuple[str, str]]]:
+    """Villages and sites the actor may filter by (two queries)."""
+    villages = scope(Area.objects.filter(level=AreaLevel.VILLAGE), actor).order_by("code").values_list("code", "name")
+    sites = scope(Site.objects.all(), actor).order_by("code").values_list("code", "name")
+    return {"villages": list(villages), "sites": list(sites)}
+
+
+@dataclass
+class HouseholdFile:
+    """Everything of 一户一档, each list loaded in one query."""
+
+    household: Household
+    members: list[Person]
+    incomes: list[Income]
+    grievances: list[Grievance]
+    actions: list[FollowUpAction]
+    history: list[HistoryEntry]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+HISTORY_LIMIT = 200
+
+
+def household_file(*, actor: User | None, code: str) -> HouseholdFile:
+    """One household with members, incomes, petitions, follow-up actions and the change history of
+    all of them (latest first, at most ``HISTORY_LIMIT``); 404 when missing or outside the area.
+    Six queries: the household and one per list."""
+    household = access_object(Household.objects.select_related("village", "site", "origin"), actor, code=code)
+    members = list(scope(Person.objects.filter(household=household), actor).order_by("-status", "id"))
+    incomes = list(Income.objects.filter(household=household).order_by("-year"))
+    grievances = list(
+        scope(Grievance.objects.filter(household=household), actor).select_related("site").order_by("-received_on")
+    )
+    actions = list(
+        scope(FollowUpAction.objects.filter(household=household), actor)
+        .select_related("person")
+        .order_by("status", "due_on", "code")
+    )
+    objects = (
+        Q(entity="household", object_id=household.pk)
+        | Q(entity="person", object_id__in=[person.pk for person in members])
+        | Q(entity="income", object_id__in=[income.pk for income in incomes])
+        | Q(entity="grievance", object_id__in=[grievance.pk for grievance in grievances])
+        | Q(entity="followupaction", object_id__in=[action.pk for action in actions])
+    )
+    history = list(scope(HistoryEntry.objects.filter(objects), actor).select_related("user")[:HISTORY_LIMIT])
+    return HouseholdFile(
+        household=household,
+        members=members,
+        incomes=incomes,
+        grievances=grievances,
+        actions=actions,
+        history=history,
+    )
+
+
+def person_display(actor: User | None, person: Person, today: datetime.date | None = None) -> dict[str, Any]:
+    """The ID number and birth date (or age) of a person as this actor may see them (access.md):
+    full roles get the decrypted ID and birth date; masked roles the masked ID and the age only."""
+    full = sees_personal_data(actor)
+    plaintext = personal_data.decrypt(person.id_number_encrypted) if full else None
+    return {
+        "id_number": display_id_number(actor, person.id_number_masked, plaintext),
+        "birth_date": person.birth_date if full else None,
+        "age": age_on(person.birth_date, today or timezone.localdate()),
+    }
+
+
+def household_display(actor: User | None, household: Household) -> dict[str, str]:
+    full = sees_personal_data(actor)
+    phone = personal_data.decrypt(household.phone_encrypted) if full else None
+    head_id = personal_data.decrypt(household.head_id_encrypted) if full else None
+    return {
+        "phone": display_phone(actor, household.phone_masked, phone),
+        "head_id": display_id_number(actor, household.head_id_masked, head_id),
+    }
+
+
+def open_actions(*, actor: User | None, today: datetime.date | None = None) -> dict[str, Any]:
+    """Open and overdue follow-up actions of the actor's area, for the to-do home (three queries)."""
+    today = today or timezone.localdate()
+    open_qs = scope(FollowUpAction.objects.exclude(status="已完成"), actor)
+    counts = open_qs.aggregate(open=Count("id"), overdue=Count("id", filter=Q(due_on__lt=today)))
+    overdue = list(open_qs.filter(due_on__lt=today).select_related("household", "site").order_by("due_on", "code")[:20])
+    return {"open": counts["open"], "overdue": counts["overdue"], "overdue_rows": overdue}
