@@ -51,6 +51,9 @@ class Indicator(models.Model):
     lead = models.CharField(_("责任单位"), max_length=20)
     unit_noun = models.CharField(_("记录单位"), max_length=4, default="人")
     order = models.PositiveSmallIntegerField(_("顺序"), unique=True)
+    # Assessment dimension and default weight (assessment.md); per-year configuration builds on these.
+    dimension = models.CharField(_("考核维度"), max_length=10, blank=True)
+    weight = models.DecimalField(_("默认分值"), max_digits=5, decimal_places=2, default=0)
 
     class Meta:
         verbose_name = _("指标")
@@ -68,8 +71,12 @@ class Period(models.Model):
     start = models.DateField()
     end = models.DateField()
     closed_at = models.DateTimeField(_("关闭时间"), null=True, blank=True)
+    # Set when the year's assessment is published: freezes even the year-data indicators (M3-5, M9-x).
+    published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
     # Set by the change feed consumer; cleared when a run of this period starts.
     dirty_since = models.DateTimeField(null=True, blank=True)
+    # A closed (or past) year whose incomes, finance or city statistics changed: M3-5, M9-1, M9-2 only.
+    year_data_dirty_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("期间")
@@ -91,7 +98,12 @@ class ComputeRun(models.Model):
         DONE = "done", _("已完成")
         FAILED = "failed", _("失败")
 
+    class Scope(models.TextChoices):
+        FULL = "full", _("全部指标")
+        YEAR_DATA = "year_data", _("年度数据指标（M3-5、M9-1、M9-2）")
+
     period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="runs")
+    scope = models.CharField(_("范围"), max_length=10, choices=Scope.choices, default=Scope.FULL)
     reference_date = models.DateField(_("参考日期"))
     as_of_given = models.BooleanField(default=False)
     status = models.CharField(_("状态"), max_length=8, choices=Status.choices, default=Status.QUEUED)

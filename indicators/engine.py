@@ -1,0 +1,669 @@
+"""The indicator engine: set-based counts, rolled up the area tree, judged with exact fractions.
+
+One pass per record family (sites, households, persons joined to their household, incomes,
+petitions, county finance), each a single ``GROUP BY (village, site)`` with conditional aggregates
+(``Count(..., filter=Q(...))``): never a query per household or person. The additive counts per
+village and per site (``collect_counts``) are then summed up the area tree in memory; rates are
+derived from summed numerators and denominators, never averaged. ``met`` is decided with
+``fractions.Fraction`` so that 80 % and 2.0 pp boundaries are exact.
+
+The filters live in ``*_rules`` below and are shared with ``selectors`` (the 清零清单), so a list and
+its count can never disagree.
+"""
+
+import datetime
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any, NamedTuple
+
+from django.db.models import BigIntegerField, Count, Exists, F, OuterRef, Q, Sum
+from django.utils import timezone
+
+from households.choices import (
+    LABOUR_FORCE,
+    MONITORED,
+    AreaLevel,
+    Employment,
+    GrievanceStatus,
+    HouseholdCategory,
+    HousingHazard,
+    RecordStatus,
+    SafetyNet,
+    Schooling,
+    SiteKind,
+)
+from households.models import Area, Grievance, Household, Income, Person, Site
+
+from .catalogue import BY_CODE, CATALOGUE, FINANCE_CODES
+from .models import CityStatistic, CountyFinance, Indicator, IndicatorValue, Kind, Level, Met, Period
+
+LEVEL_OF_AREA = {
+    AreaLevel.CITY: Level.CITY,
+    AreaLevel.COUNTY: Level.COUNTY,
+    AreaLevel.TOWNSHIP: Level.TOWNSHIP,
+    AreaLevel.VILLAGE: Level.VILLAGE,
+}
+HUNDRED = Fraction(100)
+PLACES = 10
+
+
+# --- ages and windows ---------------------------------------------------------------------------
+
+
+def years_before(reference: datetime.date, years: int) -> datetime.date:
+    """The latest birth date of someone aged at least ``years`` on ``reference``.
+
+    A person born on 29 February has a birthday on 1 March in common years, so when ``reference``
+    minus ``years`` would be 29 February of a common year the cut-off is 28 February.
+    """
+    try:
+        return reference.replace(year=reference.year - years)
+    except ValueError:  # 29 February → common year
+        return datetime.date(reference.year - years, 2, 28)
+
+
+def age_between(reference: datetime.date, low: int, high: int, prefix: str = "") -> Q:
+    """Aged ``low``..``high`` whole years (inclusive) on ``reference``, from ``birth_date`` in SQL."""
+    return Q(**{f"{prefix}birth_date__lte": years_before(reference, low)}) & Q(
+        **{f"{prefix}birth_date__gt": years_before(reference, high + 1)}
+    )
+
+
+def age_at_least(reference: datetime.date, years: int, prefix: str = "") -> Q:
+    return Q(**{f"{prefix}birth_date__lte": years_before(reference, years)})
+
+
+def age_below(reference: datetime.date, years: int, prefix: str = "") -> Q:
+    return Q(**{f"{prefix}birth_date__gt": years_before(reference, years)})
+
+
+# --- the rules: (denominator filter, numerator filter) per indicator and family ------------------
+
+Rule = tuple[Q | None, Q]  # (denominator or None for count kinds, numerator)
+
+
+def _rate(denominator: Q, condition: Q) -> Rule:
+    return denominator, denominator & condition
+
+
+ACTIVE_HOUSEHOLD = Q(status=RecordStatus.ACTIVE)
+ACTIVE_PERSON = Q(status=RecordStatus.ACTIVE, household__status=RecordStatus.ACTIVE)
+
+
+def _labour_force_member(employed: bool) -> Q:
+    members = Person.objects.filter(household=OuterRef("pk"), status=RecordStatus.ACTIVE, labour__in=LABOUR_FORCE)
+    if employed:
+        members = members.exclude(employment=Employment.UNEMPLOYED)
+    return Q(Exists(members))
+
+
+def household_rules(reference: datetime.date) -> dict[str, Rule]:
+    """On ``Household``, within active households."""
+    poor = Q(category=HouseholdCategory.REGISTERED_POOR)
+    return {
+        "M2-2": _rate(Q(), ~Q(industry_project="")),
+        "M2-5": (None, Q(dividend__gt=0)),
+        "M3-3": _rate(_labour_force_member(False), _labour_force_member(True)),
+        "M4-1": _rate(Q(), Q(housing_hazard__in=[HousingHazard.NONE, HousingHazard.FIXED])),
+        "M7-1": _rate(Q(safety_net_eligible=True), Q(safety_net__in=[SafetyNet.DIBAO, SafetyNet.TEKUN])),
+        "M7-2": _rate(Q(monitoring__in=MONITORED), Q(monitoring_assisted=True)),
+        "M7-3": _rate(poor, ~Q(helper="")),
+        "M8-1": _rate(poor, Q(tap_water=True)),
+        "M8-2": (None, Q(seasonal_water_shortage=True)),
+    }
+
+
+def person_rules(reference: datetime.date) -> dict[str, Rule]:
+    """On ``Person``, within active persons of active households."""
+    poor = Q(household__category=HouseholdCategory.REGISTERED_POOR)
+    labour_force = Q(labour__in=LABOUR_FORCE)
+    employed = ~Q(employment=Employment.UNEMPLOYED)
+    year_start = datetime.date(reference.year, 1, 1)
+    return {
+        "M3-1": _rate(
+            labour_force,
+            Q(employment_checked_on__gte=reference - datetime.timedelta(days=90), employment_checked_on__lte=reference),
+        ),
+        "M3-2": _rate(labour_force & Q(wants_work=True), employed),
+        "M3-4": (None, Q(employment=Employment.PUBLIC_WELFARE)),
+        "M3-6": _rate(poor & Q(wants_training=True), Q(trained_on__gte=year_start, trained_on__lte=reference)),
+        "M3-7": _rate(poor & Q(employment=Employment.MIGRANT), Q(transport_subsidy=True)),
+        # Gross rate: the numerator is not a subset of the denominator (any age 在园).
+        "M5-1": (poor & age_between(reference, 3, 5), poor & Q(schooling=Schooling.KINDERGARTEN)),
+        "M5-2": _rate(
+            poor & age_between(reference, 6, 15), ~Q(schooling__in=[Schooling.DROPPED_OUT, Schooling.NOT_IN_SCHOOL])
+        ),
+        "M5-3": _rate(Q(hardship_student=True), Q(student_aid=True)),
+        "M6-2": _rate(Q(), Q(family_doctor=True)),
+        "M6-3": _rate(Q(), Q(medical_insurance=True)),
+    }
+
+
+def petition_rules(reference: datetime.date) -> dict[str, Rule]:
+    """On ``Grievance``: received in the calendar year up to the reference date, plus carried over."""
+    year_start = datetime.date(reference.year, 1, 1)
+    window = Q(received_on__lte=reference) & (
+        Q(received_on__gte=year_start) | ~Q(status=GrievanceStatus.RESOLVED, resolved_on__lt=year_start)
+    )
+    resolved = window & Q(status=GrievanceStatus.RESOLVED, resolved_on__lte=reference)
+    return {"M1-6": (window, resolved), "M1-7": (resolved, resolved & Q(resolved_in_village=True))}
+
+
+SiteRow = dict[str, Any]
+SitePredicate = Callable[[SiteRow, int], bool]
+
+
+def _sites(condition: Callable[[SiteRow], bool], *, min_population: int = 0, kind: str | None = None):  # type: ignore[no-untyped-def]
+    def denominator(site: SiteRow, population: int) -> bool:
+        return population >= min_population and (kind is None or site["kind"] == kind)
+
+    def numerator(site: SiteRow, population: int) -> bool:
+        return denominator(site, population) and condition(site)
+
+    return denominator, numerator
+
+
+def _flag(*names: str) -> Callable[[SiteRow], bool]:
+    return lambda site: all(site[name] for name in names)
+
+
+SITE_RULES: dict[str, tuple[SitePredicate | None, SitePredicate]] = {
+    "M1-1": _sites(_flag("party_org")),
+    "M1-2": _sites(_flag("self_gov_org")),
+    "M1-3": _sites(_flag("one_stop_centre"), min_population=800),
+    "M1-4": _sites(_flag("first_secretary", "work_team")),
+    "M1-5": _sites(
+        _flag("governance_centre", "public_assistance", "convenience_store", "social_orgs"), min_population=800
+    ),
+    "M2-1": _sites(_flag("industry_plan")),
+    "M2-3": _sites(_flag("industry_base")),
+    "M4-2": _sites(_flag("property_management"), min_population=500),
+    "M4-3": _sites(_flag("complete_community"), kind=SiteKind.URBAN),
+    "M4-4": (None, lambda site, population: bool(site["smart_community"])),
+    "M5-4": _sites(_flag("kindergarten"), min_population=800),
+    "M6-1": _sites(_flag("medical_facility")),
+    "M8-3": (
+        lambda site, population: bool(site["ceremony_hall_needed"]),
+        lambda site, population: bool(site["ceremony_hall_needed"] and site["ceremony_hall"]),
+    ),
+    "M8-4": (
+        lambda site, population: bool(site["tool_storage_needed"]),
+        lambda site, population: bool(site["tool_storage_needed"] and site["tool_storage"]),
+    ),
+    "M8-5": _sites(_flag("public_transport")),
+    "M10-1": _sites(_flag("cultural_venue")),
+}
+SITE_FIELDS = sorted(
+    {
+        "party_org", "self_gov_org", "one_stop_centre", "first_secretary", "work_team", "governance_centre",
+        "public_assistance", "convenience_store", "social_orgs", "industry_plan", "industry_base",
+        "property_management", "complete_community", "smart_community", "kindergarten", "medical_facility",
+        "cultural_venue", "public_transport", "ceremony_hall_needed", "ceremony_hall", "tool_storage_needed",
+        "tool_storage", "kind",
+    }
+)  # fmt: skip
+
+
+# --- collecting additive counts ------------------------------------------------------------------
+
+
+@dataclass
+class Counts:
+    """Additive counts for one reference date: per village (area id), per site, per county (finance)."""
+
+    reference_date: datetime.date
+    by_village: dict[int, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    by_site: dict[int, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    by_county: dict[int, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    site_population: dict[int, int] = field(default_factory=dict)
+    sites: list[SiteRow] = field(default_factory=list)
+
+
+def _aggregates(rules: dict[str, Rule]) -> dict[str, Count]:
+    aggregates: dict[str, Count] = {}
+    for code, (denominator, numerator) in rules.items():
+        aggregates[_alias(code, "n")] = Count("id", filter=numerator)
+        if denominator is not None:
+            aggregates[_alias(code, "d")] = Count("id", filter=denominator)
+    return aggregates
+
+
+def _alias(code: str, part: str) -> str:
+    return f"{code.replace('-', '_')}_{part}"
+
+
+def _spread(
+    rows: Iterable[dict[str, Any]], counts: Counts, village_key: str, site_key: str, names: dict[str, str]
+) -> None:
+    """Add each (village, site) group row to its village and, when it has one, to its site."""
+    for row in rows:
+        village_counter = counts.by_village[row[village_key]]
+        site_counter = counts.by_site[row[site_key]] if row[site_key] is not None else None
+        for alias, name in names.items():
+            amount = row[alias] or 0
+            village_counter[name] += amount
+            if site_counter is not None:
+                site_counter[name] += amount
+
+
+def _names(rules: dict[str, Rule], extra: Iterable[str] = ()) -> dict[str, str]:
+    names = {name: name for name in extra}
+    for code, (denominator, _numerator) in rules.items():
+        names[_alias(code, "n")] = f"{code}.n"
+        if denominator is not None:
+            names[_alias(code, "d")] = f"{code}.d"
+    return names
+
+
+def household_counts(reference: datetime.date, counts: Counts) -> None:
+    rules = household_rules(reference)
+    rows = (
+        Household.objects.filter(ACTIVE_HOUSEHOLD)
+        .order_by()
+        .values("village_id", "site_id")
+        .annotate(households=Count("id"), **_aggregates(rules))
+    )
+    _spread(rows, counts, "village_id", "site_id", _names(rules, ["households"]))
+
+
+def person_counts(reference: datetime.date, counts: Counts) -> None:
+    """The floor query: one GROUP BY over persons joined to their household."""
+    rules = person_rules(reference)
+    rows = (
+        Person.objects.filter(ACTIVE_PERSON)
+        .order_by()
+        .values("household__village_id", "household__site_id")
+        .annotate(
+            persons=Count("id"),
+            labour_force=Count("id", filter=Q(labour__in=LABOUR_FORCE)),
+            **_aggregates(rules),
+        )
+    )
+    _spread(rows, counts, "household__village_id", "household__site_id", _names(rules, ["persons", "labour_force"]))
+
+
+def petition_counts(reference: datetime.date, counts: Counts) -> None:
+    rules = petition_rules(reference)
+    rows = Grievance.objects.order_by().values("village_id", "site_id").annotate(**_aggregates(rules))
+    _spread(rows, counts, "village_id", "site_id", _names(rules))
+
+
+def income_counts(reference: datetime.date, counts: Counts) -> None:
+    """Σ(per-capita × size), Σ size and rows for years Y ("cur") and Y−1 ("prev") of active households."""
+    year = reference.year
+    rows = (
+        Income.objects.filter(household__status=RecordStatus.ACTIVE, year__in=[year - 1, year])
+        .order_by()
+        .values("household__village_id", "household__site_id", "year")
+        .annotate(
+            income_total=Sum(F("per_capita_income") * F("size"), output_field=BigIntegerField()),
+            income_size=Sum("size"),
+            income_rows=Count("id"),
+        )
+    )
+    for row in rows:
+        which = "cur" if row["year"] == year else "prev"
+        names = {f"income_{part}": f"income.{which}.{part}" for part in ("total", "size", "rows")}
+        _spread([row], counts, "household__village_id", "household__site_id", names)
+
+
+def finance_counts(reference: datetime.date, counts: Counts) -> None:
+    year = reference.year
+    rows = CountyFinance.objects.filter(year__in=[year - 1, year]).values(
+        "county_id", "year", "asset_proceeds", "proceeds_to_households", "linkage_funds", "linkage_to_relocation"
+    )
+    for row in rows:
+        counter = counts.by_county[row["county_id"]]
+        which = "cur" if row["year"] == year else "prev"
+        counter[f"finance.{which}.rows"] += 1
+        for name in ("asset_proceeds", "proceeds_to_households", "linkage_funds", "linkage_to_relocation"):
+            counter[f"finance.{which}.{name}"] += row[name]
+
+
+def site_counts(reference: datetime.date, counts: Counts) -> None:
+    """Sites are few (one per ~240 persons): their flags are judged in Python against the population.
+    Needs the persons pass first."""
+    # Site population P(s) comes from the persons pass (active persons of active households on s).
+    population = {site_id: counter["persons"] for site_id, counter in counts.by_site.items()}
+    counts.site_population = population
+    counts.sites = list(Site.objects.order_by("code").values("id", "code", "name", "village_id", *SITE_FIELDS))
+    for site in counts.sites:
+        site_population = population.get(site["id"], 0)
+        village_counter = counts.by_village[site["village_id"]]
+        site_counter = counts.by_site[site["id"]]
+        for code, (denominator, numerator) in SITE_RULES.items():
+            amount_n = int(numerator(site, site_population))
+            village_counter[f"{code}.n"] += amount_n
+            site_counter[f"{code}.n"] += amount_n
+            if denominator is not None:
+                amount_d = int(denominator(site, site_population))
+                village_counter[f"{code}.d"] += amount_d
+                site_counter[f"{code}.d"] += amount_d
+
+
+def collect_counts(reference: datetime.date, *, families: Iterable[str] | None = None) -> Counts:
+    """The additive counts per village and per site at ``reference`` (reusable by dashboards).
+
+    ``families`` restricts the passes (``sites``, ``households``, ``persons``, ``petitions``,
+    ``incomes``, ``finance``); by default all of them.
+    """
+    counts = Counts(reference_date=reference)
+    passes = {
+        "persons": person_counts,  # before sites: it yields the site populations
+        "sites": site_counts,
+        "households": household_counts,
+        "petitions": petition_counts,
+        "incomes": income_counts,
+        "finance": finance_counts,
+    }
+    wanted = set(families or passes)
+    if "sites" in wanted:
+        wanted.add("persons")
+    for name, function in passes.items():
+        if name in wanted:
+            function(reference, counts)
+    return counts
+
+
+# --- the area tree -------------------------------------------------------------------------------
+
+
+@dataclass
+class Tree:
+    areas: dict[int, dict[str, Any]]
+    ancestors: dict[int, list[int]]  # the area itself first, then its parent, … up to the city
+
+    @classmethod
+    def load(cls) -> "Tree":
+        areas = {
+            area["id"]: area
+            for area in Area.objects.values("id", "code", "name", "level", "parent_id", "has_industrial_park")
+        }
+        ancestors: dict[int, list[int]] = {}
+        for area_id in areas:
+            chain, current = [], area_id
+            while current is not None and current not in chain:
+                chain.append(current)
+                current = areas[current]["parent_id"]
+            ancestors[area_id] = chain
+        return cls(areas=areas, ancestors=ancestors)
+
+    def township_of(self, area_id: int) -> int | None:
+        for ancestor in self.ancestors.get(area_id, []):
+            if self.areas[ancestor]["level"] == AreaLevel.TOWNSHIP:
+                return ancestor
+        return None
+
+
+def roll_up(counts: Counts, tree: Tree) -> dict[int, Counter]:
+    """Sum the village counts into every area above; add M2-4 (townships holding a site) and finance."""
+    totals: dict[int, Counter] = {area_id: Counter() for area_id in tree.areas}
+    for village_id, counter in counts.by_village.items():
+        for ancestor in tree.ancestors.get(village_id, []):
+            totals[ancestor].update(counter)
+    townships_with_site = {tree.township_of(site["village_id"]) for site in counts.sites} - {None}
+    for township_id in townships_with_site:
+        park = int(bool(tree.areas[township_id]["has_industrial_park"]))
+        for ancestor in tree.ancestors[township_id]:
+            totals[ancestor]["M2-4.d"] += 1
+            totals[ancestor]["M2-4.n"] += park
+    for county_id, counter in counts.by_county.items():
+        for ancestor in tree.ancestors.get(county_id, []):
+            totals[ancestor].update(counter)
+    return totals
+
+
+# --- judging -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Judged:
+    numerator: int | None
+    denominator: int | None
+    value: Fraction | None
+    target: Decimal | None
+    met: str
+
+
+def _growth(counter: Counter, prefix: str, part_total: str, part_base: str) -> Fraction | None:
+    """I(Y)/I(Y−1) − 1 style ratio of ratios; None when a year is missing or a base is 0."""
+    if not counter[f"{prefix}.cur.rows"] or not counter[f"{prefix}.prev.rows"]:
+        return None
+    if not counter[f"{prefix}.cur.{part_base}"] or not counter[f"{prefix}.prev.{part_base}"]:
+        return None
+    current = Fraction(counter[f"{prefix}.cur.{part_total}"], counter[f"{prefix}.cur.{part_base}"])
+    previous = Fraction(counter[f"{prefix}.prev.{part_total}"], counter[f"{prefix}.prev.{part_base}"])
+    if previous == 0:
+        return None
+    return current / previous - 1
+
+
+def _finance_growth(counter: Counter, name: str) -> Fraction | None:
+    if not counter["finance.cur.rows"] or not counter["finance.prev.rows"]:
+        return None
+    previous = counter[f"finance.prev.{name}"]
+    if previous == 0:
+        return None
+    return Fraction(counter[f"finance.cur.{name}"], previous) - 1
+
+
+def judge(
+    code: str,
+    counter: Counter,
+    *,
+    city_growth: Fraction | None,
+    previous_count: int | None,
+) -> Judged:
+    """One indicator's stored numbers for one unit (indicators.md, Kinds of target and Precise readings)."""
+    entry = BY_CODE[code]
+    target = entry.target
+    if code == "M9-1":
+        numerator, denominator = counter["finance.cur.proceeds_to_households"], counter["finance.cur.asset_proceeds"]
+        return _judge_rate(numerator, denominator, target)
+    if code == "M9-2":
+        linkage = _finance_growth(counter, "linkage_to_relocation")
+        total = _finance_growth(counter, "linkage_funds")
+        if linkage is None or total is None:
+            return Judged(None, None, None, target, Met.NA)
+        return _judge_gap((linkage - total) * HUNDRED, target)
+    if code == "M3-5":
+        growth = _growth(counter, "income", "total", "size")
+        if growth is None or city_growth is None:
+            return Judged(None, None, None, target, Met.NA)
+        return _judge_gap(growth * HUNDRED - city_growth, target)
+    if entry.kind == Kind.RATE:
+        return _judge_rate(counter[f"{code}.n"], counter[f"{code}.d"], target)
+    count = counter[f"{code}.n"]
+    if entry.kind == Kind.INFO:
+        return Judged(count, None, Fraction(count), None, Met.NA)
+    if entry.kind == Kind.ZERO:
+        if not counter["households"]:
+            return Judged(count, None, None, target, Met.NA)
+        return Judged(count, None, Fraction(count), target, Met.TRUE if count == 0 else Met.FALSE)
+    # no_decrease
+    if previous_count is None:
+        return Judged(count, None, None, None, Met.NA)
+    if not counter["labour_force"]:
+        return Judged(count, None, None, Decimal(previous_count), Met.NA)
+    met = Met.TRUE if count >= previous_count else Met.FALSE
+    return Judged(count, None, Fraction(count), Decimal(previous_count), met)
+
+
+def _judge_rate(numerator: int, denominator: int, target: Decimal | None) -> Judged:
+    if not denominator:
+        return Judged(numerator, denominator, None, target, Met.NA)
+    value = Fraction(numerator, denominator) * HUNDRED
+    met = Met.TRUE if value >= Fraction(target or 0) else Met.FALSE
+    return Judged(numerator, denominator, value, target, met)
+
+
+def _judge_gap(value: Fraction, target: Decimal | None) -> Judged:
+    met = Met.TRUE if value >= Fraction(target or 0) else Met.FALSE
+    return Judged(None, None, value, target, met)
+
+
+def round_half_up(value: Fraction, places: int = PLACES) -> Decimal:
+    """Round an exact fraction half away from zero to ``places`` decimals, exactly."""
+    scaled = abs(value) * 10**places
+    quotient, remainder = divmod(scaled.numerator, scaled.denominator)
+    if 2 * remainder >= scaled.denominator:
+        quotient += 1
+    result = Decimal(quotient).scaleb(-places)
+    return -result if value < 0 else result
+
+
+def fraction_text(value: Fraction | None) -> str:
+    return "" if value is None else f"{value.numerator}/{value.denominator}"
+
+
+# --- computing a period --------------------------------------------------------------------------
+
+
+class ValueRow(NamedTuple):
+    """One ``IndicatorValue`` to insert; plain tuples because model instances cost more than the SQL."""
+
+    period_id: int
+    indicator_id: int
+    level: str
+    area_id: int | None
+    site_id: int | None
+    unit_code: str
+    county_code: str
+    township_code: str
+    numerator: int | None
+    denominator: int | None
+    value: Decimal | None
+    value_exact: str
+    target: Decimal | None
+    met: str
+    reference_date: datetime.date
+    computed_at: datetime.datetime
+    run_id: int | None
+
+
+@dataclass
+class Unit:
+    level: str
+    unit_code: str
+    name: str
+    area_id: int | None
+    site_id: int | None
+    county_code: str
+    township_code: str
+
+
+def _area_units(tree: Tree) -> list[tuple[Unit, int]]:
+    units = []
+    for area_id, area in tree.areas.items():
+        level = LEVEL_OF_AREA.get(area["level"])
+        if level is None:
+            continue
+        county = next((tree.areas[a]["code"] for a in tree.ancestors[area_id] if tree.areas[a]["level"] == "县"), "")
+        township = tree.township_of(area_id)
+        township_code = tree.areas[township]["code"] if township is not None else ""
+        units.append((Unit(level, area["code"], area["name"], area_id, None, county, township_code), area_id))
+    return units
+
+
+def previous_counts(period: Period, code: str = "M3-4") -> dict[tuple[str, str], int]:
+    """The stored counts of ``code`` for the previous period of the same length, by (level, unit_code)."""
+    from .periods import previous_key
+
+    rows = IndicatorValue.objects.filter(
+        period__key=previous_key(period.key), indicator__code=code, numerator__isnull=False
+    ).values_list("level", "unit_code", "numerator")
+    return {(level, unit_code): numerator for level, unit_code, numerator in rows}
+
+
+def city_growth_for(year: int) -> Fraction | None:
+    statistic = CityStatistic.objects.filter(year=year).first()
+    return None if statistic is None else Fraction(statistic.city_income_growth)
+
+
+def compute_values(
+    period: Period,
+    reference_date: datetime.date,
+    *,
+    codes: Iterable[str] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> list["ValueRow"]:
+    """Every (unit, indicator) value of ``period`` at ``reference_date``, as plain rows (not saved).
+
+    ``codes`` restricts the indicators (the year-data recomputation of a closed year); the record
+    families read are then only those the codes need.
+    """
+    wanted = [entry.code for entry in CATALOGUE if codes is None or entry.code in set(codes)]
+    families = None
+    if codes is not None:
+        families = set()
+        if "M3-5" in wanted:
+            families.add("incomes")
+        if FINANCE_CODES & set(wanted):
+            families.add("finance")
+        if set(wanted) - {"M3-5", *FINANCE_CODES}:
+            families.update({"sites", "households", "persons", "petitions"})
+    counts = collect_counts(reference_date, families=families)
+    if progress:
+        progress(60)
+    tree = Tree.load()
+    totals = roll_up(counts, tree)
+    growth = city_growth_for(reference_date.year)
+    previous = previous_counts(period) if "M3-4" in wanted else {}
+    indicators = dict(Indicator.objects.values_list("code", "id"))
+    now = timezone.now()
+
+    units: list[tuple[Unit, Counter]] = [(unit, totals[area_id]) for unit, area_id in _area_units(tree)]
+    for site in counts.sites or Site.objects.values("id", "code", "name", "village_id"):
+        township = tree.township_of(site["village_id"])
+        county = next(
+            (
+                tree.areas[a]["code"]
+                for a in tree.ancestors.get(site["village_id"], [])
+                if tree.areas[a]["level"] == "县"
+            ),
+            "",
+        )
+        unit = Unit(
+            Level.SITE,
+            site["code"],
+            site["name"],
+            None,
+            site["id"],
+            county,
+            tree.areas[township]["code"] if township else "",
+        )
+        units.append((unit, counts.by_site.get(site["id"], Counter())))
+
+    values = []
+    for unit, counter in units:
+        for code in wanted:
+            if code in FINANCE_CODES and unit.level not in (Level.COUNTY, Level.CITY):
+                continue
+            judged = judge(code, counter, city_growth=growth, previous_count=previous.get((unit.level, unit.unit_code)))
+            values.append(
+                ValueRow(
+                    period.pk,
+                    indicators[code],
+                    unit.level,
+                    unit.area_id,
+                    unit.site_id,
+                    unit.unit_code,
+                    unit.county_code,
+                    unit.township_code,
+                    judged.numerator,
+                    judged.denominator,
+                    None if judged.value is None else round_half_up(judged.value),
+                    fraction_text(judged.value),
+                    judged.target,
+                    judged.met,
+                    reference_date,
+                    now,
+                    None,
+                )
+            )
+    if progress:
+        progress(80)
+    return values

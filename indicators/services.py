@@ -1,0 +1,370 @@
+"""Writes of the indicator engine: compute runs, dirty periods, closing and publishing.
+
+A run is a ``ComputeRun`` row (status, progress, error). Its values replace the period's stored
+values in ONE transaction: readers see all old or all new values, and a failure leaves the old ones.
+Two runs of the same period never overlap: a run claims the period under ``select_for_update`` of
+the Period row (on SQLite transactions are serialised anyway) and refuses while another is running.
+"""
+
+import contextlib
+import datetime
+import logging
+import threading
+from collections.abc import Iterator
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from households.models import ChangeFeed
+
+from . import engine
+from .catalogue import YEAR_DATA_CODES
+from .models import ComputeRun, IndicatorValue, Period
+from .periods import (
+    PeriodError,
+    check_computable,
+    period_get_or_create,
+    reference_date_for,
+    running_keys,
+)
+
+logger = logging.getLogger(__name__)
+
+# A run still "running" after this long is taken for a crashed worker and no longer blocks.
+STALE_RUN = datetime.timedelta(hours=2)
+# Bulk edits within this many seconds coalesce into one recomputation (ecosystem.md §2.4).
+DEBOUNCE_SECONDS = 30
+SWEEP_QUEUED_KEY = "indicators:sweep-queued"
+
+
+class RunRefused(Exception):
+    """Another run of the same period is in progress."""
+
+
+# --- runs ----------------------------------------------------------------------------------------
+
+
+def compute_run_create(
+    *,
+    period_key: str,
+    as_of: datetime.date | None = None,
+    actor=None,  # type: ignore[no-untyped-def]
+    scope: str = ComputeRun.Scope.FULL,
+    today: datetime.date | None = None,
+) -> ComputeRun:
+    """Queue a run of ``period_key``. Raises ``PeriodError`` for a malformed, future or closed period
+    (a closed but unpublished year accepts the year-data scope)."""
+    period = period_get_or_create(key=period_key)
+    if scope == ComputeRun.Scope.YEAR_DATA:
+        if not period.is_year or period.published_at is not None:
+            raise PeriodError(_("期间 %(key)s 的年度考核已发布，指标值已冻结。") % {"key": period.key})
+        stored = IndicatorValue.objects.filter(period=period).values_list("reference_date", flat=True).first()
+        reference = stored or reference_date_for(period, today=today)
+    else:
+        check_computable(period)
+        reference = reference_date_for(period, as_of=as_of, today=today)
+    return ComputeRun.objects.create(
+        period=period,
+        scope=scope,
+        reference_date=reference,
+        as_of_given=as_of is not None,
+        started_by=actor if getattr(actor, "pk", None) else None,
+    )
+
+
+def _set_progress(run: ComputeRun, progress: int) -> None:
+    run.progress = progress
+    ComputeRun.objects.filter(pk=run.pk).update(progress=progress)
+
+
+def _claim(run: ComputeRun) -> None:
+    """Mark the run running, or raise ``RunRefused`` / ``PeriodError``."""
+    with transaction.atomic():
+        period = Period.objects.select_for_update().get(pk=run.period_id)
+        busy = (
+            ComputeRun.objects.filter(
+                period=period, status=ComputeRun.Status.RUNNING, started_at__gte=timezone.now() - STALE_RUN
+            )
+            .exclude(pk=run.pk)
+            .exists()
+        )
+        if busy:
+            raise RunRefused(_("期间 %(key)s 正在计算中，请稍后再试。") % {"key": period.key})
+        _check_writable(period, run)
+        if run.scope == ComputeRun.Scope.FULL:
+            period.dirty_since = None
+        else:
+            period.year_data_dirty_since = None
+        period.save(update_fields=["dirty_since", "year_data_dirty_since"])
+        run.status = ComputeRun.Status.RUNNING
+        run.started_at = timezone.now()
+        run.progress = 5
+        run.save(update_fields=["status", "started_at", "progress"])
+
+
+def _check_writable(period: Period, run: ComputeRun) -> None:
+    if run.scope == ComputeRun.Scope.YEAR_DATA:
+        if period.published_at is not None:
+            raise PeriodError(_("期间 %(key)s 的年度考核已发布，指标值已冻结。") % {"key": period.key})
+    else:
+        check_computable(period)
+
+
+VALUE_COLUMNS = (
+    "period_id", "indicator_id", "level", "area_id", "site_id", "unit_code", "county_code", "township_code",
+    "numerator", "denominator", "value", "value_exact", "target", "met", "reference_date", "computed_at", "run_id",
+)  # fmt: skip
+
+
+def values_insert(values: list[engine.ValueRow], *, batch_size: int = 5000) -> None:
+    """Insert computed rows with ``executemany``: model instances and ``bulk_create`` cost more than the
+    SQL at ~40 × (areas + sites) rows (bench/engine_bench.py)."""
+    connection = transaction.get_connection()
+    ops = connection.ops
+    table = ops.quote_name(IndicatorValue._meta.db_table)
+    columns = ", ".join(ops.quote_name(column) for column in VALUE_COLUMNS)
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(VALUE_COLUMNS))})"
+    rows = []
+    for value in values:
+        rows.append(
+            (
+                value.period_id, value.indicator_id, value.level, value.area_id, value.site_id, value.unit_code,
+                value.county_code, value.township_code, value.numerator, value.denominator,
+                ops.adapt_decimalfield_value(value.value, 24, 10), value.value_exact,
+                ops.adapt_decimalfield_value(value.target, 24, 10), value.met,
+                ops.adapt_datefield_value(value.reference_date), ops.adapt_datetimefield_value(value.computed_at),
+                value.run_id,
+            )
+        )  # fmt: skip
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), batch_size):
+            cursor.executemany(sql, rows[start : start + batch_size])
+
+
+def compute_run_execute(*, run_id: int) -> ComputeRun:
+    """Compute a queued run and replace the period's values atomically; never raises for a failed
+    computation (the run row records it). Idempotent for a finished run."""
+    run = ComputeRun.objects.select_related("period").get(pk=run_id)
+    if run.status in (ComputeRun.Status.DONE, ComputeRun.Status.FAILED):
+        return run
+    try:
+        _claim(run)
+        codes = YEAR_DATA_CODES if run.scope == ComputeRun.Scope.YEAR_DATA else None
+        values = engine.compute_values(
+            run.period, run.reference_date, codes=codes, progress=lambda percent: _set_progress(run, percent)
+        )
+        values = [value._replace(run_id=run.pk) for value in values]
+        with transaction.atomic():
+            period = Period.objects.select_for_update().get(pk=run.period_id)
+            _check_writable(period, run)
+            old = IndicatorValue.objects.filter(period=period)
+            if codes is not None:
+                old = old.filter(indicator__code__in=codes)
+            old.delete()
+            values_insert(values)
+            run.status = ComputeRun.Status.DONE
+            run.progress = 100
+            run.finished_at = timezone.now()
+            run.save(update_fields=["status", "progress", "finished_at"])
+    except Exception as exc:  # the run row carries every failure; the old values stay
+        logger.exception("compute run %s of %s failed", run.pk, run.period.key)
+        run.status = ComputeRun.Status.FAILED
+        run.error = str(exc) or exc.__class__.__name__
+        run.finished_at = timezone.now()
+        run.save(update_fields=["status", "error", "finished_at"])
+        if isinstance(exc, RunRefused):
+            _mark_dirty(run.period, year_data=run.scope == ComputeRun.Scope.YEAR_DATA)
+    return run
+
+
+def compute_period(
+    *,
+    period_key: str,
+    as_of: datetime.date | None = None,
+    actor=None,  # type: ignore[no-untyped-def]
+    scope: str = ComputeRun.Scope.FULL,
+    timeout: float = 3600,
+) -> ComputeRun:
+    """Create a run, hand it to the task queue (in-process without a broker) and wait for it."""
+    import time
+
+    from .tasks import compute_run_task
+
+    run = compute_run_create(period_key=period_key, as_of=as_of, actor=actor, scope=scope)
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        compute_run_task.apply(args=[run.pk])  # in-process, without touching a broker connection
+    else:
+        compute_run_task.delay(run.pk)
+    deadline = time.monotonic() + timeout
+    while True:
+        run.refresh_from_db()
+        if run.status in (ComputeRun.Status.DONE, ComputeRun.Status.FAILED):
+            return run
+        if time.monotonic() > deadline:
+            return run
+        time.sleep(0.5)
+
+
+# --- periods: dirty, closing, publishing ---------------------------------------------------------
+
+
+def _mark_dirty(period: Period, *, year_data: bool = False, now: datetime.datetime | None = None) -> None:
+    now = now or timezone.now()
+    name = "year_data_dirty_since" if year_data else "dirty_since"
+    Period.objects.filter(pk=period.pk, **{f"{name}__isnull": True}).update(**{name: now})
+
+
+def _affected_years(family: str, data_year: int | None) -> set[int]:
+    """Years whose year-data indicators read rows of ``data_year``: g(Y) uses Y and Y−1."""
+    if data_year is None:
+        return set()
+    if family in (ChangeFeed.Family.INCOMES, ChangeFeed.Family.FINANCE):
+        return {data_year, data_year + 1}
+    if family == ChangeFeed.Family.CITYSTATS:
+        return {data_year}
+    return set()
+
+
+def changefeed_consume(*, today: datetime.date | None = None) -> int:
+    """Consume the unconsumed change-feed rows: mark the running month and year dirty, and past years
+    whose year-data indicators they feed (until published). Returns the number of rows consumed."""
+    today = today or timezone.localdate()
+    now = timezone.now()
+    with transaction.atomic():
+        feed = ChangeFeed.objects.filter(consumed_at__isnull=True).order_by("id")
+        if transaction.get_connection().features.has_select_for_update_skip_locked:
+            feed = feed.select_for_update(skip_locked=True)
+        rows = list(feed.values_list("id", "family", "data_year"))
+        if not rows:
+            return 0
+        ChangeFeed.objects.filter(id__in=[row[0] for row in rows]).update(consumed_at=now)
+        for key in running_keys(today=today):
+            period = period_get_or_create(key=key)
+            if period.closed_at is None:
+                _mark_dirty(period, now=now)
+        years: set[int] = set()
+        for _id, family, data_year in rows:
+            years |= _affected_years(family, data_year)
+        for year in sorted(year for year in years if year < today.year):
+            period = Period.objects.filter(key=f"{year:04d}", published_at__isnull=True).first()
+            if period is not None and IndicatorValue.objects.filter(period=period).exists():
+                _mark_dirty(period, year_data=True, now=now)
+    return len(rows)
+
+
+def dirty_periods_compute(*, today: datetime.date | None = None) -> list[ComputeRun]:
+    """Consume the change feed, then compute every dirty period (full) and dirty past year (year data)."""
+    changefeed_consume(today=today)
+    runs = []
+    for period in Period.objects.filter(dirty_since__isnull=False, closed_at__isnull=True).order_by("start", "-end"):
+        runs.append(_run_now(period, ComputeRun.Scope.FULL, today=today))
+    for period in Period.objects.filter(year_data_dirty_since__isnull=False, published_at__isnull=True):
+        runs.append(_run_now(period, ComputeRun.Scope.YEAR_DATA, today=today))
+    return [run for run in runs if run is not None]
+
+
+def _run_now(period: Period, scope: str, *, today: datetime.date | None) -> ComputeRun | None:
+    try:
+        run = compute_run_create(period_key=period.key, scope=scope, today=today)
+    except PeriodError as exc:
+        logger.warning("not computing %s: %s", period.key, exc)
+        Period.objects.filter(pk=period.pk).update(dirty_since=None, year_data_dirty_since=None)
+        return None
+    return compute_run_execute(run_id=run.pk)
+
+
+def ended_periods_close(*, today: datetime.date | None = None) -> list[Period]:
+    """Compute each open period that has ended a last time (reference date = its last day) and close
+    it. A period whose last run fails stays open and is tried again next time."""
+    today = today or timezone.localdate()
+    closed = []
+    ended = Period.objects.filter(closed_at__isnull=True, end__lt=today)
+    for period in sorted(ended, key=lambda p: (p.end, not p.is_year)):
+        run = compute_run_create(period_key=period.key, as_of=period.end, today=today)
+        run = compute_run_execute(run_id=run.pk)
+        if run.status != ComputeRun.Status.DONE:
+            continue
+        Period.objects.filter(pk=period.pk, closed_at__isnull=True).update(closed_at=timezone.now(), dirty_since=None)
+        closed.append(period)
+    return closed
+
+
+def running_periods_compute(*, today: datetime.date | None = None) -> list[ComputeRun]:
+    """The nightly full recompute of the running month and year."""
+    runs = []
+    for key in running_keys(today=today):
+        period = period_get_or_create(key=key)
+        if period.closed_at is None:
+            run = _run_now(period, ComputeRun.Scope.FULL, today=today)
+            if run is not None:
+                runs.append(run)
+    return runs
+
+
+@transaction.atomic
+def period_close(*, period: Period, actor=None) -> Period:  # type: ignore[no-untyped-def]
+    """Close a period by hand (city administrator): its stored values never change again."""
+    period = Period.objects.select_for_update().get(pk=period.pk)
+    if period.closed_at is None:
+        period.closed_at = timezone.now()
+        period.dirty_since = None
+        period.save(update_fields=["closed_at", "dirty_since"])
+    return period
+
+
+@transaction.atomic
+def period_publish(*, year: int, actor=None) -> Period:  # type: ignore[no-untyped-def]
+    """Publishing a year's assessment freezes everything of that year, year-data indicators included."""
+    period = Period.objects.select_for_update().get(pk=period_get_or_create(key=f"{year:04d}").pk)
+    now = timezone.now()
+    period.published_at = period.published_at or now
+    period.closed_at = period.closed_at or now
+    period.dirty_since = None
+    period.year_data_dirty_since = None
+    period.save(update_fields=["published_at", "closed_at", "dirty_since", "year_data_dirty_since"])
+    return period
+
+
+# --- the data-change hook ------------------------------------------------------------------------
+
+_paused = threading.local()
+
+
+@contextlib.contextmanager
+def recompute_paused() -> Iterator[None]:
+    """Inside this block committed changes queue no sweep (bulk loaders such as ``seed_demo`` compute
+    once at the end); the change-feed rows stay and the next sweep consumes them."""
+    _paused.active = True
+    try:
+        yield
+    finally:
+        _paused.active = False
+
+
+def indicators_changes_committed() -> None:
+    """Listener for ``households.history.CHANGE_LISTENERS`` (called once after each commit that added
+    change-feed rows): queue a sweep. With a broker, commits within ``DEBOUNCE_SECONDS`` coalesce into
+    one sweep (a cache key set with ``add``); the beat sweep every minute catches anything a lost
+    message missed. Without a broker the sweep runs in-process at once (one per transaction)."""
+    from .tasks import sweep_dirty_periods
+
+    if getattr(_paused, "active", False):
+        return
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        sweep_dirty_periods.apply()
+        return
+    try:
+        first = cache.add(SWEEP_QUEUED_KEY, 1, timeout=DEBOUNCE_SECONDS)
+    except Exception:  # cache table missing or cache down: rather one sweep too many than none
+        logger.warning("cache unavailable; queueing the sweep without debounce", exc_info=True)
+        first = True
+    if first:
+        sweep_dirty_periods.apply_async(countdown=DEBOUNCE_SECONDS)
+
+
+def indicators_data_changed() -> None:
+    """For writers that bypass ``changefeed_add``: queue a sweep once the transaction commits."""
+    transaction.on_commit(indicators_changes_committed)

@@ -1,0 +1,423 @@
+"""The indicator engine on hand-built data: one test per rule and boundary of indicators.md."""
+
+import datetime
+from fractions import Fraction
+
+import pytest
+
+from households.choices import Employment, GrievanceStatus, HouseholdCategory, Labour, RecordStatus, Schooling
+from households.validators import age_on
+from indicators import engine, services
+from indicators.catalogue import CATALOGUE, FINANCE_CODES
+from indicators.models import ComputeRun, Indicator, Met
+from tests.factories import (
+    AreaFactory,
+    CityStatisticFactory,
+    CountyFinanceFactory,
+    GrievanceFactory,
+    HouseholdFactory,
+    IncomeFactory,
+    PersonFactory,
+    SiteFactory,
+    cells,
+    compute,
+    persons_bulk,
+    stored,
+)
+
+pytestmark = pytest.mark.django_db
+R = datetime.date(2025, 12, 31)
+VILLAGE = "431302001001"
+
+
+def test_catalogue_is_loaded_in_order_with_weights():
+    codes = list(Indicator.objects.values_list("code", flat=True))
+    assert codes == [entry.code for entry in CATALOGUE]
+    assert len(codes) == 41
+    assert sum(Indicator.objects.values_list("weight", flat=True)) == 100
+    assert Indicator.objects.get(code="M9-1").target == 80
+    assert Indicator.objects.get(code="M3-5").dimension == "就业帮扶"
+
+
+# --- sites and thresholds ----------------------------------------------------------------------------
+
+
+def test_800_threshold_799_is_not_800_and_cancelled_people_never_count():
+    site = SiteFactory(one_stop_centre=True, kindergarten=False)
+    household = HouseholdFactory(site=site)
+    persons_bulk(household, 799)
+    persons_bulk(household, 3, status=RecordStatus.CANCELLED)
+    persons_bulk(HouseholdFactory(site=site, status=RecordStatus.CANCELLED), 5)
+
+    compute()
+    values = stored()
+    assert cells(values[("site", site.code, "M1-3")]) == (0, 0, None, Met.NA)
+    assert cells(values[("site", site.code, "M5-4")]) == (0, 0, None, Met.NA)
+
+    persons_bulk(household, 1)
+    compute()
+    values = stored()
+    assert cells(values[("site", site.code, "M1-3")]) == (1, 1, "100", Met.TRUE)
+    assert cells(values[("site", site.code, "M5-4")]) == (0, 1, "0", Met.FALSE)
+    assert cells(values[("village", VILLAGE, "M1-3")]) == (1, 1, "100", Met.TRUE)
+
+
+def test_500_threshold_499_is_not_500():
+    small, large = SiteFactory(), SiteFactory(property_management=True)
+    persons_bulk(HouseholdFactory(site=small), 499)
+    persons_bulk(HouseholdFactory(site=large), 500)
+
+    compute()
+    values = stored()
+    assert cells(values[("site", small.code, "M4-2")]) == (0, 0, None, Met.NA)
+    assert cells(values[("site", large.code, "M4-2")]) == (1, 1, "100", Met.TRUE)
+    assert cells(values[("village", VILLAGE, "M4-2")]) == (1, 1, "100", Met.TRUE)
+
+
+def test_site_without_households_counts_in_every_site_based_indicator():
+    site = SiteFactory(party_org=True, kind="农村集中安置", ceremony_hall_needed=True)
+
+    compute()
+    values = stored()
+    assert cells(values[("site", site.code, "M1-1")]) == (1, 1, "100", Met.TRUE)
+    assert cells(values[("site", site.code, "M1-4")]) == (0, 1, "0", Met.FALSE)
+    assert cells(values[("site", site.code, "M4-3")]) == (0, 0, None, Met.NA)  # not 城镇集中安置
+    assert cells(values[("site", site.code, "M8-3")]) == (0, 1, "0", Met.FALSE)
+    assert cells(values[("site", site.code, "M8-4")]) == (0, 0, None, Met.NA)
+    assert cells(values[("site", site.code, "M2-4")]) == (0, 0, None, Met.NA)
+    assert cells(values[("site", site.code, "M8-2")]) == (0, None, None, Met.NA)
+
+
+def test_m2_4_counts_townships_holding_a_site():
+    with_site = AreaFactory.village(code="431302001001")
+    AreaFactory.township(code="431302002", name="无安置点镇", has_industrial_park=True)
+    SiteFactory(village=with_site)
+
+    compute()
+    values = stored()
+    assert cells(values[("township", "431302001", "M2-4")]) == (0, 1, "0", Met.FALSE)
+    assert cells(values[("township", "431302002", "M2-4")]) == (0, 0, None, Met.NA)
+    assert cells(values[("village", VILLAGE, "M2-4")]) == (0, 0, None, Met.NA)
+    assert cells(values[("county", "431302", "M2-4")]) == (0, 1, "0", Met.FALSE)
+
+
+# --- ages and windows --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("reference", "years"),
+    [
+        (datetime.date(2023, 2, 28), 3),
+        (datetime.date(2023, 3, 1), 3),
+        (datetime.date(2024, 2, 29), 4),
+        (datetime.date(2024, 2, 28), 1),
+        (datetime.date(2025, 12, 31), 6),
+    ],
+)
+def test_years_before_agrees_with_age_on_around_29_february(reference, years):
+    cut_off = engine.years_before(reference, years)
+    for offset in range(-800, 800):
+        born = cut_off + datetime.timedelta(days=offset)
+        assert (age_on(born, reference) >= years) == (born <= cut_off), born
+
+
+def test_school_ages_on_the_birthday_and_the_day_before():
+    household = HouseholdFactory(category=HouseholdCategory.REGISTERED_POOR)
+    for born, schooling in [
+        (datetime.date(2022, 12, 31), Schooling.KINDERGARTEN),  # 3 on the reference date
+        (datetime.date(2023, 1, 1), Schooling.KINDERGARTEN),  # still 2
+        (datetime.date(2020, 1, 1), Schooling.PRESCHOOL_NOT_ENROLLED),  # 5
+        (datetime.date(2019, 12, 31), Schooling.KINDERGARTEN),  # turns 6: in M5-2, consolidated
+        (datetime.date(2010, 1, 1), Schooling.DROPPED_OUT),  # 15
+        (datetime.date(2009, 12, 31), Schooling.DROPPED_OUT),  # turns 16: out of range
+    ]:
+        PersonFactory(household=household, born=born, schooling=schooling)
+
+    compute()
+    values = stored()
+    assert cells(values[("village", VILLAGE, "M5-1")]) == (3, 2, "150", Met.TRUE)
+    assert cells(values[("village", VILLAGE, "M5-2")]) == (1, 2, "50", Met.FALSE)
+
+
+def test_29_february_birthday_falls_on_1_march_in_common_years():
+    household = HouseholdFactory(category=HouseholdCategory.REGISTERED_POOR)
+    PersonFactory(household=household, born=datetime.date(2020, 2, 29), schooling=Schooling.KINDERGARTEN)
+
+    compute("2023-02", as_of=datetime.date(2023, 2, 28))
+    compute("2023-03", as_of=datetime.date(2023, 3, 1))
+    assert cells(stored("2023-02")[("village", VILLAGE, "M5-1")]) == (1, 0, None, Met.NA)  # still 2
+    assert cells(stored("2023-03")[("village", VILLAGE, "M5-1")]) == (1, 1, "100", Met.TRUE)  # 3
+
+
+def test_gross_rate_over_zero_denominator_is_not_applicable():
+    household = HouseholdFactory(category=HouseholdCategory.REGISTERED_POOR)
+    PersonFactory(household=household, born=datetime.date(2018, 5, 5), schooling=Schooling.KINDERGARTEN)
+
+    compute()
+    assert cells(stored()[("village", VILLAGE, "M5-1")]) == (1, 0, None, Met.NA)
+
+
+def test_employment_check_window_is_90_days_inclusive():
+    household = HouseholdFactory()
+    for checked in [
+        R - datetime.timedelta(days=90),
+        R,
+        R - datetime.timedelta(days=91),
+        R + datetime.timedelta(days=1),
+    ]:
+        PersonFactory(household=household, labour=Labour.ORDINARY, employment_checked_on=checked)
+    PersonFactory(household=household, labour=Labour.LOST, employment_checked_on=R)  # not labour force
+
+    compute()
+    assert cells(stored()[("village", VILLAGE, "M3-1")]) == (2, 4, "50", Met.FALSE)
+
+
+def test_training_counts_from_1_january_to_the_reference_date():
+    household = HouseholdFactory(category=HouseholdCategory.REGISTERED_POOR)
+    for trained in [datetime.date(2025, 1, 1), R, datetime.date(2024, 12, 31), datetime.date(2026, 1, 5), None]:
+        PersonFactory(household=household, wants_training=True, trained_on=trained)
+    other = HouseholdFactory(category=HouseholdCategory.ALONGSIDE)
+    PersonFactory(household=other, wants_training=True, trained_on=None)  # not registered-poor
+
+    compute()
+    assert cells(stored()[("village", VILLAGE, "M3-6")]) == (2, 5, "40", Met.FALSE)
+
+
+def test_labour_force_has_no_age_limit_and_employed_is_any_job():
+    household = HouseholdFactory()
+    PersonFactory(household=household, born=datetime.date(2010, 6, 1), labour=Labour.ORDINARY, wants_work=True)
+    PersonFactory(household=household, labour=Labour.WEAK, wants_work=True, employment=Employment.WORK_RELIEF)
+    PersonFactory(household=household, labour=Labour.LOST, employment=Employment.PUBLIC_WELFARE)
+
+    compute()
+    values = stored()
+    assert cells(values[("village", VILLAGE, "M3-2")]) == (1, 2, "50", Met.FALSE)
+    assert cells(values[("village", VILLAGE, "M3-3")]) == (1, 1, "100", Met.TRUE)
+    assert cells(values[("village", VILLAGE, "M3-4")]) == (1, None, None, Met.NA)  # first period ever
+
+
+# --- petitions ---------------------------------------------------------------------------------------
+
+
+def test_petition_window_with_carried_over_petitions():
+    village = AreaFactory.village()
+    site = SiteFactory(village=village)
+    resolved = GrievanceStatus.RESOLVED
+    GrievanceFactory(
+        village=village,
+        site=site,
+        received_on=datetime.date(2025, 7, 7),
+        status=resolved,
+        resolved_on=R,
+        resolved_in_village=True,
+    )
+    GrievanceFactory(
+        village=village, received_on=datetime.date(2024, 7, 7), status=resolved, resolved_on=datetime.date(2025, 1, 1)
+    )
+    GrievanceFactory(
+        village=village,
+        received_on=datetime.date(2024, 12, 1),
+        status=resolved,
+        resolved_on=datetime.date(2024, 12, 31),
+    )
+    GrievanceFactory(
+        village=village,
+        site=site,
+        received_on=datetime.date(2025, 12, 30),
+        status=resolved,
+        resolved_on=datetime.date(2026, 1, 2),
+    )
+    GrievanceFactory(village=village, received_on=datetime.date(2024, 11, 11))  # 办理中, carried over
+    GrievanceFactory(village=village, received_on=datetime.date(2026, 1, 1))  # after the reference date
+
+    compute()
+    values = stored()
+    assert cells(values[("village", VILLAGE, "M1-6")]) == (2, 4, "50", Met.FALSE)
+    assert cells(values[("village", VILLAGE, "M1-7")]) == (1, 2, "50", Met.FALSE)
+    assert cells(values[("site", site.code, "M1-6")]) == (1, 2, "50", Met.FALSE)
+    assert cells(values[("site", site.code, "M1-7")]) == (1, 1, "100", Met.TRUE)
+
+
+# --- cancelled records, zero and info kinds ----------------------------------------------------------
+
+
+def test_cancelled_households_and_persons_count_nowhere():
+    cancelled = HouseholdFactory(status=RecordStatus.CANCELLED, seasonal_water_shortage=True, dividend=100)
+    PersonFactory(household=cancelled, family_doctor=True)
+    IncomeFactory(household=cancelled, year=2024, per_capita_income=100)
+    IncomeFactory(household=cancelled, year=2025, per_capita_income=5000)
+    CityStatisticFactory(year=2025)
+    active = HouseholdFactory()
+    PersonFactory(household=active, status=RecordStatus.CANCELLED, family_doctor=True)
+
+    compute()
+    values = stored()
+    assert cells(values[("village", VILLAGE, "M6-2")]) == (0, 0, None, Met.NA)
+    assert cells(values[("village", VILLAGE, "M8-2")]) == (0, None, "0", Met.TRUE)
+    assert cells(values[("village", VILLAGE, "M2-5")]) == (0, None, "0", Met.NA)
+    assert cells(values[("village", VILLAGE, "M2-2")]) == (0, 1, "0", Met.FALSE)
+    assert cells(values[("village", VILLAGE, "M3-5")]) == (None, None, None, Met.NA)
+
+
+def test_zero_kind_in_an_area_without_active_household_is_not_applicable():
+    HouseholdFactory(status=RecordStatus.CANCELLED, seasonal_water_shortage=True)
+    AreaFactory.village(code="431302001002", name="B社区")
+    HouseholdFactory(village=AreaFactory.village(code="431302001003", name="C社区"), seasonal_water_shortage=True)
+
+    compute()
+    values = stored()
+    assert cells(values[("village", VILLAGE, "M8-2")]) == (0, None, None, Met.NA)
+    assert cells(values[("village", "431302001002", "M8-2")]) == (0, None, None, Met.NA)
+    assert cells(values[("village", "431302001003", "M8-2")]) == (1, None, "1", Met.FALSE)
+    assert values[("village", "431302001003", "M8-2")].target == 0
+
+
+# --- exact boundaries: gap_pp and 80 % ---------------------------------------------------------------
+
+
+def test_income_growth_gap_of_exactly_2_pp_is_met():
+    household = HouseholdFactory()
+    IncomeFactory(household=household, year=2024, size=3, per_capita_income=1_000_000)
+    IncomeFactory(household=household, year=2025, size=3, per_capita_income=1_081_000)
+    CityStatisticFactory(year=2025, city_income_growth="6.1")
+    assert (1081_000 / 1_000_000 - 1) * 100 - 6.1 < 2  # the float trap
+
+    compute()
+    value = stored()[("village", VILLAGE, "M3-5")]
+    assert cells(value) == (None, None, "2", Met.TRUE)
+    assert value.value_exact == "2/1"
+    assert value.target == 2
+
+
+def test_income_growth_gap_just_under_2_pp_is_not_met_and_weights_by_size():
+    first, second = HouseholdFactory(), HouseholdFactory()
+    IncomeFactory(household=first, year=2024, size=5, per_capita_income=1_000_000)
+    IncomeFactory(household=first, year=2025, size=5, per_capita_income=1_100_000)
+    IncomeFactory(household=second, year=2025, size=3, per_capita_income=900_000)  # 2025 only
+    CityStatisticFactory(year=2025, city_income_growth="6.1")
+
+    compute()
+    value = stored()[("village", VILLAGE, "M3-5")]
+    # I(2024) = 10000, I(2025) = (11000·5 + 9000·3)/8 = 10250 → 2.5 % − 6.1 = −3.6 pp
+    assert cells(value) == (None, None, "-3.6", Met.FALSE)
+
+
+def test_income_growth_without_city_statistic_is_not_applicable():
+    household = HouseholdFactory()
+    IncomeFactory(household=household, year=2024)
+    IncomeFactory(household=household, year=2025)
+
+    compute()
+    assert cells(stored()[("village", VILLAGE, "M3-5")]) == (None, None, None, Met.NA)
+
+
+def test_exactly_80_percent_of_asset_proceeds_meets_m9_1():
+    county = AreaFactory.county()
+    CountyFinanceFactory(county=county, year=2025, asset_proceeds=133_298_610, proceeds_to_households=106_638_888)
+
+    compute()
+    values = stored()
+    assert cells(values[("county", "431302", "M9-1")]) == (106_638_888, 133_298_610, "80", Met.TRUE)
+    assert values[("county", "431302", "M9-1")].target == 80
+    assert cells(values[("city", "431300", "M9-1")]) == (106_638_888, 133_298_610, "80", Met.TRUE)
+    assert cells(values[("county", "431302", "M9-2")]) == (None, None, None, Met.NA)  # no 2024 row
+
+
+def test_m9_2_gap_of_exactly_zero_is_met_and_city_sums_existing_rows():
+    first, second = AreaFactory.county(), AreaFactory.county(code="431321", name="双峰县")
+    CountyFinanceFactory(county=first, year=2024, linkage_funds=1000, linkage_to_relocation=100)
+    CountyFinanceFactory(county=first, year=2025, linkage_funds=1100, linkage_to_relocation=110)
+    CountyFinanceFactory(county=second, year=2025, linkage_funds=500, linkage_to_relocation=50)
+
+    compute()
+    values = stored()
+    assert cells(values[("county", "431302", "M9-2")]) == (None, None, "0", Met.TRUE)
+    assert cells(values[("county", "431321", "M9-2")]) == (None, None, None, Met.NA)
+    # city: L 100 → 160 (+60 %), T 1000 → 1600 (+60 %)
+    assert cells(values[("city", "431300", "M9-2")]) == (None, None, "0", Met.TRUE)
+
+
+def test_finance_indicators_exist_only_for_counties_and_the_city():
+    SiteFactory()
+    compute()
+    values = stored()
+    levels = {level for (level, _code, indicator) in values if indicator in FINANCE_CODES}
+    assert levels == {"county", "city"}
+    assert cells(values[("county", "431302", "M9-1")]) == (0, 0, None, Met.NA)
+    per_level = {}
+    for level, unit, _indicator in values:
+        per_level.setdefault((level, unit), 0)
+        per_level[(level, unit)] += 1
+    assert set(per_level.values()) == {39, 41}
+
+
+def test_rounding_is_half_up_to_10_places():
+    assert engine.round_half_up(Fraction(200, 3)) == engine.Decimal("66.6666666667")
+    assert engine.round_half_up(Fraction(-51, 110)) == engine.Decimal("-0.4636363636")
+    assert engine.round_half_up(Fraction(1, 2 * 10**10)) == engine.Decimal("0.0000000001")
+
+
+# --- roll-up -----------------------------------------------------------------------------------------
+
+
+def test_area_values_are_summed_numerators_and_denominators_never_averaged():
+    village_a = AreaFactory.village(code="431302001001", name="A")
+    village_b = AreaFactory.village(code="431302001002", name="B")
+    village_c = AreaFactory.village(code="431321100200", name="C")
+    for village, doctors, others in [(village_a, 1, 3), (village_b, 2, 0), (village_c, 0, 1)]:
+        household = HouseholdFactory(village=village, industry_project="茶" if doctors else "")
+        persons_bulk(household, doctors, family_doctor=True, labour=Labour.ORDINARY)
+        persons_bulk(household, others, labour=Labour.SKILLED, employment=Employment.MIGRANT)
+        SiteFactory(village=village, party_org=bool(others))
+
+    compute()
+    values = stored()
+    assert cells(values[("township", "431302001", "M6-2")]) == (3, 6, "50", Met.FALSE)  # not (25 + 100) / 2
+    rates = [entry.code for entry in CATALOGUE if entry.kind == "rate" and entry.code not in FINANCE_CODES]
+    for indicator in [code for code in rates if code != "M2-4"]:  # M2-4 starts at townships
+        villages = [values[("village", village.code, indicator)] for village in (village_a, village_b, village_c)]
+        city = values[("city", "431300", indicator)]
+        assert city.numerator == sum(value.numerator for value in villages), indicator
+        assert city.denominator == sum(value.denominator for value in villages), indicator
+        township = values[("township", "431302001", indicator)]
+        assert township.numerator == villages[0].numerator + villages[1].numerator
+    townships = [values[("township", code, "M2-4")] for code in ("431302001", "431321100")]
+    assert values[("city", "431300", "M2-4")].denominator == sum(value.denominator for value in townships) == 2
+
+
+def test_counts_are_one_query_per_family_whatever_the_size(django_assert_num_queries):
+    for _ in range(3):
+        persons_bulk(HouseholdFactory(site=SiteFactory()), 4)
+    with django_assert_num_queries(6):  # persons (and site populations), sites, households, petitions, incomes, finance
+        engine.collect_counts(R)
+    for _ in range(5):
+        persons_bulk(HouseholdFactory(site=SiteFactory()), 6)
+    with django_assert_num_queries(6):
+        engine.collect_counts(R)
+
+
+# --- runs --------------------------------------------------------------------------------------------
+
+
+def test_a_recompute_that_fails_midway_leaves_the_previous_values(monkeypatch):
+    household = HouseholdFactory()
+    PersonFactory(household=household, family_doctor=True)
+    first = compute()
+    before = {key: (value.pk, cells(value)) for key, value in stored().items()}
+    PersonFactory(household=household, family_doctor=False)
+
+    real_insert = services.values_insert
+
+    def insert_half_then_fail(values, **kwargs):  # the old rows are already deleted at this point
+        real_insert(values[: len(values) // 2])
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(services, "values_insert", insert_half_then_fail)
+    second = compute()
+
+    assert first.status == ComputeRun.Status.DONE
+    assert second.status == ComputeRun.Status.FAILED
+    assert "disk full" in second.error
+    after = {key: (value.pk, cells(value)) for key, value in stored().items()}
+    assert after == before
+    assert cells(stored()[("village", VILLAGE, "M6-2")]) == (1, 1, "100", Met.TRUE)
