@@ -1,4 +1,5 @@
 """Build static/fonts/PortalSans-*.ttf from Debian's Noto Sans CJK SC (docs/fonts.md). Dev tool only."""
+import contextlib
 import sys
 from pathlib import Path
 
@@ -15,10 +16,8 @@ def gb2312_text() -> str:
     chars = []
     for high in range(0xA1, 0xF8):
         for low in range(0xA1, 0xFF):
-            try:
+            with contextlib.suppress(UnicodeDecodeError):  # unassigned code points
                 chars.append(bytes([high, low]).decode("gb2312"))
-            except UnicodeDecodeError:
-                pass
     return "".join(chars) + "".join(chr(c) for c in range(0x20, 0x7F)) + "·—…“”‘’、。，：；！？（）《》【】％－"
 
 

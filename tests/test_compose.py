@@ -1,0 +1,76 @@
+"""docker-compose.yml parses and describes the production stack of interfaces.md (Running it)."""
+
+from pathlib import Path
+
+import pytest
+
+yaml = pytest.importorskip("yaml")  # pinned in requirements-dev.txt
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def compose():
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+
+
+def test_services_and_images(compose):
+    services = compose["services"]
+
+    assert {"db", "redis", "migrate", "web", "worker", "beat"} <= set(services)
+    assert services["db"]["image"] == "postgres:15"
+    assert services["redis"]["image"] == "redis:7"
+
+
+def test_web_worker_and_beat_run_the_portal(compose):
+    services = compose["services"]
+
+    assert services["web"]["command"][0] == "gunicorn"
+    assert "relocation.wsgi" in services["web"]["command"]
+    assert services["worker"]["command"][:4] == ["celery", "-A", "relocation", "worker"]
+    assert services["beat"]["command"][:4] == ["celery", "-A", "relocation", "beat"]
+    for name in ("web", "worker", "beat", "migrate"):
+        environment = services[name]["environment"]
+        assert environment["DJANGO_SETTINGS_MODULE"] == "relocation.settings.production"
+        assert environment["CELERY_BROKER_URL"].startswith("redis://redis:")
+        assert environment["DATABASE_URL"].startswith("postgres://")
+
+
+def test_exactly_one_beat_and_migrations_run_once(compose):
+    services = compose["services"]
+    beat_commands = [s for s in services.values() if "beat" in (s.get("command") or [])]
+
+    assert len(beat_commands) == 1
+    assert services["beat"].get("deploy", {}).get("replicas", 1) == 1
+    assert "-B" not in services["worker"]["command"]
+    assert "migrate" in " ".join(services["migrate"]["command"])
+    for name in ("web", "worker", "beat"):
+        assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+
+
+def test_health_checks_and_named_volumes(compose):
+    services = compose["services"]
+
+    for name in ("db", "redis", "web", "worker"):
+        assert services[name]["healthcheck"]["test"], name
+    assert services["migrate"]["depends_on"]["db"]["condition"] == "service_healthy"
+    assert {"pgdata", "redisdata", "media"} <= set(compose["volumes"])
+    assert "pgdata:/var/lib/postgresql/data" in services["db"]["volumes"]
+
+
+def test_env_example_names_every_secret():
+    names = {
+        line.split("=", 1)[0].lstrip("# ").strip()
+        for line in (ROOT / ".env.example").read_text(encoding="utf-8").splitlines()
+        if "=" in line
+    }
+
+    assert {"SECRET_KEY", "FIELD_ENCRYPTION_KEY", "BLIND_INDEX_KEY", "POSTGRES_PASSWORD", "ALLOWED_HOSTS"} <= names
+
+
+def test_dockerfile_uses_python_311_slim_and_a_non_root_user():
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+
+    assert dockerfile.startswith("#") and "FROM python:3.11-slim" in dockerfile
+    assert "pip install -r requirements.txt" in dockerfile
+    assert "\nUSER portal" in dockerfile
