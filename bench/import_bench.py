@@ -1,0 +1,236 @@
+"""Import benchmark (not a test): 20,000 households + 70,000 persons as .xlsx, imported on the
+configured database (DATABASE_URL), then re-imported unchanged; compared with a plain openpyxl
+read-only pass over the same files.
+
+    DATABASE_URL=sqlite:////tmp/bench.sqlite3 python bench/import_bench.py      # migrates first
+    DATABASE_URL=postgres://… python bench/import_bench.py --households 20000
+
+Goal (issue): first import within 3x of the openpyxl read; re-import >= 10,000 rows/s.
+Bench data lives in its own county (439901) and is removed before each run.
+"""
+
+import argparse
+import datetime
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "relocation.settings.local")
+
+import django  # noqa: E402
+
+django.setup()
+
+import openpyxl  # noqa: E402
+import xlsxwriter  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+
+from households.importing import run_import  # noqa: E402
+from households.models import Area, HistoryEntry, Household, Person, Site  # noqa: E402
+from households.validators import id_check_digit  # noqa: E402
+
+COUNTY, TOWNSHIP = "439901", "439901001"
+PERSON_HEADERS = [
+    "身份证号",
+    "姓名",
+    "户编号",
+    "与户主关系",
+    "状态",
+    "劳动能力",
+    "就业意愿",
+    "就业状态",
+    "就业信息更新日期",
+]
+PERSON_HEADERS += ["务工地点", "交通补助已发放", "培训意愿", "最近培训日期", "在校情况", "困难学生", "已获资助"]
+PERSON_HEADERS += ["基本医疗保险", "家庭医生签约"]
+HOUSEHOLD_HEADERS = [
+    "户编号",
+    "户主姓名",
+    "户主身份证号",
+    "现居村社区代码",
+    "安置点编码",
+    "迁出地代码",
+    "搬迁年份",
+    "户类型",
+]
+HOUSEHOLD_HEADERS += ["状态", "监测对象类别", "帮扶措施已落实", "住房安全隐患", "自来水", "季节性缺水", "后扶产业项目"]
+HOUSEHOLD_HEADERS += ["产业分红金额", "符合兜底条件", "兜底保障类型", "结对帮扶人", "结对联系人", "联系电话"]
+
+
+def make_id(serial: int) -> str:
+    """Distinct valid ID numbers: 1,000 per birth date, dates counted from 1950-01-01."""
+    birth = datetime.date(1950, 1, 1) + datetime.timedelta(days=serial // 1000 * 37 % 25000)
+    first17 = f"439901{birth:%Y%m%d}{serial % 1000:03d}"
+    return first17 + id_check_digit(first17)
+
+
+def build(directory: Path, households: int, persons: int, villages: int) -> tuple[Path, Path]:
+    rng = random.Random(7)
+    household_path, person_path = directory / "households.xlsx", directory / "persons.xlsx"
+    ids: list[list[str]] = [[] for _ in range(households)]
+    for index in range(persons):
+        household = index if index < households else rng.randrange(households)
+        ids[household].append(make_id(index))
+    book = xlsxwriter.Workbook(str(household_path), {"constant_memory": True})
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, HOUSEHOLD_HEADERS)
+    for index in range(households):
+        village = f"{TOWNSHIP}{index % villages + 1:03d}"
+        site = f"BS{index % villages + 1:03d}" if index % 3 else ""
+        sheet.write_row(
+            index + 1,
+            0,
+            [
+                f"BH{index:06d}",
+                f"户主{index}",
+                ids[index][0],
+                village,
+                site,
+                TOWNSHIP,
+                "2018",
+                "建档立卡户",
+                "正常",
+                "无",
+                "否",
+                "无",
+                "是",
+                "否",
+                "茶",
+                "100.50",
+                "否",
+                "无",
+                "王",
+                "",
+                f"1380000{index % 10000:04d}",
+            ],
+        )
+    book.close()
+    book = xlsxwriter.Workbook(str(person_path), {"constant_memory": True})
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, PERSON_HEADERS)
+    row = 1
+    for index, members in enumerate(ids):
+        for position, id_number in enumerate(members):
+            sheet.write_row(
+                row,
+                0,
+                [
+                    id_number,
+                    f"成员{row}",
+                    f"BH{index:06d}",
+                    "户主" if position == 0 else "子女",
+                    "正常",
+                    "普通劳动力",
+                    "是",
+                    "外出务工",
+                    "2025-10-02",
+                    "广东",
+                    "是",
+                    "否",
+                    "",
+                    "非在校",
+                    "否",
+                    "否",
+                    "是",
+                    "是",
+                ],
+            )
+            row += 1
+    book.close()
+    return household_path, person_path
+
+
+def reset(villages: int) -> None:
+    Person.objects.filter(county_code=COUNTY).delete()
+    Household.objects.filter(county_code=COUNTY).delete()
+    Site.objects.filter(county_code=COUNTY).delete()
+    HistoryEntry.objects.filter(county_code=COUNTY).delete()
+    Area.objects.filter(county_code=COUNTY, level="村").delete()
+    Area.objects.filter(county_code=COUNTY).exclude(level="县").delete()
+    Area.objects.filter(code=COUNTY).delete()
+    city, _ = Area.objects.get_or_create(code="431300", defaults={"name": "娄底市", "level": "市"})
+    county = Area.objects.create(code=COUNTY, name="基准县", level="县", parent=city, county_code=COUNTY)
+    township = Area.objects.create(
+        code=TOWNSHIP, name="基准镇", level="乡镇", parent=county, county_code=COUNTY, township_code=TOWNSHIP
+    )
+    areas = [
+        Area(
+            code=f"{TOWNSHIP}{n:03d}",
+            name=f"村{n}",
+            level="村",
+            parent=township,
+            county_code=COUNTY,
+            township_code=TOWNSHIP,
+        )
+        for n in range(1, villages + 1)
+    ]
+    Area.objects.bulk_create(areas)
+    by_code = {area.code: area for area in Area.objects.filter(township_code=TOWNSHIP, level="村")}
+    Site.objects.bulk_create(
+        Site(
+            code=f"BS{n:03d}",
+            name=f"安置点{n}",
+            village=by_code[f"{TOWNSHIP}{n:03d}"],
+            kind="城镇集中安置",
+            county_code=COUNTY,
+            township_code=TOWNSHIP,
+            village_code=f"{TOWNSHIP}{n:03d}",
+        )
+        for n in range(1, villages + 1)
+    )
+
+
+def openpyxl_pass(path: Path) -> float:
+    start = time.perf_counter()
+    workbook = openpyxl.load_workbook(path, read_only=True)
+    for _row in workbook.active.iter_rows(values_only=True):
+        pass
+    workbook.close()
+    return time.perf_counter() - start
+
+
+def timed(kind: str, path: Path) -> tuple[float, object]:
+    start = time.perf_counter()
+    result = run_import(kind, path)
+    return time.perf_counter() - start, result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--households", type=int, default=20000)
+    parser.add_argument("--persons", type=int, default=70000)
+    parser.add_argument("--villages", type=int, default=100)
+    args = parser.parse_args()
+    call_command("migrate", verbosity=0)
+    reset(args.villages)
+    total = args.households + args.persons
+    with tempfile.TemporaryDirectory() as tmp:
+        household_path, person_path = build(Path(tmp), args.households, args.persons, args.villages)
+        read = openpyxl_pass(household_path) + openpyxl_pass(person_path)
+        first = [timed("households", household_path), timed("persons", person_path)]
+        again = [timed("households", household_path), timed("persons", person_path)]
+    for _seconds, result in first:
+        assert result.ok and result.created, result.errors[:5]
+    for _seconds, result in again:
+        assert result.ok and not result.created and not result.updated
+    first_s, again_s = sum(s for s, _ in first), sum(s for s, _ in again)
+    print(f"database: {connection.vendor}; rows: {args.households} households + {args.persons} persons = {total}")
+    print(f"openpyxl read-only pass:  {read:7.2f} s  {total / read:9.0f} rows/s")
+    print(
+        f"first import:             {first_s:7.2f} s  {total / first_s:9.0f} rows/s  ({first_s / read:.2f}x the read)"
+    )
+    print(
+        f"re-import (unchanged):    {again_s:7.2f} s  {total / again_s:9.0f} rows/s  ({again_s / read:.2f}x the read)"
+    )
+    for label, runs in (("first", first), ("again", again)):
+        for kind, (seconds, result) in zip(("households", "persons"), runs, strict=True):
+            print(f"  {label} {kind:<10} {seconds:6.2f} s  {result.summary()}")
+
+
+if __name__ == "__main__":
+    main()

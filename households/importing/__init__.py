@@ -1,0 +1,23 @@
+"""Excel/CSV import and export of the templates of data.md (see docs/templates.md).
+
+``run_import(kind, file, user=…, dry_run=…, job=…, progress=…)`` and ``export_kind(kind, file, …)``
+are the entry points for the commands, the web page and the task queue.
+"""
+
+from .base import RowError
+from .engine import ImportResult, PermissionRefused, run_import
+from .export import export_kind
+from .readers import FileError
+from .registry import get_kind, kind_names, register
+
+__all__ = [
+    "run_import",
+    "export_kind",
+    "ImportResult",
+    "RowError",
+    "FileError",
+    "PermissionRefused",
+    "get_kind",
+    "kind_names",
+    "register",
+]

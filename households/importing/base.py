@@ -1,0 +1,354 @@
+"""The import framework: columns, kinds, the registry, and the context a kind validates in."""
+
+import datetime
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+from ..choices import AreaLevel
+from ..models import Area
+from ..personal_data import decrypt, mask_id_number, mask_phone
+from ..validators import validate_id_number, validate_phone
+from .cells import CellError, area_code_candidates, format_decimal, format_money, max_length, parse_bool, parse_date
+
+CHUNK = 2000
+
+
+def chunks(items: Iterable[Any], size: int = CHUNK) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def export_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format_decimal(value)
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One template column. ``field`` is the model attribute it fills (or a name the kind resolves).
+
+    ``required``: the column must be present and its cells non-blank. ``required_column``: the column
+    must be present, the kind checks the cell ("required when …"). ``secret``: ``"id"`` or ``"phone"`` —
+    shown masked in errors. ``getter``: how an export reads the value from a record.
+    """
+
+    header: str
+    field: str
+    parse: Callable[[Any], Any]
+    default: Any = ""
+    required: bool = False
+    required_column: bool = False
+    key: bool = False
+    secret: str = ""
+    getter: Callable[[Any, bool], Any] | None = None
+
+    def export(self, instance: Any, masked: bool) -> str:
+        if self.getter is not None:
+            return export_text(self.getter(instance, masked))
+        return export_text(getattr(instance, self.field))
+
+
+def text(header: str, name: str, limit: int, **options: Any) -> Column:
+    return Column(header, name, max_length(limit), **options)
+
+
+def yes_no(header: str, name: str) -> Column:
+    return Column(header, name, parse_bool, default=False)
+
+
+def date(header: str, name: str, **options: Any) -> Column:
+    return Column(header, name, parse_date, default=None, **options)
+
+
+def money(header: str, name: str, **options: Any) -> Column:
+    from .cells import parse_money
+
+    return Column(
+        header, name, parse_money, default=0, getter=lambda obj, _m: format_money(getattr(obj, name)), **options
+    )
+
+
+def related_code(relation: str) -> Callable[[Any, bool], Any]:
+    def get(instance: Any, _masked: bool) -> str:
+        related = getattr(instance, relation)
+        return related.code if related is not None else ""
+
+    return get
+
+
+def parse_id_number(value: Any) -> str:
+    try:
+        return validate_id_number(str(value), today=timezone.localdate())
+    except ValidationError as error:
+        raise CellError(error.messages[0]) from None
+
+
+def parse_phone(value: Any) -> str:
+    try:
+        return validate_phone(str(value))
+    except ValidationError as error:
+        raise CellError(error.messages[0]) from None
+
+
+def secret_getter(encrypted: str, masked_field: str) -> Callable[[Any, bool], str]:
+    """Exports decrypt for the system's round trip; masked exports show the masked form."""
+
+    def get(instance: Any, masked: bool) -> str:
+        if masked:
+            return getattr(instance, masked_field)
+        return decrypt(getattr(instance, encrypted))
+
+    return get
+
+
+def mask_value(kind: str, value: str) -> str:
+    if kind == "id":
+        return mask_id_number(value)
+    if kind == "phone":
+        return mask_phone(value)
+    return value
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    column: str
+    value: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}, {self.column}: {self.reason}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "column": self.column, "value": self.value, "reason": self.reason}
+
+
+@dataclass
+class ImportRow:
+    number: int
+    cells: dict[str, Any]
+    values: dict[str, Any] = field(default_factory=dict)
+    key: tuple[Any, ...] = ()
+    valid: bool = True
+    existing: Any = None
+    attrs: dict[str, Any] = field(default_factory=dict)
+    secrets: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+    instance: Any = None
+    action: str = ""
+    before: dict[str, Any] = field(default_factory=dict)
+    changed: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class AreaInfo:
+    id: int
+    code: str
+    name: str
+    level: str
+    parent_id: int | None
+    county_code: str
+    township_code: str
+
+    @property
+    def path(self) -> tuple[str, str, str]:
+        """(county, township, village) codes of a record placed in this area."""
+        village = self.code if self.level == AreaLevel.VILLAGE else ""
+        return self.county_code, self.township_code, village
+
+
+class Context:
+    """Everything one import run shares: who runs it, the scope, loaded references, errors."""
+
+    def __init__(self, *, kind: "Kind", user: Any, headers: Sequence[str]) -> None:
+        self.kind = kind
+        self.user = user
+        self.headers = set(headers)
+        self.today = timezone.localdate()
+        self.errors: list[RowError] = []
+        self.warnings: list[RowError] = []
+        self.scope_area: Area | None = None
+        if user is not None and not user.is_superuser and user.area_id is not None:
+            area = user.area
+            if area.level != AreaLevel.CITY:
+                self.scope_area = area
+        self.areas: dict[str, AreaInfo | None] = {}
+        self.existing: dict[tuple[Any, ...], Any] = {}
+        self.data: dict[str, Any] = {}
+
+    # -- errors -------------------------------------------------------------------------------
+    def error(self, row: ImportRow, header: str, reason: str) -> None:
+        column = self.kind.column_by_header.get(header)
+        value = row.cells.get(header, "")
+        shown = mask_value(column.secret, str(value)) if column is not None and column.secret else str(value)
+        self.errors.append(RowError(row.number, header, shown, reason))
+        row.valid = False
+
+    def warn(self, row: ImportRow, header: str, reason: str) -> None:
+        self.warnings.append(RowError(row.number, header, "", reason))
+
+    # -- scope --------------------------------------------------------------------------------
+    def in_scope(self, county: str, township: str = "", village: str = "") -> bool:
+        area = self.scope_area
+        if area is None:
+            return True
+        if area.level == AreaLevel.COUNTY:
+            return county == area.code
+        if area.level == AreaLevel.TOWNSHIP:
+            return township == area.code
+        return village == area.code
+
+    def record_in_scope(self, record: Any) -> bool:
+        return self.in_scope(record.county_code, record.township_code, record.village_code)
+
+    # -- areas --------------------------------------------------------------------------------
+    def load_areas(self, codes: Iterable[str]) -> None:
+        wanted = {form for code in codes if code for form in area_code_candidates(code)} - set(self.areas)
+        for batch in chunks(sorted(wanted)):
+            found = Area.objects.filter(code__in=batch).values_list(
+                "id", "code", "name", "level", "parent_id", "county_code", "township_code"
+            )
+            for row in found:
+                self.areas[row[1]] = AreaInfo(*row)
+            for code in batch:
+                self.areas.setdefault(code, None)
+
+    def area(self, code: str) -> AreaInfo | None:
+        for form in area_code_candidates(code):
+            info = self.areas.get(form)
+            if info is not None:
+                return info
+        return None
+
+    def village(self, row: ImportRow, header: str, code: str) -> AreaInfo | None:
+        """A 村 area inside the user's scope; a missing and an out-of-scope code get the same message."""
+        info = self.areas.get(code)
+        if info is not None and info.level == AreaLevel.VILLAGE and self.in_scope(*info.path):
+            return info
+        if info is not None and info.level != AreaLevel.VILLAGE and self.scope_area is None:
+            self.error(row, header, f"“{code}”是{info.level}级区划（{info.name}），这里应填写村/社区的代码。")
+            return None
+        self.error(row, header, f"村社区代码“{code}”不存在，请核对（应为本辖区内村/社区的 12 位区划代码）。")
+        return None
+
+
+class Kind:
+    """One template of data.md. Subclasses declare columns and implement the cross-record rules."""
+
+    name: ClassVar[str]
+    label: ClassVar[str]
+    model: ClassVar[type[models.Model]]
+    columns: ClassVar[list[Column]]
+    roles: ClassVar[frozenset[str]] = frozenset()
+    one_of: ClassVar[tuple[str, ...]] = ()
+    number_formats: ClassVar[bool] = False
+    change_family: ClassVar[str | None] = "records"
+    year_field: ClassVar[str | None] = None
+    auto_now_fields: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self) -> None:
+        self.column_by_header = {column.header: column for column in self.columns}
+        self.column_by_field = {column.field: column for column in self.columns}
+        self.key_columns = [column for column in self.columns if column.key]
+        self.auto_now_fields = tuple(
+            f.attname for f in self.model._meta.concrete_fields if getattr(f, "auto_now", False)
+        )
+
+    @property
+    def headers(self) -> list[str]:
+        return [column.header for column in self.columns]
+
+    def required_headers(self) -> list[str]:
+        return [c.header for c in self.columns if c.key or c.required or c.required_column]
+
+    # -- permissions --------------------------------------------------------------------------
+    def allows(self, user: Any) -> bool:
+        if user is None or user.is_superuser:
+            return True
+        return user.role in self.roles
+
+    # -- hooks --------------------------------------------------------------------------------
+    def make_key(self, ctx: Context, row: ImportRow) -> tuple[Any, ...]:
+        return tuple(row.values[column.field] for column in self.key_columns)
+
+    def load(self, ctx: Context, rows: list[ImportRow]) -> None:
+        """Bulk-load referenced and existing records into ``ctx`` (no query per row)."""
+
+    def resolve(self, ctx: Context, row: ImportRow) -> None:
+        """Set ``row.existing`` and ``row.attrs`` (model attribute → new value), or report errors."""
+        raise NotImplementedError
+
+    def check_rows(self, ctx: Context, rows: list[ImportRow]) -> None:
+        """Rules across rows of the file and the database together."""
+
+    def complete(self, row: ImportRow, instance: Any, changed: list[str] | None) -> None:
+        """After the diff: derive costly values (encryption) only for created or changed rows."""
+
+    def history_codes(self, row: ImportRow) -> tuple[str, str, str]:
+        instance = row.instance
+        return (
+            getattr(instance, "county_code", "") or "",
+            getattr(instance, "township_code", "") or "",
+            str(getattr(instance, "code", "") or ""),
+        )
+
+    def changed_years(self, rows: list[ImportRow]) -> set[int | None]:
+        if self.year_field is None:
+            return {None}
+        return {getattr(row.instance, self.year_field) for row in rows}
+
+    # -- export -------------------------------------------------------------------------------
+    def export_queryset(self, ctx: Context) -> models.QuerySet:
+        raise NotImplementedError
+
+    def export_row(self, instance: Any, masked: bool) -> list[str]:
+        return [column.export(instance, masked) for column in self.columns]
+
+    # -- writes -------------------------------------------------------------------------------
+    def write(self, creates: list[ImportRow], updates: list[ImportRow]) -> None:
+        """Batched writes: inserts, then one upsert (INSERT … ON CONFLICT (id) DO UPDATE) of changed rows."""
+        self.insert([row.instance for row in creates])
+        self.upsert(updates)
+
+    def insert(self, instances: list[Any]) -> None:
+        if instances:
+            self.model.objects.bulk_create(instances, batch_size=500)
+
+    def upsert(self, rows: list[ImportRow]) -> None:
+        if not rows:
+            return
+        fields = sorted({name for row in rows for name in row.changed} | set(self.auto_now_fields))
+        names = [self.model._meta.get_field(name).name for name in fields]
+        self.model.objects.bulk_create(
+            [row.instance for row in rows],
+            batch_size=500,
+            update_conflicts=True,
+            unique_fields=["id"],
+            update_fields=names,
+        )
+
+
+def get_field_name(model: type[models.Model], attname: str) -> str:
+    for model_field in model._meta.concrete_fields:
+        if model_field.attname == attname:
+            return model_field.name
+    return attname

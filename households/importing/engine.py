@@ -1,0 +1,304 @@
+"""``run_import``: read, validate every row, then write everything in one transaction — or nothing.
+
+The validation and the writes are ours (not django-import-export's): every row is checked against the
+file and the database together before anything is written, and the writes are batched upserts
+(INSERT … ON CONFLICT (id) DO UPDATE), which the ecosystem guide measured ~25x faster than
+``bulk_update``. Unchanged rows are not written: no history, no re-encryption, no change-feed row.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from ..choices import Channel
+from ..history import SECRET_FIELDS, _plain, build_entry, history_record_many, snapshot
+from ..models import ChangeFeed, ImportJob
+from .base import Context, ImportRow, Kind, RowError, get_field_name
+from .cells import CellError
+from .readers import FileError, open_table
+from .registry import get_kind, kind_names
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class ImportResult:
+    kind: str
+    total: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    warnings: list[RowError] = field(default_factory=list)
+    file_warnings: list[str] = field(default_factory=list)
+    dry_run: bool = False
+    job: ImportJob | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.ok else 1
+
+    def summary(self) -> str:
+        mode = "（试运行，未写入）" if self.dry_run else ""
+        return (
+            f"{self.kind}: {self.total} 行；新增 {self.created}，修改 {self.updated}，未变 {self.unchanged}{mode} "
+            f"(created {self.created}, updated {self.updated}, unchanged {self.unchanged})"
+        )
+
+
+class PermissionRefused(FileError):
+    """The user's role may not import this kind (reported like a file-level refusal)."""
+
+
+def run_import(
+    kind: str,
+    source: str | Path | IO[bytes],
+    *,
+    user: Any = None,
+    dry_run: bool = False,
+    job: ImportJob | None = None,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Import one template file. Raises ``FileError`` (unreadable file, missing required columns,
+    unknown kind, role not allowed — exit 2); otherwise returns the result, with row errors if any
+    (then nothing was written). ``user=None`` runs as the system (whole city, channel "system").
+    With ``job``, its status, counts and (masked) errors are kept up to date."""
+    report = progress or (lambda _percent: None)
+    definition = get_kind(kind)
+    if definition is None:
+        raise FileError(f"未知的数据类型“{kind}”，可选：{', '.join(kind_names())}。")
+    if not definition.allows(user):
+        raise PermissionRefused(f"您的角色无权导入“{definition.label}”。")
+    if job is not None:
+        _job_update(job, status=ImportJob.Status.VALIDATING, progress=0)
+    try:
+        result = _run(definition, source, user=user, dry_run=dry_run, job=job, report=report)
+    except FileError as error:
+        if job is not None:
+            _job_update(job, status=ImportJob.Status.INVALID, errors=[{"row": 0, "column": "", "reason": str(error)}])
+        raise
+    except Exception:
+        if job is not None:
+            _job_update(job, status=ImportJob.Status.FAILED)
+        raise
+    return result
+
+
+def _job_update(job: ImportJob, **values: Any) -> None:
+    for name, value in values.items():
+        setattr(job, name, value)
+    if job.pk:
+        job.save(update_fields=list(values))
+
+
+def _run(
+    kind: Kind, source: str | Path | IO[bytes], *, user: Any, dry_run: bool, job: ImportJob | None, report: Progress
+) -> ImportResult:
+    table = open_table(source, number_formats=kind.number_formats)
+    result = ImportResult(kind=kind.name, dry_run=dry_run)
+    present = [header for header in table.headers if header]
+    duplicates = sorted({header for header in present if present.count(header) > 1})
+    if duplicates:
+        raise FileError(f"表头重复：{'、'.join(duplicates)}。每一列只能出现一次。")
+    missing = [header for header in kind.required_headers() if header not in present]
+    if kind.one_of and not any(header in present for header in kind.one_of):
+        missing.append(" 或 ".join(kind.one_of))
+    if missing:
+        raise FileError(f"缺少必需的列：{'、'.join(missing)}。请使用模板的表头（第 1 行）。")
+    for header in present:
+        if header not in kind.column_by_header:
+            result.file_warnings.append(f"未知的列“{header}”已忽略。")
+
+    ctx = Context(kind=kind, user=user, headers=present)
+    positions = [
+        (index, kind.column_by_header[header])
+        for index, header in enumerate(table.headers)
+        if header in kind.column_by_header
+    ]
+    rows = _parse_rows(ctx, table.rows, positions)
+    result.total = len(rows)
+    report(20)
+    keyed: dict[tuple[Any, ...], ImportRow] = {}
+    for row in rows:
+        if not row.valid:
+            continue
+        row.key = kind.make_key(ctx, row)
+        if not row.valid:
+            continue
+        first = keyed.setdefault(row.key, row)
+        if first is not row:
+            header = kind.key_columns[0].header
+            ctx.error(
+                row,
+                header,
+                f"与第 {first.number} 行重复：同一{'+'.join(c.header for c in kind.key_columns)}只能出现一次。",
+            )
+    valid_rows = [row for row in rows if row.valid]
+    kind.load(ctx, valid_rows)
+    report(35)
+    for row in valid_rows:
+        kind.resolve(ctx, row)
+    kind.check_rows(ctx, [row for row in valid_rows if row.valid])
+    report(50)
+    result.errors = sorted(
+        ctx.errors,
+        key=lambda error: (error.row, kind.headers.index(error.column) if error.column in kind.headers else 0),
+    )
+    result.warnings = ctx.warnings
+    if result.errors:
+        if job is not None:
+            _job_update(
+                job,
+                status=ImportJob.Status.INVALID,
+                total_rows=result.total,
+                errors=[error.as_dict() for error in result.errors],
+                warnings=[error.as_dict() for error in result.warnings],
+            )
+        return result
+
+    creates, updates = _diff(kind, rows)
+    result.created, result.updated = len(creates), len(updates)
+    result.unchanged = len(rows) - len(creates) - len(updates)
+    report(65)
+    if dry_run:
+        if job is not None:
+            _job_update(
+                job,
+                status=ImportJob.Status.PREVIEWED,
+                progress=100,
+                total_rows=result.total,
+                created_count=result.created,
+                updated_count=result.updated,
+                unchanged_count=result.unchanged,
+                warnings=[error.as_dict() for error in result.warnings],
+            )
+        return result
+    if not (creates or updates) and job is None:
+        report(100)
+        return result
+    with transaction.atomic():
+        if job is None:
+            job = ImportJob(kind=kind.name, file_name=_file_name(table, result), created_by=user if user else None)
+        job.kind = kind.name
+        job.channel = Channel.IMPORT if user is not None else Channel.SYSTEM
+        job.status = ImportJob.Status.DONE
+        job.progress = 100
+        job.total_rows = result.total
+        job.created_count, job.updated_count, job.unchanged_count = result.created, result.updated, result.unchanged
+        job.errors = []
+        job.warnings = [error.as_dict() for error in result.warnings]
+        job.finished_at = timezone.now()
+        job.save()
+        if creates or updates:
+            kind.write(creates, updates)
+            report(85)
+            _history(kind, creates, updates, user=user, job=job)
+            _changefeed(kind, creates + updates)
+    result.job = job
+    report(100)
+    return result
+
+
+def _file_name(table: Any, result: ImportResult) -> str:
+    return f"{result.kind}.{table.format}"
+
+
+def _parse_rows(ctx: Context, raw_rows: Any, positions: list[tuple[int, Any]]) -> list[ImportRow]:
+    rows: list[ImportRow] = []
+    columns = [column for _index, column in positions]
+    for number, values in raw_rows:
+        width = len(values)
+        cells = {column.header: (values[index] if index < width else "") for index, column in positions}
+        if all(cell == "" or (isinstance(cell, str) and not cell.strip()) for cell in cells.values()):
+            continue
+        row = ImportRow(number=number, cells=cells)
+        for column in columns:
+            cell = cells[column.header]
+            if isinstance(cell, str):
+                cell = cell.strip()
+            if cell == "":
+                if column.required or column.key:
+                    ctx.error(row, column.header, "必填：此格不能为空。")
+                row.values[column.field] = column.default
+                continue
+            try:
+                row.values[column.field] = column.parse(cell)
+            except CellError as error:
+                ctx.error(row, column.header, str(error))
+        rows.append(row)
+    return rows
+
+
+def _diff(kind: Kind, rows: list[ImportRow]) -> tuple[list[ImportRow], list[ImportRow]]:
+    creates: list[ImportRow] = []
+    updates: list[ImportRow] = []
+    model = kind.model
+    for row in rows:
+        existing = row.existing
+        if existing is None:
+            instance = model(**row.attrs)
+            kind.complete(row, instance, None)
+            row.instance, row.action = instance, "create"
+            creates.append(row)
+            continue
+        changed = [name for name, value in row.attrs.items() if getattr(existing, name) != value]
+        kind.complete(row, existing, changed)
+        row.instance = existing
+        if not changed:
+            row.action = "unchanged"
+            continue
+        row.before = {name: getattr(existing, name) for name in changed}
+        for name in changed:
+            if name in row.attrs:
+                setattr(existing, name, row.attrs[name])
+        row.changed, row.action = changed, "update"
+        updates.append(row)
+    return creates, updates
+
+
+def _history(kind: Kind, creates: list[ImportRow], updates: list[ImportRow], *, user: Any, job: ImportJob) -> None:
+    from ..models import HistoryEntry
+
+    channel = Channel.IMPORT if user is not None else Channel.SYSTEM
+    names = {f.attname: f.name for f in kind.model._meta.concrete_fields}
+    entries = []
+    for row in creates + updates:
+        if row.action == "create":
+            before: dict[str, Any] = {}
+            after = snapshot(row.instance)
+        else:
+            visible = [
+                name for name in row.changed if names.get(name, name) not in SECRET_FIELDS and name not in SECRET_FIELDS
+            ]
+            before = {names.get(name, name): _plain(row.before[name]) for name in visible}
+            after = {names.get(name, name): _plain(getattr(row.instance, name)) for name in visible}
+        entry = build_entry(
+            instance=row.instance,
+            action=HistoryEntry.Action.CREATE if row.action == "create" else HistoryEntry.Action.UPDATE,
+            channel=channel,
+            user=user,
+            before=before,
+            after=after,
+            import_job=job,
+        )
+        entry.county_code, entry.township_code, entry.object_code = kind.history_codes(row)
+        entries.append(entry)
+    history_record_many(entries)
+
+
+def _changefeed(kind: Kind, rows: list[ImportRow]) -> None:
+    if kind.change_family is None:
+        return
+    for year in sorted(kind.changed_years(rows), key=lambda value: value or 0):
+        ChangeFeed.objects.create(family=kind.change_family, data_year=year)
+
+
+__all__ = ["run_import", "ImportResult", "FileError", "PermissionRefused", "get_field_name"]
