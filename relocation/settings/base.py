@@ -38,6 +38,9 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rest_framework",
     "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "import_export",
     "axes",
     "csp",
@@ -187,7 +190,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 7200}
+# visibility_timeout is a Redis option; kombu's SQLAlchemy transport (the embedded broker) hands its
+# transport options to create_engine(), which rejects unknown arguments.
+CELERY_BROKER_TRANSPORT_OPTIONS = {} if CELERY_BROKER_URL.startswith("sqla+") else {"visibility_timeout": 7200}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "sweep-dirty-periods": {"task": "indicators.tasks.sweep_dirty_periods", "schedule": 60.0},
@@ -196,13 +201,51 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 REST_FRAMEWORK = {
+    # Token first: an anonymous API call then answers 401 with ``WWW-Authenticate: Token``.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "households.api.APIAutoSchema",
+    "EXCEPTION_HANDLER": "households.api.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+        "rest_framework.throttling.ScopedRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": os.environ.get("API_THROTTLE_ANON", "30/minute"),
+        "user": os.environ.get("API_THROTTLE_USER", "1200/minute"),
+        "auth": os.environ.get("API_THROTTLE_AUTH", "10/minute"),
+        "imports": os.environ.get("API_THROTTLE_IMPORTS", "60/hour"),
+    },
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "娄底市易地扶贫搬迁后续扶持工作平台 API",
+    "DESCRIPTION": "REST API v1（interfaces.md）：字段名为 data.md 的键，引用使用编码，选项值为中文。",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Several models share a field name (status, kind, level) with different choices.
+    "ENUM_NAME_OVERRIDES": {
+        "RecordStatusEnum": "households.choices.RecordStatus",
+        "GrievanceStatusEnum": "households.choices.GrievanceStatus",
+        "ActionStatusEnum": "households.choices.ActionStatus",
+        "SiteKindEnum": "households.choices.SiteKind",
+        "ActionKindEnum": "households.choices.ActionKind",
+        "IndicatorKindEnum": "indicators.models.Kind",
+        "ValueLevelEnum": "indicators.models.Level",
+        "MetEnum": "indicators.models.Met",
+        "ImportStatusEnum": "households.models.ImportJob.Status",
+    },
 }
 
 IMPORT_EXPORT_SKIP_ADMIN_LOG = True

@@ -1,0 +1,763 @@
+"""REST API v1 of the registry (interfaces.md, HTTP API): areas, sites, households, persons, incomes,
+petitions, follow-up actions and import jobs.
+
+Thin views: a serializer checks the request's shape, ``households.services`` does the work (scope,
+validation, history with channel "api", change feed), and ``accounts.access`` scopes every queryset
+and masks personal data. Records outside the user's area answer 404 (``access_object``); a write the
+role may not make answers 403; a reference to a code outside the area answers 400 with the message of
+an unknown code. Every list is fetched in a fixed number of queries, however many rows it has.
+"""
+
+from pathlib import Path
+from typing import Any
+
+import django_filters
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django.db.models import Count, Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from accounts.access import access_object, require_write, scope
+
+from . import personal_data, selectors, services
+from .choices import (
+    ActionKind,
+    ActionStatus,
+    AreaLevel,
+    Channel,
+    Employment,
+    GrievanceStatus,
+    GrievanceTopic,
+    HouseholdCategory,
+    Monitoring,
+    RecordStatus,
+)
+from .models import Area, FollowUpAction, Grievance, Household, ImportJob, Income, Person, Site
+from .serializers import (
+    LEVEL_BY_WORD,
+    ActionInputSerializer,
+    ActionPatchSerializer,
+    ActionSerializer,
+    AreaSerializer,
+    GrievanceInputSerializer,
+    GrievancePatchSerializer,
+    GrievanceSerializer,
+    HouseholdInputSerializer,
+    HouseholdPatchSerializer,
+    HouseholdSerializer,
+    ImportJobSerializer,
+    ImportUploadSerializer,
+    IncomeInputSerializer,
+    IncomePatchSerializer,
+    IncomeSerializer,
+    PersonInputSerializer,
+    PersonPatchSerializer,
+    PersonSerializer,
+    SiteInputSerializer,
+    SitePatchSerializer,
+    SiteSerializer,
+    is_masked,
+    yuan_to_fen,
+)
+from .validators import normalise_id_number
+
+API = Channel.API
+
+# --- errors and the schema ------------------------------------------------------------------------
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's handler, plus the ``ValidationError`` of the services as a 400 with per-field messages
+    (``__all__`` becomes ``non_field_errors``)."""
+    if isinstance(exc, DjangoValidationError):
+        if hasattr(exc, "error_dict"):
+            detail: Any = {
+                (api_settings.NON_FIELD_ERRORS_KEY if field == "__all__" else field): messages
+                for field, messages in exc.message_dict.items()
+            }
+        else:
+            detail = {api_settings.NON_FIELD_ERRORS_KEY: exc.messages}
+        exc = ValidationError(detail=detail)
+    return drf_exception_handler(exc, context)
+
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {"detail": {"type": "string"}},
+    "required": ["detail"],
+}
+FIELD_ERRORS_SCHEMA = {
+    "type": "object",
+    "description": "每个字段的错误信息（non_field_errors 为整体错误）",
+    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+}
+ERROR_DESCRIPTIONS = {
+    "400": "请求有误：逐字段的错误信息；引用了不存在或不在本辖区的编码",
+    "401": "未登录或令牌无效",
+    "403": "无权进行此操作（角色不允许，或缺少 CSRF 令牌）",
+    "404": "不存在，或不在本辖区",
+    "429": "请求过于频繁",
+}
+
+
+class APIAutoSchema(AutoSchema):
+    """Every operation documents the error answers of access.md: 400, 401, 403, 404 (and 429)."""
+
+    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+        responses = super()._get_response_bodies(direction)
+        for code, description in ERROR_DESCRIPTIONS.items():
+            if code in responses:
+                continue
+            schema = FIELD_ERRORS_SCHEMA if code == "400" else ERROR_SCHEMA
+            response = self._get_response_for_code(schema, code, direction=direction)
+            response["description"] = description
+            responses[code] = response
+        return responses
+
+
+# --- shared plumbing ------------------------------------------------------------------------------
+
+
+class CodeFilterSet(django_filters.FilterSet):
+    """Filters by codes and Chinese choice values; an invalid choice answers 400."""
+
+
+def unknown_code(field: str, label: str, code: str) -> DjangoValidationError:
+    """The one message for a code that does not exist and a code outside the area (access.md)."""
+    return DjangoValidationError({field: _("%(label)s“%(code)s”不存在，请核对。") % {"label": label, "code": code}})
+
+
+def household_reference(actor: Any, code: str, field: str = "household") -> Household:
+    household = scope(Household.objects.select_related("village"), actor).filter(code=code).first()
+    if household is None:
+        raise unknown_code(field, _("户编号"), code)
+    return household
+
+
+def site_reference(actor: Any, code: str) -> Site:
+    site = scope(Site.objects.select_related("village"), actor).filter(code=code).first()
+    if site is None:
+        raise unknown_code("site", _("安置点编码"), code)
+    return site
+
+
+def origin_reference(actor: Any, code: str) -> Area:
+    origin = scope(Area.objects.exclude(level=AreaLevel.CITY), actor).filter(code=code.strip()).first()
+    if origin is None:
+        raise unknown_code("origin", _("区划代码"), code)
+    return origin
+
+
+def member_reference(actor: Any, household: Household | None, id_number: str) -> Person:
+    """A member of ``household`` by ID number (looked up through the blind index)."""
+    digest = personal_data.blind_index(normalise_id_number(id_number))
+    members = scope(Person.objects.filter(id_number_hash=digest), actor)
+    person = members.filter(household=household).order_by("-status", "-id").first() if household else None
+    if person is None:
+        raise DjangoValidationError({"person": _("该成员不属于此户。")})
+    return person
+
+
+def neutral_duplicate(field: str, label: str) -> DjangoValidationError:
+    """A new code already taken anywhere: refused without saying where (access.md)."""
+    return DjangoValidationError({field: _("该%(label)s已在系统中登记，请联系县级管理员") % {"label": label}})
+
+
+class ScopedViewSet(viewsets.GenericViewSet):
+    """Lists and single records through ``accounts.access``: ``scoped_queryset`` is the only source
+    of rows, ``get_object`` answers 404 for missing and foreign records alike."""
+
+    lookup_field = "code"
+    lookup_value_regex = "[^/]+"
+    output_serializer: type[serializers.BaseSerializer]
+    input_serializer: type[serializers.Serializer] | None = None
+    patch_serializer: type[serializers.Serializer] | None = None
+
+    def base_queryset(self) -> QuerySet:
+        raise NotImplementedError
+
+    def scoped_queryset(self) -> QuerySet:
+        return scope(self.base_queryset(), self.request.user)
+
+    def get_queryset(self) -> QuerySet:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no user, no rows
+            return self.output_serializer.Meta.model.objects.none()
+        return self.scoped_queryset()
+
+    def get_serializer_class(self) -> type[serializers.BaseSerializer]:
+        return self.output_serializer
+
+    def get_object(self) -> Any:
+        value = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
+        return access_object(self.scoped_queryset(), self.request.user, **{self.lookup_field: value})
+
+    def validated(self, serializer_class: type[serializers.Serializer]) -> dict[str, Any]:
+        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
+
+    def answer(self, instance: Any, code: int = status.HTTP_200_OK) -> Response:
+        """The written record as a list would show it (annotations included)."""
+        fresh = self.get_queryset().get(pk=instance.pk)
+        return Response(self.output_serializer(fresh, context=self.get_serializer_context()).data, status=code)
+
+
+class ReadViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    pass
+
+
+# --- areas ---------------------------------------------------------------------------------------
+
+
+class AreaFilter(CodeFilterSet):
+    level = django_filters.ChoiceFilter(
+        choices=[(word, word) for word in LEVEL_BY_WORD],
+        method="filter_level",
+        help_text="city/county/township/village",
+    )
+    parent = django_filters.CharFilter(field_name="parent__code", help_text="上级区划代码")
+
+    def filter_level(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(level=LEVEL_BY_WORD[value])
+
+    class Meta:
+        model = Area
+        fields = ["level", "parent"]
+
+
+class AreaViewSet(ReadViewSet):
+    """The area tree (区划) the user may see."""
+
+    output_serializer = AreaSerializer
+    filterset_class = AreaFilter
+
+    def base_queryset(self) -> QuerySet:
+        return Area.objects.select_related("parent").order_by("code")
+
+
+# --- sites ---------------------------------------------------------------------------------------
+
+
+def site_population() -> Count:
+    """Active persons in active households of the site (data.md: never typed in)."""
+    return Count(
+        "households__members",
+        filter=Q(households__status=RecordStatus.ACTIVE, households__members__status=RecordStatus.ACTIVE),
+    )
+
+
+class SiteFilter(CodeFilterSet):
+    village = django_filters.CharFilter(field_name="village__code", help_text="所在村社区代码")
+    township = django_filters.CharFilter(field_name="township_code", help_text="乡镇代码")
+    kind = django_filters.ChoiceFilter(choices=Site._meta.get_field("kind").choices)
+
+    class Meta:
+        model = Site
+        fields = ["village", "township", "kind"]
+
+
+@extend_schema_view(
+    create=extend_schema(request=SiteInputSerializer, responses={201: SiteSerializer}),
+    partial_update=extend_schema(request=SitePatchSerializer, responses=SiteSerializer),
+)
+class SiteViewSet(ReadViewSet):
+    """安置点, with the computed ``population``."""
+
+    output_serializer = SiteSerializer
+    filterset_class = SiteFilter
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def base_queryset(self) -> QuerySet:
+        return Site.objects.select_related("village").annotate(population=site_population()).order_by("code")
+
+    def create(self, request: Request) -> Response:
+        require_write(request.user, "sites")
+        data = self.validated(SiteInputSerializer)
+        code = data.pop("code")
+        if Site.objects.filter(code=code).exists():
+            raise neutral_duplicate("code", _("安置点编码"))
+        village = data.pop("village")
+        site = services.site_save(actor=request.user, code=code, village_code=village, data=data, channel=API)
+        return self.answer(site, status.HTTP_201_CREATED)
+
+    def partial_update(self, request: Request, code: str) -> Response:
+        site = self.get_object()
+        data = self.validated(SitePatchSerializer)
+        village = data.pop("village", None) or site.village.code
+        site = services.site_save(actor=request.user, code=site.code, village_code=village, data=data, channel=API)
+        return self.answer(site)
+
+
+# --- households ----------------------------------------------------------------------------------
+
+
+class HouseholdFilter(CodeFilterSet):
+    """Validated here, applied by ``selectors.household_list`` (the same search as the pages)."""
+
+    village = django_filters.CharFilter(help_text="现居村社区代码")
+    site = django_filters.CharFilter(help_text="安置点编码")
+    category = django_filters.ChoiceFilter(choices=HouseholdCategory.choices)
+    monitoring = django_filters.ChoiceFilter(choices=Monitoring.choices)
+    status = django_filters.ChoiceFilter(choices=RecordStatus.choices)
+    q = django_filters.CharFilter(help_text="户编号或户主、成员姓名（部分匹配）")
+
+    class Meta:
+        model = Household
+        fields = ["village", "site", "category", "monitoring", "status", "q"]
+
+
+@extend_schema_view(
+    create=extend_schema(request=HouseholdInputSerializer, responses={201: HouseholdSerializer}),
+    partial_update=extend_schema(request=HouseholdPatchSerializer, responses=HouseholdSerializer),
+)
+class HouseholdViewSet(ReadViewSet):
+    """搬迁户. A PATCH with another ``village`` transfers the household (county officials); ``status``
+    已注销 cancels it and its members."""
+
+    output_serializer = HouseholdSerializer
+    filterset_class = HouseholdFilter
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def base_queryset(self) -> QuerySet:
+        return Household.objects.select_related("village", "site", "origin").annotate(
+            member_count=Count("members", filter=Q(members__status=RecordStatus.ACTIVE))
+        )
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        if self.action != "list":
+            return queryset
+        filterset = HouseholdFilter(self.request.query_params, queryset=queryset, request=self.request)
+        if not filterset.is_valid():
+            raise ValidationError(filterset.errors)
+        filters = {name: value for name, value in filterset.form.cleaned_data.items() if value}
+        households = selectors.household_list(actor=self.request.user, filters=filters)
+        return households.select_related("origin")
+
+    def _references(self, data: dict[str, Any]) -> None:
+        actor = self.request.user
+        if "site" in data:
+            data["site"] = site_reference(actor, data["site"]) if data["site"] else None
+        if "origin" in data:
+            data["origin"] = origin_reference(actor, data["origin"]) if data["origin"] else None
+        if "dividend" in data:
+            data["dividend"] = yuan_to_fen(data["dividend"])
+
+    @transaction.atomic
+    def create(self, request: Request) -> Response:
+        require_write(request.user, "households")
+        data = self.validated(HouseholdInputSerializer)
+        code, village = data.pop("code"), data.pop("village")
+        if Household.objects.filter(code=code).exists():
+            raise neutral_duplicate("code", _("户编号"))
+        phone = data.pop("phone", "")
+        cancel = data.pop("status", RecordStatus.ACTIVE) == RecordStatus.CANCELLED
+        self._references(data)
+        household = services.household_register(
+            actor=request.user, code=code, village_code=village, data=data, phone=phone, channel=API
+        )
+        if cancel:
+            household = services.household_cancel(actor=request.user, household=household, channel=API)
+        return self.answer(household, status.HTTP_201_CREATED)
+
+    @transaction.atomic
+    def partial_update(self, request: Request, code: str) -> Response:
+        actor = request.user
+        household = self.get_object()
+        data = self.validated(HouseholdPatchSerializer)
+        village = data.pop("village", None)
+        if village and village != household.village.code:
+            household = services.household_transfer(actor=actor, household=household, village_code=village, channel=API)
+        wanted_status = data.pop("status", None)
+        phone = data.pop("phone", None)
+        if phone is not None and is_masked(phone):
+            phone = None  # the masked phone read back: unchanged
+        self._references(data)
+        if data or phone is not None:
+            household = services.household_update(actor=actor, household=household, data=data, phone=phone, channel=API)
+        if wanted_status == RecordStatus.CANCELLED and household.status != RecordStatus.CANCELLED:
+            household = services.household_cancel(actor=actor, household=household, channel=API)
+        elif wanted_status == RecordStatus.ACTIVE and household.status == RecordStatus.CANCELLED:
+            raise DjangoValidationError({"status": _("已注销的户不能在此恢复，请通过导入或联系县级管理员。")})
+        return self.answer(household)
+
+
+# --- persons -------------------------------------------------------------------------------------
+
+
+class PersonFilter(CodeFilterSet):
+    household = django_filters.CharFilter(field_name="household__code", help_text="户编号")
+    status = django_filters.ChoiceFilter(choices=RecordStatus.choices)
+    employment = django_filters.ChoiceFilter(choices=Employment.choices)
+
+    class Meta:
+        model = Person
+        fields = ["household", "status", "employment"]
+
+
+@extend_schema_view(
+    create=extend_schema(request=PersonInputSerializer, responses={201: PersonSerializer}),
+    partial_update=extend_schema(request=PersonPatchSerializer, responses=PersonSerializer),
+    retrieve=extend_schema(parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH)]),
+)
+class PersonViewSet(ReadViewSet):
+    """家庭成员. A person's key is the ID number, which never travels in a URL: single persons are
+    addressed by their numeric ``id``. ``id_number`` is input; answers show it as the role may see it."""
+
+    output_serializer = PersonSerializer
+    filterset_class = PersonFilter
+    lookup_field = "pk"
+    lookup_url_kwarg = "id"
+    lookup_value_regex = "[0-9]+"
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def base_queryset(self) -> QuerySet:
+        return Person.objects.select_related("household").order_by("household__code", "id")
+
+    def get_object(self) -> Any:
+        return access_object(self.scoped_queryset(), self.request.user, pk=self.kwargs["id"])
+
+    @transaction.atomic
+    def create(self, request: Request) -> Response:
+        actor = request.user
+        require_write(actor, "persons")
+        data = self.validated(PersonInputSerializer)
+        household = household_reference(actor, data.pop("household"))
+        id_number = data.pop("id_number")
+        wanted_status = data.pop("status", RecordStatus.ACTIVE)
+        person = services.person_create(actor=actor, household=household, id_number=id_number, data=data, channel=API)
+        if wanted_status != RecordStatus.ACTIVE:
+            person = services.person_update(actor=actor, person=person, data={"status": wanted_status}, channel=API)
+        return self.answer(person, status.HTTP_201_CREATED)
+
+    @transaction.atomic
+    def partial_update(self, request: Request, id: str) -> Response:  # noqa: A002 - the URL keyword
+        actor = request.user
+        person = self.get_object()
+        data = self.validated(PersonPatchSerializer)
+        id_number = normalise_id_number(data.pop("id_number", "") or "")
+        # A masked number (as read back by a masked role) or the stored one: nothing to change.
+        if id_number and not is_masked(id_number) and personal_data.blind_index(id_number) != person.id_number_hash:
+            person = services.person_correct_id_number(actor=actor, person=person, id_number=id_number, channel=API)
+        if data:
+            person = services.person_update(actor=actor, person=person, data=data, channel=API)
+        return self.answer(person)
+
+
+# --- incomes -------------------------------------------------------------------------------------
+
+
+class IncomeFilter(CodeFilterSet):
+    household = django_filters.CharFilter(field_name="household__code", help_text="户编号")
+    year = django_filters.NumberFilter()
+
+    class Meta:
+        model = Income
+        fields = ["household", "year"]
+
+
+@extend_schema_view(
+    create=extend_schema(request=IncomeInputSerializer, responses={201: IncomeSerializer}),
+    partial_update=extend_schema(request=IncomePatchSerializer, responses=IncomeSerializer),
+)
+class IncomeViewSet(ReadViewSet):
+    """收入, one row per household and year, addressed as ``incomes/{household}/{year}/``."""
+
+    output_serializer = IncomeSerializer
+    filterset_class = IncomeFilter
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def base_queryset(self) -> QuerySet:
+        return Income.objects.select_related("household").order_by("household__code", "year")
+
+    def scoped_queryset(self) -> QuerySet:
+        # Incomes carry no area codes: they are scoped through their household.
+        households = scope(Household.objects.all(), self.request.user)
+        return self.base_queryset().filter(household__in=households)
+
+    def get_object(self) -> Any:
+        # Already scoped through the household: the lookup itself answers 404.
+        return get_object_or_404(
+            self.scoped_queryset(), household__code=self.kwargs["household"], year=self.kwargs["year"]
+        )
+
+    @transaction.atomic
+    def create(self, request: Request) -> Response:
+        actor = request.user
+        require_write(actor, "incomes")
+        data = self.validated(IncomeInputSerializer)
+        household = household_reference(actor, data["household"])
+        if Income.objects.filter(household=household, year=data["year"]).exists():
+            raise DjangoValidationError(
+                {"year": _("该户 %(year)s 年度的收入已登记，请用 PATCH 修改。") % {"year": data["year"]}}
+            )
+        income = services.income_set(
+            actor=actor,
+            household=household,
+            year=data["year"],
+            size=data["size"],
+            per_capita_income_fen=yuan_to_fen(data["per_capita_income"]),
+            channel=API,
+        )
+        return self.answer(income, status.HTTP_201_CREATED)
+
+    @transaction.atomic
+    def partial_update(self, request: Request, household: str, year: int) -> Response:
+        income = self.get_object()
+        data = self.validated(IncomePatchSerializer)
+        amount = yuan_to_fen(data["per_capita_income"]) if "per_capita_income" in data else income.per_capita_income
+        income = services.income_set(
+            actor=request.user,
+            household=income.household,
+            year=income.year,
+            size=data.get("size", income.size),
+            per_capita_income_fen=amount,
+            channel=API,
+        )
+        return self.answer(income)
+
+
+# --- petitions -----------------------------------------------------------------------------------
+
+
+class GrievanceFilter(CodeFilterSet):
+    village = django_filters.CharFilter(field_name="village__code", help_text="所在村社区代码")
+    site = django_filters.CharFilter(field_name="site__code", help_text="安置点编码")
+    household = django_filters.CharFilter(field_name="household__code", help_text="户编号")
+    status = django_filters.ChoiceFilter(choices=GrievanceStatus.choices)
+    topic = django_filters.ChoiceFilter(choices=GrievanceTopic.choices)
+
+    class Meta:
+        model = Grievance
+        fields = ["village", "site", "household", "status", "topic"]
+
+
+@extend_schema_view(
+    create=extend_schema(request=GrievanceInputSerializer, responses={201: GrievanceSerializer}),
+    partial_update=extend_schema(request=GrievancePatchSerializer, responses=GrievanceSerializer),
+)
+class GrievanceViewSet(ReadViewSet):
+    """信访舆情. County officials may close a petition (``status`` 已办结); village and township staff
+    write everything else."""
+
+    output_serializer = GrievanceSerializer
+    filterset_class = GrievanceFilter
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def base_queryset(self) -> QuerySet:
+        return Grievance.objects.select_related("village", "site", "household").order_by("code")
+
+    def _references(self, data: dict[str, Any], current: Grievance | None) -> str:
+        """Resolve site and household codes; returns the village code (given, or theirs)."""
+        actor = self.request.user
+        if data.get("site"):
+            data["site"] = site_reference(actor, data["site"])
+        elif "site" in data:
+            data["site"] = None
+        if data.get("household"):
+            data["household"] = household_reference(actor, data["household"])
+        elif "household" in data:
+            data["household"] = None
+        village = data.pop("village", "") or ""
+        if not village:
+            related = data.get("household") or data.get("site")
+            village = related.village.code if related else (current.village.code if current else "")
+        if not village:
+            raise DjangoValidationError({"village": _("请填写所在村社区代码（或户编号、安置点编码）。")})
+        return village
+
+    @transaction.atomic
+    def create(self, request: Request) -> Response:
+        actor = request.user
+        require_write(actor, "grievances")
+        data = self.validated(GrievanceInputSerializer)
+        code = data.pop("code", "") or services.grievance_next_code()
+        if Grievance.objects.filter(code=code).exists():
+            raise neutral_duplicate("code", _("事项编号"))
+        village = self._references(data, None)
+        grievance = services.grievance_save(actor=actor, code=code, village_code=village, data=data, channel=API)
+        return self.answer(grievance, status.HTTP_201_CREATED)
+
+    @transaction.atomic
+    def partial_update(self, request: Request, code: str) -> Response:
+        grievance = self.get_object()
+        data = self.validated(GrievancePatchSerializer)
+        village = self._references(data, grievance)
+        grievance = services.grievance_save(
+            actor=request.user, code=grievance.code, village_code=village, data=data, channel=API
+        )
+        return self.answer(grievance)
+
+
+# --- follow-up actions ---------------------------------------------------------------------------
+
+
+class ActionFilter(CodeFilterSet):
+    household = django_filters.CharFilter(field_name="household__code", help_text="户编号")
+    site = django_filters.CharFilter(field_name="site__code", help_text="安置点编码")
+    status = django_filters.ChoiceFilter(choices=ActionStatus.choices)
+    kind = django_filters.ChoiceFilter(choices=ActionKind.choices)
+    indicator = django_filters.CharFilter(help_text="指标代码，如 M3-2")
+
+    class Meta:
+        model = FollowUpAction
+        fields = ["household", "site", "status", "kind", "indicator"]
+
+
+@extend_schema_view(
+    create=extend_schema(request=ActionInputSerializer, responses={201: ActionSerializer}),
+    partial_update=extend_schema(request=ActionPatchSerializer, responses=ActionSerializer),
+)
+class ActionViewSet(ReadViewSet):
+    """帮扶台账. ``person`` is a member's ID number (input), shown as the role may see it."""
+
+    output_serializer = ActionSerializer
+    filterset_class = ActionFilter
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def base_queryset(self) -> QuerySet:
+        return FollowUpAction.objects.select_related("household", "site", "person").order_by("code")
+
+    def _person(self, data: dict[str, Any], household: Household | None) -> None:
+        if "person" not in data:
+            return
+        value = normalise_id_number(data.pop("person") or "")
+        if not value:
+            data["person"] = None
+        elif not is_masked(value):  # a masked number read back: unchanged
+            data["person"] = member_reference(self.request.user, household, value)
+
+    @transaction.atomic
+    def create(self, request: Request) -> Response:
+        actor = request.user
+        require_write(actor, "actions")
+        data = self.validated(ActionInputSerializer)
+        code = data.pop("code", "") or ""
+        if code and FollowUpAction.objects.filter(code=code).exists():
+            raise neutral_duplicate("code", _("台账编号"))
+        household_code, site_code = data.pop("household", None), data.pop("site", None)
+        household = household_reference(actor, household_code) if household_code else None
+        site = site_reference(actor, site_code) if site_code else None
+        self._person(data, household)
+        if code:
+            data["code"] = code
+        record = services.action_create(actor=actor, data=data, household=household, site=site, channel=API)
+        return self.answer(record, status.HTTP_201_CREATED)
+
+    @transaction.atomic
+    def partial_update(self, request: Request, code: str) -> Response:
+        record = self.get_object()
+        data = self.validated(ActionPatchSerializer)
+        self._person(data, record.household)
+        record = services.action_update(actor=request.user, action=record, data=data, channel=API)
+        return self.answer(record)
+
+
+# --- imports -------------------------------------------------------------------------------------
+
+
+def import_upload_dir() -> Path:
+    return Path(settings.MEDIA_ROOT) / "imports"
+
+
+def _discard_file(job: ImportJob) -> None:
+    """Uploaded files hold personal data: deleted once the job is confirmed, abandoned or invalid."""
+    if job.stored_file:
+        Path(job.stored_file).unlink(missing_ok=True)
+        ImportJob.objects.filter(pk=job.pk).update(stored_file="")
+        job.stored_file = ""
+
+
+class ImportViewSet(viewsets.GenericViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    """导入任务. ``POST imports/`` uploads a template file and runs the dry run (nothing written);
+    ``POST imports/{id}/confirm/`` imports it (all or nothing); ``GET imports/{id}/`` answers status,
+    progress, counts and the row errors. A user sees only the jobs they started."""
+
+    serializer_class = ImportJobSerializer
+    parser_classes = [MultiPartParser, FormParser]
+    throttle_scope = "imports"
+    lookup_value_regex = "[0-9]+"
+    lookup_url_kwarg = "id"
+
+    def get_queryset(self) -> QuerySet:
+        if getattr(self, "swagger_fake_view", False):
+            return ImportJob.objects.none()
+        # Jobs carry no area codes; each user sees their own (a stricter scope than their area).
+        return ImportJob.objects.filter(created_by=self.request.user).order_by("-created_at", "-id")
+
+    def get_object(self) -> ImportJob:
+        return get_object_or_404(self.get_queryset(), pk=self.kwargs["id"])
+
+    def _run(self, job: ImportJob, *, dry_run: bool) -> None:
+        from .importing import FileError, PermissionRefused, run_import
+
+        try:
+            run_import(job.kind, job.stored_file, user=self.request.user, dry_run=dry_run, job=job)
+        except PermissionRefused as exc:
+            _discard_file(job)
+            ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.ABANDONED)
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied(str(exc)) from exc
+        except FileError:
+            pass  # the job row carries the reason (status 有错误)
+        job.refresh_from_db()
+        if job.status in (ImportJob.Status.INVALID, ImportJob.Status.DONE, ImportJob.Status.FAILED):
+            _discard_file(job)
+
+    @extend_schema(request={"multipart/form-data": ImportUploadSerializer}, responses={201: ImportJobSerializer})
+    def create(self, request: Request) -> Response:
+        from .importing import kind_names
+
+        upload = ImportUploadSerializer(data=request.data)
+        upload.is_valid(raise_exception=True)
+        kind, file = upload.validated_data["kind"], upload.validated_data["file"]
+        if kind not in kind_names():
+            raise ValidationError({"kind": [_("未知的数据类型“%(kind)s”，可选：%(kinds)s。") % {
+                "kind": kind, "kinds": "、".join(kind_names())}]})  # fmt: skip
+        job = ImportJob.objects.create(
+            kind=kind, file_name=Path(file.name).name[:255], created_by=request.user, channel=API
+        )
+        folder = import_upload_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{job.pk}{Path(file.name).suffix.lower()}"
+        with path.open("wb") as target:
+            for chunk in file.chunks():
+                target.write(chunk)
+        job.stored_file = str(path)
+        job.save(update_fields=["stored_file"])
+        self._run(job, dry_run=True)
+        return Response(ImportJobSerializer(job).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=ImportJobSerializer)
+    @action(detail=True, methods=["post"])
+    def confirm(self, request: Request, id: str) -> Response:  # noqa: A002 - the URL keyword
+        """Import a previewed file for real (all or nothing)."""
+        job = self.get_object()
+        if job.status != ImportJob.Status.PREVIEWED or not job.stored_file:
+            raise ValidationError({"status": [_("只有校验通过、待确认的导入任务可以确认导入。")]})
+        self._run(job, dry_run=False)
+        return Response(ImportJobSerializer(job).data)
+
+    @extend_schema(request=None, responses=ImportJobSerializer)
+    @action(detail=True, methods=["post"])
+    def abandon(self, request: Request, id: str) -> Response:  # noqa: A002 - the URL keyword
+        """Give up a previewed import: the uploaded file is deleted."""
+        job = self.get_object()
+        if job.status not in (ImportJob.Status.PREVIEWED, ImportJob.Status.UPLOADED):
+            raise ValidationError({"status": [_("该导入任务已结束，不能放弃。")]})
+        _discard_file(job)
+        job.status = ImportJob.Status.ABANDONED
+        job.save(update_fields=["status"])
+        return Response(ImportJobSerializer(job).data)
