@@ -237,3 +237,132 @@ class MonitoringLine(models.Model):
 
     def __str__(self) -> str:
         return str(self.year)
+
+
+# --- the annual assessment (measure 10, assessment.md) ------------------------------------------
+
+
+class AssessmentConfig(models.Model):
+    """One year's assessment configuration: the ``rate`` floor and, in ``items``, each judged
+    indicator's points and dimension. Seeded from the catalogue defaults when a year is first
+    assessed; frozen (``published_at``) when the year's assessment is published."""
+
+    year = models.PositiveSmallIntegerField(_("年度"), unique=True)
+    # A rate below its target t earns w × (v − (t − floor)) / floor; assessment.md: floor = 20 points.
+    rate_floor = models.DecimalField(_("比率类指标起评差距（百分点）"), max_digits=5, decimal_places=2, default=20)
+    published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
+
+    class Meta:
+        verbose_name = _("年度考核配置")
+        verbose_name_plural = _("年度考核配置")
+        ordering = ["-year"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rate_floor__gt=0) & Q(rate_floor__lte=100), name="assessment_floor_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.year)
+
+
+class AssessmentConfigItem(models.Model):
+    config = models.ForeignKey(AssessmentConfig, on_delete=models.CASCADE, related_name="items")
+    indicator = models.ForeignKey(Indicator, verbose_name=_("指标"), on_delete=models.PROTECT, related_name="+")
+    dimension = models.CharField(_("考核维度"), max_length=10)
+    points = models.DecimalField(_("分值"), max_digits=5, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("考核指标分值")
+        verbose_name_plural = _("考核指标分值")
+        ordering = ["indicator__order"]
+        constraints = [
+            models.UniqueConstraint(fields=["config", "indicator"], name="assessment_item_unique"),
+            models.CheckConstraint(condition=Q(points__gte=0), name="assessment_item_points_nonnegative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.config_id} {self.indicator_id} {self.points}"
+
+
+class AssessmentRun(models.Model):
+    """A computation of one year's assessment (a job row with progress). The latest finished run of
+    a year holds its results; publishing marks the run and freezes it with its copies."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("计算中")
+        DONE = "done", _("已完成")
+        FAILED = "failed", _("失败")
+
+    year = models.PositiveSmallIntegerField(_("年度"), db_index=True)
+    status = models.CharField(_("状态"), max_length=8, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(_("进度"), default=0)
+    error = models.TextField(blank=True)
+    reference_date = models.DateField(_("参考日期"), null=True, blank=True)
+    # A copy of the configuration used: {"rate_floor": "20", "items": [[code, dimension, points], ...]}.
+    config = models.JSONField(default=dict, blank=True)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("年度考核计算")
+        verbose_name_plural = _("年度考核计算")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year"], condition=Q(published_at__isnull=False), name="assessment_one_published_run"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.status}"
+
+
+class AssessmentResult(models.Model):
+    """One unit's score in one run; every number is stored as an exact fraction (``p/q``) and as the
+    2-decimal display, and the indicator values used are copied into ``indicators`` so that a
+    published result never changes when records or stored values do."""
+
+    class UnitKind(models.TextChoices):
+        COUNTY = "county", _("县市区")
+        DEPARTMENT = "department", _("市直部门")
+
+    run = models.ForeignKey(AssessmentRun, on_delete=models.CASCADE, related_name="results")
+    unit_kind = models.CharField(_("类别"), max_length=10, choices=UnitKind.choices)
+    unit_code = models.CharField(_("单位代码"), max_length=20)
+    unit_name = models.CharField(_("单位"), max_length=100)
+    position = models.PositiveSmallIntegerField(default=0)
+    scored = models.BooleanField(default=False)
+    base_exact = models.CharField(max_length=80, blank=True)
+    base = models.DecimalField(_("基础得分"), max_digits=7, decimal_places=2, null=True, blank=True)
+    bonus_exact = models.CharField(max_length=80, blank=True)
+    bonus = models.DecimalField(_("加分"), max_digits=7, decimal_places=2, default=0)
+    total_exact = models.CharField(max_length=80, blank=True)
+    total = models.DecimalField(_("总分"), max_digits=7, decimal_places=2, null=True, blank=True)
+    grade = models.CharField(_("等次"), max_length=4, blank=True)
+    rank = models.PositiveSmallIntegerField(_("名次"), null=True, blank=True)
+    earned_exact = models.CharField(max_length=80, blank=True)
+    applicable_exact = models.CharField(max_length=80, blank=True)
+    # [{"name", "points", "exact", "display"}] in dimension order; exact/display empty when all n/a.
+    dimensions = models.JSONField(default=list)
+    # [{"year", "level", "title", "points"}]: the unit's commendations of the year.
+    commendations = models.JSONField(default=list)
+    # [{"code", "name", "kind", "dimension", "weight", "lead", "value", "value_exact", "value_display",
+    #   "target", "met", "applicable", "points_exact", "points"}] in catalogue order.
+    indicators = models.JSONField(default=list)
+
+    class Meta:
+        verbose_name = _("年度考核结果")
+        verbose_name_plural = _("年度考核结果")
+        ordering = ["run", "unit_kind", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "unit_kind", "unit_code"], name="assessment_result_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id} {self.unit_code} {self.total}"
