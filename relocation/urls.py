@@ -4,6 +4,9 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", include("relocation.api")),
     path("", include("accounts.urls")),
     path("", include("households.urls")),
+    path("", include("indicators.urls_assessment")),
+    path("", include("indicators.urls")),
 ]

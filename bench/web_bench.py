@@ -1,0 +1,165 @@
+"""Web benchmark of the county dashboard against a minimal Django view (issue 7; not a test).
+
+Usage (a database already filled by ``seed_demo --households 19200``)::
+
+    DATABASE_URL=postgres://… python bench/web_bench.py [--seconds 20] [--users 20] [--workers N]
+
+Starts gunicorn on 127.0.0.1 (a free port, ``BENCH=1`` so ``/bench/ping/`` exists), logs in as the
+demo county official, then runs ``--users`` concurrent clients for ``--seconds`` against
+``/bench/ping/`` and then against the county dashboard, and prints requests/s, p50 and p95 of both
+and the ratio. Stops gunicorn at the end.
+"""
+
+import argparse
+import http.client
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_up(port: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/login/")
+            if connection.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit("gunicorn did not start")
+
+
+def request(port: int, path: str, *, method: str = "GET", body: str | None = None, cookies: dict[str, str]):  # type: ignore[no-untyped-def]
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    headers = {"Host": "127.0.0.1", "Accept-Language": "zh-CN"}
+    if cookies:
+        headers["Cookie"] = "; ".join(f"{key}={value}" for key, value in cookies.items())
+    if body is not None:
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+        headers["Referer"] = f"http://127.0.0.1:{port}/login/"
+    connection.request(method, path, body=body, headers=headers)
+    response = connection.getresponse()
+    data = response.read()
+    for header, value in response.getheaders():
+        if header.lower() == "set-cookie":
+            name, _, rest = value.partition("=")
+            cookies[name] = rest.split(";", 1)[0]
+    connection.close()
+    return response.status, data, response.getheader("Location")
+
+
+def login(port: int, username: str, password: str) -> dict[str, str]:
+    cookies: dict[str, str] = {}
+    _status, page, _location = request(port, "/login/", cookies=cookies)
+    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1).decode()
+    body = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "username": username, "password": password})
+    status, _data, _location = request(port, "/login/", method="POST", body=body, cookies=cookies)
+    if status != 302 or "sessionid" not in cookies:
+        raise SystemExit(f"login as {username} failed ({status})")
+    return cookies
+
+
+def load(port: int, path: str, cookies: dict[str, str], users: int, seconds: float) -> dict[str, float]:
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    stop_at = time.monotonic() + seconds
+
+    def user() -> None:
+        nonlocal errors
+        own = dict(cookies)
+        while time.monotonic() < stop_at:
+            started = time.perf_counter()
+            status, _data, _location = request(port, path, cookies=own)
+            elapsed = time.perf_counter() - started
+            with lock:
+                latencies.append(elapsed)
+                errors += status != 200
+
+    threads = [threading.Thread(target=user) for _ in range(users)]
+    began = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.monotonic() - began
+    latencies.sort()
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "rps": len(latencies) / wall,
+        "p50": statistics.median(latencies) * 1000,
+        "p95": latencies[int(len(latencies) * 0.95) - 1] * 1000,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 2) * 2 + 1)
+    parser.add_argument("--username", default="demo_county")
+    parser.add_argument("--password", default="Loudi-demo-2026")
+    parser.add_argument("--settings", default="relocation.settings.local")
+    args = parser.parse_args()
+    if not os.environ.get("DATABASE_URL"):
+        raise SystemExit("set DATABASE_URL to a database filled by seed_demo --households 19200")
+
+    port = free_port()
+    env = {
+        **os.environ,
+        "BENCH": "1",
+        "DEBUG": "0",
+        "DJANGO_SETTINGS_MODULE": args.settings,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        # Many logins from one address must not trip the lockout (django-axes).
+        "AXES_ENABLED": "0",
+    }
+    command = [sys.executable, "-m", "gunicorn", "relocation.wsgi:application", "-b", f"127.0.0.1:{port}"]
+    command += ["-w", str(args.workers), "--log-level", "warning", "--timeout", "120"]
+    server = subprocess.Popen(command, cwd=ROOT, env=env)
+    try:
+        wait_until_up(port)
+        cookies = login(port, args.username, args.password)
+        _status, _data, location = request(port, "/dashboard/", cookies=cookies)
+        dashboard = urllib.parse.urlparse(location).path
+        if not dashboard.startswith("/dashboard/county/"):
+            raise SystemExit(f"{args.username} did not land on a county dashboard ({location})")
+        for path in ("/bench/ping/", dashboard):  # warm up each worker
+            load(port, path, cookies, args.users, 2)
+        ping = load(port, "/bench/ping/", cookies, args.users, args.seconds)
+        county = load(port, dashboard, cookies, args.users, args.seconds)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+
+    database = os.environ["DATABASE_URL"].split(":", 1)[0]
+    print(f"database {database}, gunicorn {args.workers} sync workers, {args.users} users, {args.seconds:g} s each")
+    print(f"{'view':<32}{'requests':>10}{'errors':>8}{'req/s':>10}{'p50 ms':>10}{'p95 ms':>10}")
+    for name, result in ((dashboard, county), ("/bench/ping/ (minimal view)", ping)):
+        print(
+            f"{name:<32}{result['requests']:>10.0f}{result['errors']:>8.0f}{result['rps']:>10.1f}"
+            f"{result['p50']:>10.1f}{result['p95']:>10.1f}"
+        )
+    print(f"throughput ratio dashboard / minimal view: {county['rps'] / ping['rps']:.2f} (goal ≥ 0.50)")
+
+
+if __name__ == "__main__":
+    main()

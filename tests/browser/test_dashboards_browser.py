@@ -1,0 +1,86 @@
+"""Journeys in a real Chromium (issue 7, acceptance 2): a county official opens the county dashboard,
+clicks an unmet indicator, sees its records and exports them; a city bureau sees the heatmap and the
+ranking. Screenshots of real demo data go to docs/screenshots/."""
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from openpyxl import load_workbook
+
+pytestmark = [pytest.mark.needs_chromium, pytest.mark.django_db(transaction=True)]
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+@pytest.fixture
+def demo(db):  # type: ignore[no-untyped-def]
+    from households.demo import DEMO_PASSWORD
+    from indicators.catalogue import catalogue_load
+
+    catalogue_load()  # the data migration's rows do not survive a transactional test's flush
+    call_command("seed_demo", households=300, seed=7, stdout=io.StringIO(), stderr=io.StringIO())
+    return DEMO_PASSWORD
+
+
+def _login(page, live_server, username: str, password: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{live_server.url}/login/?next=/dashboard/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
+
+
+def test_county_official_drills_down_and_exports(page, live_server, demo, tmp_path):  # type: ignore[no-untyped-def]
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    _login(page, live_server, "demo_county", demo)
+    assert re.search(r"/dashboard/county/\d{6}/", page.url)
+    assert page.locator("h1").inner_text().endswith("后续扶持指标看板")
+    page.wait_for_selector("#heatmap svg")
+    page.wait_for_selector("#trend svg")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "county-dashboard.png"), full_page=False)
+    page.locator("#heatmap").screenshot(path=str(SCREENSHOTS / "county-heatmap.png"))
+
+    unmet = page.locator("tr.unmet td.value a").first
+    code = unmet.get_attribute("data-indicator-link")
+    unmet.click()
+    page.wait_for_load_state("networkidle")
+    assert f"/lists/{code}/" in page.url
+    assert code in page.locator("h1").inner_text()
+    rows = page.locator("[data-list-table] tbody tr")
+    assert rows.count() > 0
+    page.screenshot(path=str(SCREENSHOTS / "list.png"), full_page=False)
+
+    with page.expect_download() as info:
+        page.click("[data-export-xlsx]")
+    download = info.value
+    assert download.suggested_filename.endswith(".xlsx")
+    saved = tmp_path / "list.xlsx"  # openpyxl goes by the file name's extension
+    download.save_as(saved)
+    sheet = load_workbook(saved).active
+    assert sheet.cell(row=1, column=1).value.startswith(code)
+    data_rows = [row for row in sheet.iter_rows(min_row=5) if row[0].value]
+    assert len(data_rows) == int(re.search(r"共 (\d+) 条", page.content()).group(1))
+    # masked for a county official: no full 18-digit ID number anywhere
+    assert not any(re.fullmatch(r"\d{17}[\dX]", str(cell.value or "")) for row in data_rows for cell in row)
+    assert errors == []
+
+
+def test_city_bureau_sees_heatmap_and_ranking(page, live_server, demo):  # type: ignore[no-untyped-def]
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    _login(page, live_server, "demo_bureau", demo)
+    assert "/dashboard/department/" in page.url  # a bureau lands on its own department
+    page.goto(f"{live_server.url}/dashboard/city/")
+    page.wait_for_selector("#heatmap svg")
+    assert page.locator("#heatmap svg rect, #heatmap svg path").count() > 10
+    ranking = page.locator("[data-ranking] tbody tr")
+    assert ranking.count() == 6
+    assert "排名依据" in page.content()
+    page.screenshot(path=str(SCREENSHOTS / "city-dashboard.png"), full_page=False)
+    page.locator("#heatmap").screenshot(path=str(SCREENSHOTS / "city-heatmap.png"))
+    assert errors == []
