@@ -68,3 +68,21 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # ty
         terminalreporter.write_sep("!", "SKIPPED: real parts missing", red=True, bold=True)
         for why, marker in sorted(_missing.items()):
             terminalreporter.write_line(f"  {marker}: missing {why}", red=True, bold=True)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):  # type: ignore[no-untyped-def]
+    """A transactional test ends with a flush that also empties the catalogue rows of the data
+    migration; put them back once every fixture is torn down so later tests find the catalogue."""
+    yield
+    marker = item.get_closest_marker("django_db")
+    if marker is None or not (marker.kwargs.get("transaction") or (marker.args and marker.args[0])):
+        return
+    if nextitem is None:  # the last test: the test database is already gone
+        return
+    from pytest_django.plugin import blocking_manager_key
+
+    from indicators.catalogue import catalogue_load
+
+    with item.config.stash[blocking_manager_key].unblock():
+        catalogue_load()

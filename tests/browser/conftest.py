@@ -67,18 +67,3 @@ def browser_type_launch_args(browser_type_launch_args):  # type: ignore[no-untyp
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):  # type: ignore[no-untyped-def]
     return {**browser_context_args, **CONTEXT_ARGS}
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_teardown(item, nextitem):  # type: ignore[no-untyped-def]
-    """A transactional test ends with a flush that also empties the catalogue rows of the data
-    migration; put them back once every fixture is torn down so later tests find the catalogue."""
-    yield
-    if item.get_closest_marker("django_db") is None:
-        return
-    from pytest_django.plugin import blocking_manager_key
-
-    from indicators.catalogue import catalogue_load
-
-    with item.config.stash[blocking_manager_key].unblock():
-        catalogue_load()
