@@ -13,7 +13,7 @@ its count can never disagree.
 
 import datetime
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -595,6 +595,19 @@ def compute_values(
     ``codes`` restricts the indicators (the year-data recomputation of a closed year); the record
     families read are then only those the codes need.
     """
+    return list(iter_values(period, reference_date, codes=codes, progress=progress))
+
+
+def iter_values(
+    period: Period,
+    reference_date: datetime.date,
+    *,
+    codes: Iterable[str] | None = None,
+    progress: Callable[[int], None] | None = None,
+    run_id: int | None = None,
+) -> Iterator["ValueRow"]:
+    """``compute_values`` as a stream: the counts are read first, then the rows are judged while the
+    caller writes them, so national scale never holds millions of rows in memory."""
     wanted = [entry.code for entry in CATALOGUE if codes is None or entry.code in set(codes)]
     families = None
     if codes is not None:
@@ -637,33 +650,29 @@ def compute_values(
         )
         units.append((unit, counts.by_site.get(site["id"], Counter())))
 
-    values = []
     for unit, counter in units:
         for code in wanted:
             if code in FINANCE_CODES and unit.level not in (Level.COUNTY, Level.CITY):
                 continue
             judged = judge(code, counter, city_growth=growth, previous_count=previous.get((unit.level, unit.unit_code)))
-            values.append(
-                ValueRow(
-                    period.pk,
-                    indicators[code],
-                    unit.level,
-                    unit.area_id,
-                    unit.site_id,
-                    unit.unit_code,
-                    unit.county_code,
-                    unit.township_code,
-                    judged.numerator,
-                    judged.denominator,
-                    None if judged.value is None else round_half_up(judged.value),
-                    fraction_text(judged.value),
-                    judged.target,
-                    judged.met,
-                    reference_date,
-                    now,
-                    None,
-                )
+            yield ValueRow(
+                period.pk,
+                indicators[code],
+                unit.level,
+                unit.area_id,
+                unit.site_id,
+                unit.unit_code,
+                unit.county_code,
+                unit.township_code,
+                judged.numerator,
+                judged.denominator,
+                None if judged.value is None else round_half_up(judged.value),
+                fraction_text(judged.value),
+                judged.target,
+                judged.met,
+                reference_date,
+                now,
+                run_id,
             )
     if progress:
         progress(80)
-    return values

@@ -409,6 +409,7 @@ def test_a_recompute_that_fails_midway_leaves_the_previous_values(monkeypatch):
     real_insert = services.values_insert
 
     def insert_half_then_fail(values, **kwargs):  # the old rows are already deleted at this point
+        values = list(values)
         real_insert(values[: len(values) // 2])
         raise RuntimeError("disk full")
 
