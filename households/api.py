@@ -8,11 +8,9 @@ role may not make answers 403; a reference to a code outside the area answers 40
 an unknown code. Every list is fetched in a fixed number of queries, however many rows it has.
 """
 
-from pathlib import Path
 from typing import Any
 
 import django_filters
-from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
@@ -31,7 +29,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from accounts.access import access_object, require_write, scope
 
-from . import personal_data, selectors, services
+from . import import_jobs, personal_data, selectors, services
 from .choices import (
     ActionKind,
     ActionStatus,
@@ -667,22 +665,11 @@ class ActionViewSet(ReadViewSet):
 # --- imports -------------------------------------------------------------------------------------
 
 
-def import_upload_dir() -> Path:
-    return Path(settings.MEDIA_ROOT) / "imports"
-
-
-def _discard_file(job: ImportJob) -> None:
-    """Uploaded files hold personal data: deleted once the job is confirmed, abandoned or invalid."""
-    if job.stored_file:
-        Path(job.stored_file).unlink(missing_ok=True)
-        ImportJob.objects.filter(pk=job.pk).update(stored_file="")
-        job.stored_file = ""
-
-
 class ImportViewSet(viewsets.GenericViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
-    """导入任务. ``POST imports/`` uploads a template file and runs the dry run (nothing written);
-    ``POST imports/{id}/confirm/`` imports it (all or nothing); ``GET imports/{id}/`` answers status,
-    progress, counts and the row errors. A user sees only the jobs they started."""
+    """导入任务. ``POST imports/`` uploads a template file and queues its dry run (nothing written);
+    ``POST imports/{id}/confirm/`` queues the import (all or nothing); ``GET imports/{id}/`` answers
+    status, progress, counts and the row errors. The same jobs and tasks as the web page
+    (``households.import_jobs``); a user sees only the jobs they started."""
 
     serializer_class = ImportJobSerializer
     parser_classes = [MultiPartParser, FormParser]
@@ -693,28 +680,16 @@ class ImportViewSet(viewsets.GenericViewSet, mixins.ListModelMixin, mixins.Retri
     def get_queryset(self) -> QuerySet:
         if getattr(self, "swagger_fake_view", False):
             return ImportJob.objects.none()
-        # Jobs carry no area codes; each user sees their own (a stricter scope than their area).
-        return ImportJob.objects.filter(created_by=self.request.user).order_by("-created_at", "-id")
+        return import_jobs.import_job_list(actor=self.request.user)
 
     def get_object(self) -> ImportJob:
         return get_object_or_404(self.get_queryset(), pk=self.kwargs["id"])
 
-    def _run(self, job: ImportJob, *, dry_run: bool) -> None:
-        from .importing import FileError, PermissionRefused, run_import
-
-        try:
-            run_import(job.kind, job.stored_file, user=self.request.user, dry_run=dry_run, job=job)
-        except PermissionRefused as exc:
-            _discard_file(job)
-            ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.ABANDONED)
-            from django.core.exceptions import PermissionDenied
-
-            raise PermissionDenied(str(exc)) from exc
-        except FileError:
-            pass  # the job row carries the reason (status 有错误)
+    @staticmethod
+    def _answer(job: ImportJob, code: int = status.HTTP_200_OK) -> Response:
+        # Without a broker the task already ran on commit; with one, the job shows its progress.
         job.refresh_from_db()
-        if job.status in (ImportJob.Status.INVALID, ImportJob.Status.DONE, ImportJob.Status.FAILED):
-            _discard_file(job)
+        return Response(ImportJobSerializer(job).data, status=code)
 
     @extend_schema(request={"multipart/form-data": ImportUploadSerializer}, responses={201: ImportJobSerializer})
     def create(self, request: Request) -> Response:
@@ -726,38 +701,19 @@ class ImportViewSet(viewsets.GenericViewSet, mixins.ListModelMixin, mixins.Retri
         if kind not in kind_names():
             raise ValidationError({"kind": [_("未知的数据类型“%(kind)s”，可选：%(kinds)s。") % {
                 "kind": kind, "kinds": "、".join(kind_names())}]})  # fmt: skip
-        job = ImportJob.objects.create(
-            kind=kind, file_name=Path(file.name).name[:255], created_by=request.user, channel=API
-        )
-        folder = import_upload_dir()
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{job.pk}{Path(file.name).suffix.lower()}"
-        with path.open("wb") as target:
-            for chunk in file.chunks():
-                target.write(chunk)
-        job.stored_file = str(path)
-        job.save(update_fields=["stored_file"])
-        self._run(job, dry_run=True)
-        return Response(ImportJobSerializer(job).data, status=status.HTTP_201_CREATED)
+        job = import_jobs.import_job_create(actor=request.user, kind=kind, upload=file, channel=API)
+        return self._answer(job, status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=ImportJobSerializer)
     @action(detail=True, methods=["post"])
     def confirm(self, request: Request, id: str) -> Response:  # noqa: A002 - the URL keyword
         """Import a previewed file for real (all or nothing)."""
-        job = self.get_object()
-        if job.status != ImportJob.Status.PREVIEWED or not job.stored_file:
-            raise ValidationError({"status": [_("只有校验通过、待确认的导入任务可以确认导入。")]})
-        self._run(job, dry_run=False)
-        return Response(ImportJobSerializer(job).data)
+        job = import_jobs.import_job_confirm(actor=request.user, job=self.get_object())
+        return self._answer(job)
 
     @extend_schema(request=None, responses=ImportJobSerializer)
     @action(detail=True, methods=["post"])
     def abandon(self, request: Request, id: str) -> Response:  # noqa: A002 - the URL keyword
-        """Give up a previewed import: the uploaded file is deleted."""
-        job = self.get_object()
-        if job.status not in (ImportJob.Status.PREVIEWED, ImportJob.Status.UPLOADED):
-            raise ValidationError({"status": [_("该导入任务已结束，不能放弃。")]})
-        _discard_file(job)
-        job.status = ImportJob.Status.ABANDONED
-        job.save(update_fields=["status"])
-        return Response(ImportJobSerializer(job).data)
+        """Give up an import that has not run: the uploaded file is deleted."""
+        job = import_jobs.import_job_abandon(actor=request.user, job=self.get_object())
+        return self._answer(job)

@@ -771,21 +771,25 @@ def _csv(text: str, name: str = "households.csv"):
     return SimpleUploadedFile(name, text.encode("utf-8"), content_type="text/csv")
 
 
-def test_import_dry_run_then_confirm(users, records, settings, tmp_path):
+def test_import_dry_run_then_confirm(users, records, settings, tmp_path, django_capture_on_commit_callbacks):
     settings.MEDIA_ROOT = tmp_path
     client = client_for(users["staff"])
     upload = _csv("户编号,户主姓名,现居村社区代码,户类型\nH050,周九,431302001001,同步搬迁户\n")
 
-    created = client.post(f"{API}imports/", {"kind": "households", "file": upload}, format="multipart")
+    # The dry run and the import are tasks queued on commit (run in-process without a broker).
+    with django_capture_on_commit_callbacks(execute=True):
+        created = client.post(f"{API}imports/", {"kind": "households", "file": upload}, format="multipart")
 
     assert created.status_code == 201, created.json()
-    job = created.json()
+    assert created.json()["status"] == "uploaded"
+    job = client.get(f"{API}imports/{created.json()['id']}/").json()
     assert (job["status"], job["created_count"], job["errors"]) == ("previewed", 1, [])
     assert not Household.objects.filter(code="H050").exists()
 
-    confirmed = client.post(f"{API}imports/{job['id']}/confirm/")
+    with django_capture_on_commit_callbacks(execute=True):
+        confirmed = client.post(f"{API}imports/{job['id']}/confirm/")
     assert confirmed.status_code == 200, confirmed.json()
-    assert confirmed.json()["status"] == "done"
+    assert client.get(f"{API}imports/{job['id']}/").json()["status"] == "done"
     assert Household.objects.filter(code="H050").exists()
     assert ImportJob.objects.get(pk=job["id"]).stored_file == ""
     assert list(tmp_path.glob("imports/*")) == []
@@ -793,14 +797,17 @@ def test_import_dry_run_then_confirm(users, records, settings, tmp_path):
     assert client_for(users["other_staff"]).get(f"{API}imports/{job['id']}/").status_code == 404
 
 
-def test_import_with_row_errors_reports_them_and_writes_nothing(users, records, settings, tmp_path):
+def test_import_with_row_errors_reports_them_and_writes_nothing(
+    users, records, settings, tmp_path, django_capture_on_commit_callbacks
+):
     settings.MEDIA_ROOT = tmp_path
     upload = _csv("户编号,户主姓名,现居村社区代码,户类型\nH051,周九,431302002001,同步搬迁户\n")
 
-    response = client_for(users["staff"]).post(f"{API}imports/", {"kind": "households", "file": upload})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(users["staff"]).post(f"{API}imports/", {"kind": "households", "file": upload})
 
     assert response.status_code == 201
-    job = response.json()
+    job = client_for(users["staff"]).get(f"{API}imports/{response.json()['id']}/").json()
     assert job["status"] == "invalid"
     assert [(error["row"], error["column"]) for error in job["errors"]] == [(2, "现居村社区代码")]
     assert not Household.objects.filter(code="H051").exists()

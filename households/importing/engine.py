@@ -78,7 +78,8 @@ def run_import(
     if not definition.allows(user):
         raise PermissionRefused(f"您的角色无权导入“{definition.label}”。")
     if job is not None:
-        _job_update(job, status=ImportJob.Status.VALIDATING, progress=0)
+        running = ImportJob.Status.VALIDATING if dry_run else ImportJob.Status.IMPORTING
+        _job_update(job, status=running, progress=0)
     try:
         result = _run(definition, source, user=user, dry_run=dry_run, job=job, report=report)
     except FileError as error:

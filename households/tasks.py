@@ -1,0 +1,29 @@
+"""Celery tasks of the registry: thin, idempotent, taking job ids (never row data); the work is in
+``households.import_jobs``. Queued with ``delay_on_commit``; in-process without a broker."""
+
+from celery import shared_task
+
+from . import import_jobs
+
+# An import of a national-scale file takes minutes; the hard limit only stops a runaway worker.
+IMPORT_TIME_LIMIT = 2 * 3600
+
+
+@shared_task(acks_late=True, time_limit=IMPORT_TIME_LIMIT, soft_time_limit=IMPORT_TIME_LIMIT - 60)
+def import_job_validate_task(job_id: int) -> str:
+    """The dry run of an uploaded file: counts and row errors on the job row, nothing written."""
+    job = import_jobs.import_job_validate(job_id=job_id)
+    return job.status if job is not None else "missing"
+
+
+@shared_task(acks_late=True, time_limit=IMPORT_TIME_LIMIT, soft_time_limit=IMPORT_TIME_LIMIT - 60)
+def import_job_run_task(job_id: int) -> str:
+    """The confirmed import, all or nothing; a job already done is left alone."""
+    job = import_jobs.import_job_run(job_id=job_id)
+    return job.status if job is not None else "missing"
+
+
+@shared_task(time_limit=600)
+def import_jobs_purge_task() -> int:
+    """Delete uploaded files older than a day (beat: hourly)."""
+    return import_jobs.import_jobs_purge()

@@ -1,0 +1,172 @@
+"""The import pages: upload → dry-run preview (live progress) → confirm or abandon; the error workbook;
+the empty templates.
+
+Thin views over ``households.import_jobs``: a job of another user answers 404 like a missing one; a
+kind the role may not import answers 403 (and is never offered). The work runs in Celery tasks
+queued on commit, so the page polls a small progress fragment while a job is queued or running.
+"""
+
+import io
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from . import import_jobs
+from .importing import get_kind
+from .importing.templates import template_write
+from .models import ImportJob
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+LIST_SIZE = 50
+# Every row error is listed on the page; beyond this many the page points to the error workbook
+# (a national file can hold tens of thousands, which no browser table should carry).
+ERRORS_SHOWN = 10_000
+
+
+class ImportUploadForm(forms.Form):
+    kind = forms.ChoiceField(label=gettext_lazy("数据类型"))
+    file = forms.FileField(
+        label=gettext_lazy("文件"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.xls,.csv"}),
+        error_messages={"required": gettext_lazy("请选择要上传的文件。"), "empty": gettext_lazy("文件是空的。")},
+    )
+
+    def __init__(self, *args: Any, kinds: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [(kind.name, kind.label) for kind in kinds]
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith(import_jobs.UPLOAD_SUFFIXES):
+            raise ValidationError(_("请上传 .xlsx、.xls 或 .csv 文件。"))
+        if upload.size > import_jobs.MAX_UPLOAD_BYTES:
+            raise ValidationError(_("文件过大（上限 50 MB）。"))
+        return upload
+
+
+def _label(name: str) -> str:
+    kind = get_kind(name)
+    return kind.label if kind is not None else name
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_list(request: HttpRequest) -> HttpResponse:
+    """The user's own jobs and the upload form (only the kinds the role may import)."""
+    kinds = import_jobs.import_kinds_for(request.user)
+    form = ImportUploadForm(kinds=kinds)
+    if request.method == "POST":
+        requested = get_kind(request.POST.get("kind", ""))
+        if not kinds or (requested is not None and not requested.allows(request.user)):
+            raise PermissionDenied(_("您的角色无权导入此类数据。"))
+        form = ImportUploadForm(request.POST, request.FILES, kinds=kinds)
+        if form.is_valid():
+            try:
+                job = import_jobs.import_job_create(
+                    actor=request.user, kind=form.cleaned_data["kind"], upload=form.cleaned_data["file"]
+                )
+            except ValidationError as error:
+                form.add_error("file", error.message_dict.get("file", error.messages))
+            else:
+                return redirect("import_detail", pk=job.pk)
+    jobs = list(import_jobs.import_job_list(actor=request.user)[:LIST_SIZE])
+    for job in jobs:
+        job.kind_label = _label(job.kind)  # type: ignore[attr-defined]
+    return render(request, "households/import_list.html", {"form": form, "upload_kinds": kinds, "jobs": jobs})
+
+
+def _job_context(job: ImportJob) -> dict[str, Any]:
+    errors = list(job.errors or [])
+    return {
+        "job": job,
+        "kind_label": _label(job.kind),
+        "running": import_jobs.import_job_running(job),
+        "can_confirm": import_jobs.import_job_can_confirm(job),
+        "can_abandon": job.status in import_jobs.ABANDONABLE,
+        "errors": errors[:ERRORS_SHOWN],
+        "errors_hidden": max(0, len(errors) - ERRORS_SHOWN),
+        "error_count": len(errors),
+        "warnings": list(job.warnings or []),
+    }
+
+
+@login_required
+@require_GET
+@never_cache
+def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    job = import_jobs.import_job_access(actor=request.user, pk=pk)
+    return render(request, "households/import_detail.html", _job_context(job))
+
+
+@login_required
+@require_GET
+@never_cache
+def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress fragment polled every second; once the job has left the queue or the run, htmx
+    is told to reload the page, which then shows the preview or the result."""
+    job = import_jobs.import_job_access(actor=request.user, pk=pk)
+    response = render(request, "households/_import_progress.html", _job_context(job))
+    if not import_jobs.import_job_running(job) and request.headers.get("HX-Request") == "true":
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@login_required
+@require_POST
+def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    job = import_jobs.import_job_access(actor=request.user, pk=pk)
+    try:
+        import_jobs.import_job_confirm(actor=request.user, job=job)
+    except ValidationError as error:
+        messages.error(request, "；".join(error.messages))
+    return redirect("import_detail", pk=job.pk)
+
+
+@login_required
+@require_POST
+def import_abandon(request: HttpRequest, pk: int) -> HttpResponse:
+    job = import_jobs.import_job_access(actor=request.user, pk=pk)
+    try:
+        import_jobs.import_job_abandon(actor=request.user, job=job)
+    except ValidationError as error:
+        messages.error(request, "；".join(error.messages))
+    else:
+        messages.success(request, _("已放弃导入，上传的文件已删除，未写入任何数据。"))
+    return redirect("import_detail", pk=job.pk)
+
+
+def _xlsx(content: bytes, file_name: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=XLSX)
+    response["Content-Disposition"] = content_disposition_header(True, file_name)
+    return response
+
+
+@login_required
+@require_GET
+@never_cache
+def import_errors(request: HttpRequest, pk: int) -> HttpResponse:
+    """The job's errors as .xlsx (with the uploaded rows and a 错误 column while the upload is kept)."""
+    job = import_jobs.import_job_access(actor=request.user, pk=pk)
+    buffer = io.BytesIO()
+    import_jobs.import_job_errors_workbook(actor=request.user, job=job, target=buffer)
+    return _xlsx(buffer.getvalue(), _("导入错误-%(kind)s-%(id)s.xlsx") % {"kind": _label(job.kind), "id": job.pk})
+
+
+@login_required
+@require_GET
+def import_template(request: HttpRequest, kind: str) -> HttpResponse:
+    """The empty template of one kind: 404 for an unknown kind, 403 for one the role may not import."""
+    definition = import_jobs.import_kind_for(request.user, kind)
+    buffer = io.BytesIO()
+    template_write(definition, buffer)
+    return _xlsx(buffer.getvalue(), _("%(label)s导入模板.xlsx") % {"label": definition.label})

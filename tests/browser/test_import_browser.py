@@ -1,0 +1,122 @@
+"""The web import in a real Chromium (issue 3, acceptance 3): township staff upload a households file
+with one bad row, see that row's error and that nothing was imported; then upload a good file,
+confirm it, watch the progress bar (htmx polling) and see the result. Screenshots go to
+docs/screenshots/."""
+
+from pathlib import Path
+
+import pytest
+
+from accounts.models import Role, User
+from households import import_jobs, services, tasks
+from households.choices import AreaLevel
+from households.models import Area, Household, ImportJob
+
+pytestmark = [pytest.mark.needs_chromium, pytest.mark.django_db(transaction=True)]
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+PASSWORD = "Loudi-browser-2026"
+HEADERS = "户编号,户主姓名,现居村社区代码,户类型,安置点编码,联系电话"
+BAD = f"{HEADERS}\nH02,王二,431302001001,同步搬迁户,,\nH03,李三,431302002001,同步搬迁户,,\n"
+GOOD = (
+    f"{HEADERS}\nH01,张一,431302001001,建档立卡户,,\nH02,王二,431302001001,同步搬迁户,,13812345678\n"
+    "H03,李三,431302001001,同步搬迁户,,\nH04,赵四,431302001001,建档立卡户,,\n"
+)
+
+
+def _area(code: str, name: str, level: str, parent: Area | None = None) -> Area:
+    return Area.objects.create(
+        code=code,
+        name=name,
+        level=level,
+        parent=parent,
+        county_code=code[:6] if level != AreaLevel.CITY else "",
+        township_code=code[:9] if level in (AreaLevel.TOWNSHIP, AreaLevel.VILLAGE) else "",
+    )
+
+
+@pytest.fixture
+def township_staff(settings, tmp_path):  # type: ignore[no-untyped-def]
+    settings.MEDIA_ROOT = tmp_path / "media"
+    city = _area("431300", "娄底市", AreaLevel.CITY)
+    county = _area("431302", "娄星区", AreaLevel.COUNTY, city)
+    township = _area("431302001", "乐坪街道", AreaLevel.TOWNSHIP, county)
+    other = _area("431302002", "花山街道", AreaLevel.TOWNSHIP, county)
+    _area("431302001001", "A社区", AreaLevel.VILLAGE, township)
+    _area("431302002001", "B村", AreaLevel.VILLAGE, other)
+    user = User.objects.create_user(
+        "zhen", password=PASSWORD, role=Role.TOWNSHIP_STAFF, area=township, first_name="乐坪街道", last_name=""
+    )
+    services.household_register(
+        actor=user, code="H01", village_code="431302001001", data={"head_name": "张一", "category": "建档立卡户"}
+    )
+    return user
+
+
+def _upload(page, text: str, name: str) -> None:  # type: ignore[no-untyped-def]
+    page.select_option("#id_kind", "households")
+    page.set_input_files("#id_file", files=[{"name": name, "mimeType": "text/csv", "buffer": text.encode("utf-8")}])
+    page.click("form[data-import-form] button[type=submit]")
+    page.wait_for_load_state("networkidle")
+
+
+def test_township_staff_import_with_a_bad_row_then_a_good_file(  # type: ignore[no-untyped-def]
+    page, live_server, township_staff, monkeypatch
+):
+    problems: list[str] = []
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    # A CSP violation (inline script, style or handler) is reported on the console.
+    page.on("console", lambda msg: problems.append(msg.text) if "Content Security Policy" in msg.text else None)
+    page.goto(f"{live_server.url}/login/?next=/imports/")
+    page.fill("#id_username", "zhen")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert page.url.endswith("/imports/")
+    assert page.locator("h1").inner_text() == "数据导入"
+
+    # A file with one row outside the township: the row's error, nothing imported.
+    _upload(page, BAD, "搬迁户-有错误.csv")
+    assert "/imports/" in page.url and page.url.rstrip("/").split("/")[-1].isdigit()
+    result = page.locator("[data-import-result] h2")
+    assert result.inner_text() == "发现 1 处错误，未写入任何数据"
+    error_row = page.locator('[data-import-errors] tr[data-row="3"]')
+    assert error_row.locator("td").nth(0).inner_text() == "3"
+    assert error_row.locator("td").nth(1).inner_text() == "现居村社区代码"
+    assert "不存在" in error_row.locator("td").nth(3).inner_text()
+    assert page.locator("[data-confirm-import]").count() == 0
+    assert page.locator("[data-errors-download]").count() == 1
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "import-errors.png"), full_page=True)
+    assert set(Household.objects.values_list("code", flat=True)) == {"H01"}
+    page.click("[data-abandon-import]")
+    page.wait_for_load_state("networkidle")
+    assert "已放弃" in page.locator("[data-import-result] h2").inner_text()
+
+    # A good file: the preview shows the counts and the confirm button.
+    page.goto(f"{live_server.url}/imports/")
+    _upload(page, GOOD, "搬迁户.csv")
+    assert page.locator("[data-import-result] h2").inner_text() == "校验通过（试运行，尚未写入）"
+    assert page.locator('[data-count="created"]').inner_text() == "3"
+    assert page.locator('[data-count="unchanged"]').inner_text() == "1"
+    assert page.locator("#import-progress-bar").get_attribute("value") == "100"
+    page.screenshot(path=str(SCREENSHOTS / "import-preview.png"), full_page=True)
+    assert set(Household.objects.values_list("code", flat=True)) == {"H01"}
+
+    # Confirm; the import is held back so the page shows the running job and polls its progress,
+    # then the "worker" (this thread) runs it and the page moves on to the result by itself.
+    monkeypatch.setattr(tasks.import_job_run_task, "delay_on_commit", lambda *args, **kwargs: None)
+    page.click("[data-confirm-import]")
+    page.wait_for_selector('#import-progress[data-status="importing"][hx-trigger="every 1s"]')
+    job = ImportJob.objects.get(status=ImportJob.Status.IMPORTING)
+    import_jobs.import_job_run(job_id=job.pk)
+    page.wait_for_selector('[data-job-status="done"]', timeout=15_000)
+    assert page.locator("[data-import-result] h2").inner_text() == "导入完成"
+    assert page.locator('[data-count="created"]').inner_text() == "3"
+    assert page.locator("#import-progress-bar").get_attribute("value") == "100"
+    assert page.locator("#import-progress").get_attribute("hx-trigger") is None
+    page.screenshot(path=str(SCREENSHOTS / "import-done.png"), full_page=True)
+    assert set(Household.objects.values_list("code", flat=True)) == {"H01", "H02", "H03", "H04"}
+    job.refresh_from_db()
+    assert job.stored_file == "" and not list((Path(import_jobs.import_upload_dir())).iterdir())
+    assert problems == []
