@@ -529,3 +529,60 @@ def grievance_next_code() -> str:
     while Grievance.objects.filter(code=f"{prefix}{number:04d}").exists():
         number += 1
     return f"{prefix}{number:04d}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Monitoring decisions (data.md, 监测认定): clearing an early warning of the 预警清单.
+# ---------------------------------------------------------------------------------------------
+
+from .choices import MONITORED, MonitoringDecisionKind  # noqa: E402
+from .models import MonitoringDecision  # noqa: E402
+
+
+@transaction.atomic
+def monitoring_decide(
+    *,
+    actor: User | None,
+    household: Household,
+    decision: str,
+    category: str = "",
+    note: str = "",
+    decided_on: datetime.date | None = None,
+    channel: str = Channel.FORM,
+) -> MonitoringDecision:
+    """Record a monitoring decision on ``household`` (inside the actor's area, else 404).
+
+    纳入监测 needs one of the monitored categories and sets it as the household's ``monitoring``
+    (history entry for the household); 核实排除 leaves the household as it is — the warning stays
+    cleared until a newer income row or employment change raises it again (indicators.md). Either
+    way the decision itself gets a history entry and a change-feed row (dashboards count warnings
+    and M7-2 reads ``monitoring``). Raises ``ValidationError`` keyed by field.
+    """
+    require_write(actor, "monitoring")
+    household = access_object(Household.objects.select_for_update(), actor, pk=household.pk)
+    if decision not in MonitoringDecisionKind.values:
+        raise ValidationError({"decision": _("请选择认定结果：纳入监测或核实排除。")})
+    category = (category or "").strip()
+    if decision == MonitoringDecisionKind.INCLUDE:
+        if category not in MONITORED:
+            raise ValidationError({"category": _("纳入监测时必须选择监测对象类别。")})
+    else:
+        category = ""
+    record = MonitoringDecision(
+        household=household,
+        decided_on=decided_on or timezone.localdate(),
+        decision=decision,
+        category=category,
+        note=(note or "").strip(),
+        decided_by=actor if getattr(actor, "pk", None) else None,
+        county_code=household.county_code,
+        township_code=household.township_code,
+        village_code=household.village_code,
+    )
+    _save(instance=record, before=None, actor=actor, channel=channel)
+    if decision == MonitoringDecisionKind.INCLUDE and household.monitoring != category:
+        before = snapshot(household)
+        household.monitoring = category
+        _save(instance=household, before=before, actor=actor, channel=channel)
+    changefeed_add()
+    return record

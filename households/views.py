@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import access_object, access_person, can_write, require_write, scope, sees_personal_data
+from accounts.models import Role
 
 from . import selectors, services
 from .choices import (
@@ -72,11 +73,43 @@ def _permissions(actor: Any) -> dict[str, bool]:
     }
 
 
+WORKSPACE_ROLES = (Role.VILLAGE_STAFF, Role.TOWNSHIP_STAFF)
+WORKSPACE_LEVELS = (AreaLevel.TOWNSHIP, AreaLevel.VILLAGE)
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """The to-do home (placeholder until the indicator lists land): open and overdue follow-up actions."""
-    todo = selectors.open_actions(actor=request.user)
-    return render(request, "households/home.html", {"todo": todo, "today": timezone.localdate()})
+    """The to-do home of village and township staff, for their own area: each unmet judged indicator
+    with its gap and its 清零清单, open and overdue follow-up actions, the open early warnings and the
+    data-quality warnings with the area's score — each a link to its list. Indicator numbers are stored
+    values; while the running period is being recomputed the page says so and polls until the new
+    values land. Other roles see their open actions and a link to their dashboard. A fixed number of
+    queries, however many records there are."""
+    # The page composes both apps; the registry itself never reads indicators (style: data flows one way).
+    from indicators import workspace
+
+    actor = request.user
+    today = timezone.localdate()
+    area = actor.area
+    context: dict[str, Any] = {"today": today, "area": area, "todo": workspace.action_todo(actor=actor, today=today)}
+    if actor.role in WORKSPACE_ROLES and area is not None and area.level in WORKSPACE_LEVELS:
+        indicators = workspace.indicator_todo(area=area)
+        reference = (indicators.fresh.reference_date if indicators.fresh else None) or today
+        context.update(
+            {
+                "workspace": True,
+                "indicators": indicators,
+                "warnings_count": workspace.warning_count(area=area),
+                "warnings_url": reverse("warnings_list", args=[area.code]),
+                "quality": workspace.quality_summary(area=area, reference_date=reference),
+                "dashboard_url": reverse("dashboard_township", args=[area.township_code])
+                if area.level == AreaLevel.TOWNSHIP
+                else "",
+            }
+        )
+    else:
+        context["dashboard_url"] = reverse("dashboard_home")
+    return render(request, "households/home.html", context)
 
 
 # --- household list ------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from accounts.access import display_id_number, scope, sees_personal_data
 from households import personal_data
 from households.choices import ActionStatus, AreaLevel
-from households.models import Area, FollowUpAction, Grievance, Household, Person, Site
+from households.models import Area, ChangeFeed, FollowUpAction, Grievance, Household, Person, Site
 from households.validators import age_on
 
 from . import engine, selectors
@@ -79,17 +79,25 @@ class Freshness:
     last_run_id: int | None  # the latest finished run: stored values change only with it
 
 
-def freshness(period: Period) -> Freshness:
-    """ "正在重新计算…" while the period is dirty or a run is queued or running, else when the values
-    were computed (one query: the period's recent runs)."""
+def freshness(period: Period, *, today: datetime.date | None = None) -> Freshness:
+    """ "正在重新计算…" while the period is dirty or a run is queued or running — or, for a running
+    period, while change-feed rows wait for the sweep that will mark it dirty (with a broker that
+    sweep is debounced, so an edit is not yet visible in ``dirty_since``) — else when the values
+    were computed (one query: the period's recent runs, each carrying the pending-feed flag)."""
+    today = today or timezone.localdate()
     runs = list(
         ComputeRun.objects.filter(period=period)
+        .annotate(feed_pending=Exists(ChangeFeed.objects.filter(consumed_at__isnull=True)))
         .order_by("-created_at", "-id")
-        .values("id", "status", "finished_at", "reference_date")[:20]
+        .values("id", "status", "finished_at", "reference_date", "feed_pending")[:20]
     )
     busy = any(run["status"] in (ComputeRun.Status.QUEUED, ComputeRun.Status.RUNNING) for run in runs)
     done = next((run for run in runs if run["status"] == ComputeRun.Status.DONE), None)
-    dirty = period.closed_at is None and (period.dirty_since is not None or period.year_data_dirty_since is not None)
+    running = period.start <= today <= period.end
+    pending = running and bool(runs) and runs[0]["feed_pending"]
+    dirty = period.closed_at is None and (
+        period.dirty_since is not None or period.year_data_dirty_since is not None or pending
+    )
     return Freshness(
         recalculating=busy or dirty,
         computed_at=done["finished_at"] if done else None,
