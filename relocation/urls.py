@@ -1,12 +1,17 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from indicators.health import healthz
+
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("relocation.api")),
     path("", include("accounts.urls")),
     path("", include("households.urls")),
+    path("", include("households.urls_imports")),
     path("", include("indicators.urls_assessment")),
     path("", include("indicators.urls")),
+    path("", include("indicators.urls_warnings")),
 ]

@@ -74,3 +74,34 @@ def test_dockerfile_uses_python_311_slim_and_a_non_root_user():
     assert dockerfile.startswith("#") and "FROM python:3.11-slim" in dockerfile
     assert "pip install -r requirements.txt" in dockerfile
     assert "\nUSER portal" in dockerfile
+
+
+def test_worker_consumes_the_named_queues_that_the_settings_route_to(compose):
+    from django.conf import settings
+
+    command = compose["services"]["worker"]["command"]
+    queues = set(command[command.index("-Q") + 1].split(","))
+    routed = {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()}
+
+    assert {"recompute", "import", "export"} <= queues
+    assert routed | {settings.CELERY_TASK_DEFAULT_QUEUE} <= queues
+    assert {queue.name for queue in settings.CELERY_TASK_QUEUES} == queues
+
+
+def test_web_health_check_uses_healthz_and_beat_is_checked_too(compose):
+    services = compose["services"]
+    web_check = " ".join(services["web"]["healthcheck"]["test"])
+
+    assert "/healthz" in web_check and "status == 200" in web_check
+    assert services["beat"]["healthcheck"]["test"]
+    assert services["migrate"]["restart"] == "no"
+
+
+def test_every_portal_service_runs_the_same_image_and_persists_media(compose):
+    services = compose["services"]
+    images = {services[name]["image"] for name in ("migrate", "web", "worker", "beat")}
+
+    assert images == {"loudi-relocation-portal:latest"}
+    for name in ("web", "worker", "beat"):
+        assert "media:/app/var/media" in services[name]["volumes"]
+        assert services[name]["environment"]["CONN_MAX_AGE"] != "0"

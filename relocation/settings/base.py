@@ -194,10 +194,42 @@ CELERY_TIMEZONE = TIME_ZONE
 # transport options to create_engine(), which rejects unknown arguments.
 CELERY_BROKER_TRANSPORT_OPTIONS = {} if CELERY_BROKER_URL.startswith("sqla+") else {"visibility_timeout": 7200}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# autodiscover_tasks() only imports each app's tasks.py; these modules hold tasks too.
+CELERY_IMPORTS = ["indicators.tasks_assessment", "indicators.health"]
+# Named queues, so that a long national import never holds up a recompute (docs/deploy.md). A worker
+# started without -Q consumes all four (bin/run's embedded worker); production names them.
+from kombu import Exchange, Queue  # noqa: E402
+
+CELERY_TASK_DEFAULT_QUEUE = "default"
+# One direct exchange per queue: queues sharing an exchange and routing key would each get a copy.
+CELERY_TASK_QUEUES = [
+    Queue(name, Exchange(name), routing_key=name) for name in ("default", "recompute", "import", "export")
+]
+CELERY_TASK_ROUTES = {
+    "indicators.health.*": {"queue": "default"},
+    "*export*": {"queue": "export"},
+    "households.tasks.*": {"queue": "import"},
+    "indicators.tasks.*": {"queue": "recompute"},
+    "indicators.tasks_assessment.*": {"queue": "recompute"},
+}
+# Beat every SWEEP_INTERVAL_SECONDS: the sweep also repairs recomputes lost while the broker was down.
+SWEEP_INTERVAL_SECONDS = float(os.environ.get("SWEEP_INTERVAL_SECONDS", "60"))
+# The worker heartbeat read by /healthz (indicators/health.py): written every 30 s, stale after 2 min.
+HEALTH_HEARTBEAT_SECONDS = float(os.environ.get("HEALTH_HEARTBEAT_SECONDS", "30"))
+HEALTH_HEARTBEAT_STALE_SECONDS = float(os.environ.get("HEALTH_HEARTBEAT_STALE_SECONDS", "120"))
+# A change not recomputed after this long makes /healthz answer 503 ("recompute").
+HEALTH_PENDING_STALE_SECONDS = float(os.environ.get("HEALTH_PENDING_STALE_SECONDS", "900"))
 CELERY_BEAT_SCHEDULE = {
-    "sweep-dirty-periods": {"task": "indicators.tasks.sweep_dirty_periods", "schedule": 60.0},
+    "sweep-dirty-periods": {"task": "indicators.tasks.sweep_dirty_periods", "schedule": SWEEP_INTERVAL_SECONDS},
     "close-ended-periods": {"task": "indicators.tasks.close_ended_periods", "schedule": 3600.0},
     "nightly-full-recompute": {"task": "indicators.tasks.nightly_recompute", "schedule": 24 * 3600.0},
+    "worker-heartbeat": {
+        "task": "indicators.health.worker_heartbeat",
+        "schedule": HEALTH_HEARTBEAT_SECONDS,
+        "options": {"expires": HEALTH_HEARTBEAT_SECONDS},  # a backlog of heartbeats proves nothing
+    },
+    # Uploaded import files hold personal data: none older than a day (access.md).
+    "purge-import-files": {"task": "households.tasks.import_jobs_purge_task", "schedule": 3600.0},
 }
 
 REST_FRAMEWORK = {

@@ -31,3 +31,19 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+# Load balancers and container health checks probe /healthz over plain http on the loopback.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# One JSON object per line on stdout (journald, docker logs, any collector); stdlib only.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "relocation.jsonlog.JsonFormatter"}},
+    "handlers": {"stdout": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "json"}},
+    "root": {"handlers": ["stdout"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Celery installs its own handlers unless told not to (worker_hijack_root_logger below).
+        "celery": {"level": os.environ.get("LOG_LEVEL", "INFO")},
+    },
+}
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
