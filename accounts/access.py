@@ -51,6 +51,9 @@ def _scope_filter(model: type[Model], actor: User | None) -> Q | None:
         if area.level == "县":
             return Q(area__code=area.code) | Q(area__county_code=area.code)
         return Q(pk=actor.pk)  # staff below the county see only themselves
+    if model._meta.label == "indicators.IndicatorValue" and area.level == "村":
+        # Values are kept per township; a village sees its own value and its sites' values.
+        return Q(level="village", unit_code=area.code) | Q(level="site", site__village_code=area.code)
     field_names = {field.name for field in model._meta.get_fields()}
     if area.level == "县" and "county_code" in field_names:
         return Q(county_code=area.code)

@@ -258,3 +258,22 @@ def test_a_write_notifies_the_engine_once_after_commit(household, staff, django_
         assert ChangeFeed.objects.count() == 3  # register + two updates: the durable records
     finally:
         history.CHANGE_LISTENERS.pop()
+
+
+def test_a_county_official_closing_a_petition_cannot_rewrite_it(areas, staff):
+    services.grievance_save(
+        actor=staff,
+        code="G1",
+        village_code="431302001001",
+        data={"received_on": datetime.date(2026, 1, 5), "status": "办理中", "content": "漏水"},
+    )
+    official = User.objects.create_user("xian2", password="x", role=Role.COUNTY_OFFICIAL, area=areas["county"])
+    closed = services.grievance_save(
+        actor=official,
+        code="G1",
+        village_code="431302001001",
+        data={"status": "已办结", "resolved_on": datetime.date(2026, 1, 9), "content": "改写的内容"},
+    )
+    assert (closed.status, closed.content) == ("已办结", "漏水")
+    with pytest.raises(PermissionDenied):
+        services.grievance_save(actor=official, code="G1", village_code="431302001001", data={"content": "再改"})

@@ -1,0 +1,99 @@
+"""Admin for the catalogue, periods, values and the county/city inputs (city administrator only).
+Computed values and runs are read-only: they are rebuilt by the engine, never typed in."""
+
+from django.contrib import admin
+
+from households.admin import ReadOnlyAdmin, RecordedAdmin
+
+from .models import (
+    AssessmentConfig,
+    AssessmentResult,
+    AssessmentRun,
+    CityStatistic,
+    Commendation,
+    ComputeRun,
+    CountyFinance,
+    Indicator,
+    IndicatorValue,
+    Measure,
+    MonitoringLine,
+    Period,
+)
+
+
+@admin.register(Measure)
+class MeasureAdmin(ReadOnlyAdmin):
+    list_display = ("number", "name")
+
+
+@admin.register(Indicator)
+class IndicatorAdmin(ReadOnlyAdmin):
+    list_display = ("code", "name", "kind", "target", "lead", "dimension", "weight")
+    list_filter = ("kind", "lead", "measure")
+    search_fields = ("code", "name")
+
+
+@admin.register(Period)
+class PeriodAdmin(ReadOnlyAdmin):
+    list_display = ("key", "start", "end", "closed_at", "published_at", "dirty_since")
+    search_fields = ("key",)
+
+
+@admin.register(ComputeRun)
+class ComputeRunAdmin(ReadOnlyAdmin):
+    list_display = ("pk", "period", "scope", "reference_date", "status", "progress", "created_at", "finished_at")
+    list_filter = ("status", "scope")
+
+
+@admin.register(IndicatorValue)
+class IndicatorValueAdmin(ReadOnlyAdmin):
+    list_display = ("period", "indicator", "level", "unit_code", "numerator", "denominator", "value", "met")
+    list_filter = ("level", "met", "indicator")
+    search_fields = ("unit_code",)
+    list_select_related = ("period", "indicator")
+
+
+@admin.register(CountyFinance)
+class CountyFinanceAdmin(RecordedAdmin):
+    list_display = (
+        "county",
+        "year",
+        "asset_proceeds",
+        "proceeds_to_households",
+        "linkage_funds",
+        "linkage_to_relocation",
+    )
+    list_filter = ("year",)
+    raw_id_fields = ("county",)
+
+
+@admin.register(CityStatistic)
+class CityStatisticAdmin(RecordedAdmin):
+    list_display = ("year", "city_income_growth")
+
+
+@admin.register(Commendation)
+class CommendationAdmin(RecordedAdmin):
+    list_display = ("unit", "year", "level", "title")
+    list_filter = ("year", "level")
+    search_fields = ("unit", "title")
+
+
+@admin.register(MonitoringLine)
+class MonitoringLineAdmin(RecordedAdmin):
+    list_display = ("year", "line")
+
+
+@admin.register(AssessmentConfig)
+class AssessmentConfigAdmin(ReadOnlyAdmin):
+    list_display = ("year",)
+
+
+@admin.register(AssessmentRun)
+class AssessmentRunAdmin(ReadOnlyAdmin):
+    list_display = ("pk", "year", "status", "progress")
+
+
+@admin.register(AssessmentResult)
+class AssessmentResultAdmin(ReadOnlyAdmin):
+    list_display = ("run", "unit_code", "grade", "rank")
