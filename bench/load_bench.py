@@ -207,11 +207,12 @@ def main() -> None:
         env=env, cwd=ROOT, timeout=args.seconds + 180, check=False,
     )  # fmt: skip
     print(f"\n{args.users} users, {args.seconds} s, against {args.url} ({time.time() - started:.0f} s wall)")
-    print(f"{'page':34} {'requests':>9} {'failures':>9} {'p50 ms':>8} {'p95 ms':>8} {'req/s':>7}")
+    print(f"{'page':40} {'requests':>9} {'failures':>9} {'p50 ms':>8} {'p95 ms':>8} {'req/s':>7}")
     with (work / "stats_stats.csv").open(encoding="utf-8") as stats:
         for row in csv.DictReader(stats):
-            print(f"{row['Name'][:34]:34} {row['Request Count']:>9} {row['Failure Count']:>9} "
-                  f"{row['50%']:>8} {row['95%']:>8} {float(row['Requests/s']):7.1f}")  # fmt: skip
+            page = f"{row['Type']} {row['Name']}".strip()[:40]
+            print(f"{page:40} {row['Request Count']:>9} {row['Failure Count']:>9} {row['50%']:>8} {row['95%']:>8} "
+                  f"{float(row['Requests/s']):7.1f}")  # fmt: skip
     acks = json.loads((work / "acks.json").read_text(encoding="utf-8"))
     acknowledged, found, lost = lost_writes(acks, data["year"])
     edits = sum(ack["kind"] == "employment" for ack in acks)

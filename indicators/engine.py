@@ -606,8 +606,9 @@ def iter_values(
     progress: Callable[[int], None] | None = None,
     run_id: int | None = None,
 ) -> Iterator["ValueRow"]:
-    """``compute_values`` as a stream: the counts are read first, then the rows are judged while the
-    caller writes them, so national scale never holds millions of rows in memory."""
+    """``compute_values`` as a stream: every query runs now (the caller may then hold its connection
+    in a COPY), and the returned iterator only judges rows, so national scale never holds millions
+    of rows in memory."""
     wanted = [entry.code for entry in CATALOGUE if codes is None or entry.code in set(codes)]
     families = None
     if codes is not None:
@@ -650,6 +651,15 @@ def iter_values(
         )
         units.append((unit, counts.by_site.get(site["id"], Counter())))
 
+    if progress:
+        progress(80)
+    return _judged_rows(units, wanted, indicators, period, reference_date, growth, previous, now, run_id)
+
+
+def _judged_rows(  # type: ignore[no-untyped-def]
+    units, wanted, indicators, period, reference_date, growth, previous, now, run_id
+) -> Iterator["ValueRow"]:
+    """The rows of ``iter_values``; runs no query."""
     for unit, counter in units:
         for code in wanted:
             if code in FINANCE_CODES and unit.level not in (Level.COUNTY, Level.CITY):
@@ -674,5 +684,3 @@ def iter_values(
                 now,
                 run_id,
             )
-    if progress:
-        progress(80)

@@ -35,7 +35,8 @@ from .periods import (
 logger = logging.getLogger(__name__)
 
 # A run still "running" after this long is taken for a crashed worker and no longer blocks.
-STALE_RUN = datetime.timedelta(hours=2)
+# A run still "running" after this is taken for dead (a killed worker): its period may be computed again.
+STALE_RUN = datetime.timedelta(minutes=15)
 # Bulk edits within this many seconds coalesce into one recomputation (ecosystem.md §2.4).
 DEBOUNCE_SECONDS = 30
 SWEEP_QUEUED_KEY = "indicators:sweep-queued"
@@ -95,11 +96,8 @@ def _claim(run: ComputeRun) -> None:
         if busy:
             raise RunRefused(_("期间 %(key)s 正在计算中，请稍后再试。") % {"key": period.key})
         _check_writable(period, run)
-        if run.scope == ComputeRun.Scope.FULL:
-            period.dirty_since = None
-        else:
-            period.year_data_dirty_since = None
-        period.save(update_fields=["dirty_since", "year_data_dirty_since"])
+        # The dirty flag is cleared with the values in ``compute_run_execute``, so a worker killed mid-run
+        # leaves the period dirty and the next sweep computes it again.
         run.status = ComputeRun.Status.RUNNING
         run.started_at = timezone.now()
         run.progress = 5
@@ -179,6 +177,8 @@ def compute_run_execute(*, run_id: int) -> ComputeRun:
                 old = old.filter(indicator__code__in=codes)
             old.delete()
             values_insert(values)
+            flag = "dirty_since" if run.scope == ComputeRun.Scope.FULL else "year_data_dirty_since"
+            Period.objects.filter(pk=period.pk, **{f"{flag}__lte": run.started_at}).update(**{flag: None})
             run.status = ComputeRun.Status.DONE
             run.progress = 100
             run.finished_at = timezone.now()
@@ -228,7 +228,10 @@ def compute_period(
 def _mark_dirty(period: Period, *, year_data: bool = False, now: datetime.datetime | None = None) -> None:
     now = now or timezone.now()
     name = "year_data_dirty_since" if year_data else "dirty_since"
-    Period.objects.filter(pk=period.pk, **{f"{name}__isnull": True}).update(**{name: now})
+    marked = Period.objects.filter(pk=period.pk, **{f"{name}__isnull": True}).update(**{name: now})
+    if not marked and ComputeRun.objects.filter(period=period, status=ComputeRun.Status.RUNNING).exists():
+        # A run under way read the records before this change: keep the period dirty after it ends.
+        Period.objects.filter(pk=period.pk).update(**{name: now})
 
 
 def _affected_years(family: str, data_year: int | None) -> set[int]:

@@ -12,6 +12,7 @@ import os
 import time
 
 import pytest
+from celery import _state
 from celery.contrib.testing.worker import start_worker
 from django.core.cache import cache
 from django.utils import timezone
@@ -40,6 +41,11 @@ def worker(settings, monkeypatch):
     app.close()  # drop a producer pool bound to another broker
     app.set_current()  # shared_task proxies resolve through the current app of this thread
     app.loader.import_default_modules()  # CELERY_IMPORTS and the autodiscovered tasks.py modules
+    # A shared task imported after the app was finalized is added only to the apps celery still
+    # tracks (a WeakSet that earlier tests may have left empty): apply every shared task again.
+    if "indicators.tasks.sweep_dirty_periods" not in app.tasks:
+        for register in list(_state._on_app_finalizers):
+            register(app)
     assert "indicators.tasks.sweep_dirty_periods" in app.tasks
     app.conf.update(broker_url=url, task_always_eager=False, broker_transport_options={"visibility_timeout": 600})
     with app.connection_for_write() as connection:
@@ -112,7 +118,8 @@ def test_a_recompute_interrupted_mid_way_on_the_worker_leaves_the_previous_value
     real_insert = services.values_insert
 
     def insert_half_then_fail(values, **kwargs):  # type: ignore[no-untyped-def]
-        real_insert(values[: len(values) // 2])  # the period's old rows are already deleted here
+        values = list(values)  # a list or a stream of rows
+        real_insert(values[: len(values) // 2], **kwargs)  # the period's old rows are already deleted here
         raise RuntimeError("worker interrupted mid-insert")
 
     monkeypatch.setattr(services, "values_insert", insert_half_then_fail)  # the worker thread shares the module
