@@ -86,3 +86,4 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):  #
 
     with item.config.stash[blocking_manager_key].unblock():
         catalogue_load()
+

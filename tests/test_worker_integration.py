@@ -47,6 +47,12 @@ def worker(settings, monkeypatch):
         for register in list(_state._on_app_finalizers):
             register(app)
     assert "indicators.tasks.sweep_dirty_periods" in app.tasks
+    # Bind the module-level task names to this app's tasks: an earlier test in the run (the browser
+    # tests) can leave another app current, and a proxy would then queue on that app's default broker.
+    import indicators.tasks
+
+    for name in ("sweep_dirty_periods", "compute_run_task"):
+        monkeypatch.setattr(indicators.tasks, name, app.tasks[f"indicators.tasks.{name}"])
     app.conf.update(broker_url=url, task_always_eager=False, broker_transport_options={"visibility_timeout": 600})
     with app.connection_for_write() as connection:
         for queue in app.amqp.queues:
