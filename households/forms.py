@@ -26,6 +26,7 @@ from .choices import (
     SafetyNet,
     Schooling,
 )
+from .services import PERSON_FIELDS
 from .validators import validate_phone
 
 BLANK = [("", _("— 请选择 —"))]
@@ -173,23 +174,8 @@ class HouseholdForm(forms.Form):
         }
 
 
-PERSON_DATA_FIELDS = (
-    "name",
-    "relation",
-    "labour",
-    "wants_work",
-    "employment",
-    "employment_checked_on",
-    "work_place",
-    "transport_subsidy",
-    "wants_training",
-    "trained_on",
-    "schooling",
-    "hardship_student",
-    "student_aid",
-    "medical_insurance",
-    "family_doctor",
-)
+# The fields a person form hands to the services: exactly those the services accept.
+PERSON_DATA_FIELDS = tuple(sorted(PERSON_FIELDS))
 
 
 class PersonForm(forms.Form):
