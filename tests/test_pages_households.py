@@ -288,7 +288,7 @@ def test_county_official_sees_masked_ids_and_ages_and_cannot_write(client, count
     head.refresh_from_db()
     assert household.head_name == "张一" and head.employment == "未就业"
     list_page = body(client.get(reverse("household_list")))
-    assert "H01" in list_page and 'href="/imports/"' not in list_page
+    assert "H01" in list_page and 'class="button secondary" href="/imports/"' not in list_page
 
 
 def test_staff_see_full_id_numbers_birth_dates_and_phone(client, staff, household):
