@@ -184,7 +184,8 @@ class ScopedViewSet(viewsets.GenericViewSet):
     patch_serializer: type[serializers.Serializer] | None = None
 
     def base_queryset(self) -> QuerySet:
-        raise NotImplementedError
+        """The unscoped rows of the resource; every subclass names its own."""
+        return self.output_serializer.Meta.model.objects.all()
 
     def scoped_queryset(self) -> QuerySet:
         return scope(self.base_queryset(), self.request.user)

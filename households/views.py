@@ -326,6 +326,10 @@ def validate_id(request: HttpRequest) -> HttpResponse:
 
 
 def _form_page(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
+    """Every record form of a household: "back" leads to its file, the button says 保存 unless told."""
+    context.setdefault("submit", _("保存"))
+    if context.get("household") is not None:
+        context.setdefault("back_url", reverse("household_detail", args=[context["household"].code]))
     return render(request, "households/form_page.html", context)
 
 
@@ -461,8 +465,6 @@ def household_edit(request: HttpRequest, code: str) -> HttpResponse:
         "title": _("修改搬迁户 %(code)s") % {"code": household.code},
         "form": form,
         "household": household,
-        "back_url": reverse("household_detail", args=[household.code]),
-        "submit": _("保存"),
     }
     return _form_page(request, context)
 
@@ -495,8 +497,6 @@ def person_create(request: HttpRequest, code: str) -> HttpResponse:
         "title": _("添加家庭成员 · %(code)s %(head)s") % {"code": household.code, "head": household.head_name},
         "form": form,
         "household": household,
-        "back_url": reverse("household_detail", args=[household.code]),
-        "submit": _("保存"),
     }
     return _form_page(request, context)
 
@@ -522,8 +522,6 @@ def person_edit(request: HttpRequest, code: str, pk: int) -> HttpResponse:
         "subtitle": person.id_number_masked,
         "form": form,
         "household": household,
-        "back_url": reverse("household_detail", args=[household.code]),
-        "submit": _("保存"),
     }
     return _form_page(request, context)
 
@@ -568,8 +566,6 @@ def income_edit(request: HttpRequest, code: str, year: int | None = None) -> Htt
         "title": (_("修改收入") if income else _("添加收入")) + f" · {household.code} {household.head_name}",
         "form": form,
         "household": household,
-        "back_url": reverse("household_detail", args=[household.code]),
-        "submit": _("保存"),
     }
     return _form_page(request, context)
 
@@ -622,8 +618,6 @@ def grievance_edit(request: HttpRequest, code: str, grievance_code: str | None =
         "subtitle": f"{household.code} {household.head_name}",
         "form": form,
         "household": household,
-        "back_url": reverse("household_detail", args=[household.code]),
-        "submit": _("保存"),
     }
     return _form_page(request, context)
 
@@ -679,8 +673,6 @@ def action_edit(request: HttpRequest, code: str, action_code: str | None = None)
         "subtitle": f"{household.code} {household.head_name}",
         "form": form,
         "household": household,
-        "back_url": reverse("household_detail", args=[household.code]),
-        "submit": _("保存"),
     }
     return _form_page(request, context)
 

@@ -1,5 +1,6 @@
 """The import framework: columns, kinds, the registry, and the context a kind validates in."""
 
+import abc
 import datetime
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -251,7 +252,7 @@ class Context:
         return None
 
 
-class Kind:
+class Kind(abc.ABC):
     """One template of data.md. Subclasses declare columns and implement the cross-record rules."""
 
     name: ClassVar[str]
@@ -290,17 +291,17 @@ class Kind:
     def make_key(self, ctx: Context, row: ImportRow) -> tuple[Any, ...]:
         return tuple(row.values[column.field] for column in self.key_columns)
 
-    def load(self, ctx: Context, rows: list[ImportRow]) -> None:
+    def load(self, ctx: Context, rows: list[ImportRow]) -> None:  # noqa: B027 - optional hook
         """Bulk-load referenced and existing records into ``ctx`` (no query per row)."""
 
+    @abc.abstractmethod
     def resolve(self, ctx: Context, row: ImportRow) -> None:
         """Set ``row.existing`` and ``row.attrs`` (model attribute → new value), or report errors."""
-        raise NotImplementedError
 
-    def check_rows(self, ctx: Context, rows: list[ImportRow]) -> None:
+    def check_rows(self, ctx: Context, rows: list[ImportRow]) -> None:  # noqa: B027 - optional hook
         """Rules across rows of the file and the database together."""
 
-    def complete(self, row: ImportRow, instance: Any, changed: list[str] | None) -> None:
+    def complete(self, row: ImportRow, instance: Any, changed: list[str] | None) -> None:  # noqa: B027 - optional hook
         """After the diff: derive costly values (encryption) only for created or changed rows."""
 
     def history_codes(self, row: ImportRow) -> tuple[str, str, str]:
@@ -317,8 +318,9 @@ class Kind:
         return {getattr(row.instance, self.year_field) for row in rows}
 
     # -- export -------------------------------------------------------------------------------
+    @abc.abstractmethod
     def export_queryset(self, ctx: Context) -> models.QuerySet:
-        raise NotImplementedError
+        """The records of this kind the context's user may export."""
 
     def export_row(self, instance: Any, masked: bool) -> list[str]:
         return [column.export(instance, masked) for column in self.columns]
