@@ -26,7 +26,9 @@ import django  # noqa: E402
 django.setup()
 
 from django.db import connection  # noqa: E402
+from django.db.models import Count, Q  # noqa: E402
 
+from households.choices import LABOUR_FORCE  # noqa: E402
 from households.models import Household, Person, Site  # noqa: E402
 from indicators import engine  # noqa: E402
 from indicators.models import ComputeRun, IndicatorValue  # noqa: E402
@@ -48,7 +50,23 @@ def full_recompute(year: int) -> ComputeRun:
 
 
 def floor_query(reference: datetime.date) -> None:
-    engine.person_counts(reference, engine.Counts(reference_date=reference))
+    """The person-based counts alone: one GROUP BY (village, site) over active persons ⋈ households,
+    with the same conditional aggregates the engine uses for persons, fetched to the client."""
+    rules = engine.person_rules(reference)
+    aggregates: dict[str, Count] = {
+        "persons": Count("id"),
+        "labour_force": Count("id", filter=Q(labour__in=LABOUR_FORCE)),
+    }
+    for code, (denominator, numerator) in rules.items():
+        aggregates[f"{code}_n".replace("-", "_")] = Count("id", filter=numerator)
+        if denominator is not None:
+            aggregates[f"{code}_d".replace("-", "_")] = Count("id", filter=denominator)
+    list(
+        Person.objects.filter(engine.ACTIVE_PERSON)
+        .order_by()
+        .values("household__village_id", "household__site_id")
+        .annotate(**aggregates)
+    )
 
 
 def main() -> None:

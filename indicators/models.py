@@ -125,16 +125,41 @@ class ComputeRun(models.Model):
 
 class IndicatorValue(models.Model):
     """One (indicator, area or site, period) value. ``numerator``/``denominator`` are counts, or fen
-    for M9-1; ``value_exact`` is the exact fraction (``p/q``) that ``met`` and scoring use."""
+    for M9-1; ``value_exact`` is the exact fraction (``p/q``) that ``met`` and scoring use.
 
-    period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="values")
-    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="values")
+    Derived data written only by the engine, a whole period at a time (millions of rows at national
+    scale): so no foreign-key constraints in the database (the ORM still cascades) and only the
+    indexes that readers use — every index and deferred constraint check is paid per written row.
+    """
+
+    period = models.ForeignKey(
+        Period, on_delete=models.PROTECT, related_name="values", db_constraint=False, db_index=False
+    )
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.PROTECT, related_name="values", db_constraint=False, db_index=False
+    )
     level = models.CharField(_("层级"), max_length=8, choices=Level.choices)
-    area = models.ForeignKey("households.Area", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    site = models.ForeignKey("households.Site", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    area = models.ForeignKey(
+        "households.Area",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+    site = models.ForeignKey(
+        "households.Site",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
     unit_code = models.CharField(_("区划或安置点编码"), max_length=40)
-    county_code = models.CharField(max_length=6, blank=True, db_index=True)
-    township_code = models.CharField(max_length=9, blank=True, db_index=True)
+    county_code = models.CharField(max_length=6, blank=True)
+    township_code = models.CharField(max_length=9, blank=True)
     numerator = models.BigIntegerField(_("分子"), null=True, blank=True)
     denominator = models.BigIntegerField(_("分母"), null=True, blank=True)
     value = models.DecimalField(_("值"), max_digits=24, decimal_places=10, null=True, blank=True)
@@ -143,17 +168,27 @@ class IndicatorValue(models.Model):
     met = models.CharField(_("达标"), max_length=5, choices=Met.choices)
     reference_date = models.DateField(_("参考日期"))
     computed_at = models.DateTimeField(_("计算时间"))
-    run = models.ForeignKey(ComputeRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    run = models.ForeignKey(
+        ComputeRun,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
 
     class Meta:
         verbose_name = _("指标值")
         verbose_name_plural = _("指标值")
         constraints = [
-            models.UniqueConstraint(fields=["period", "indicator", "level", "unit_code"], name="value_unique_unit"),
+            # Also the index of every read by period, level and unit (dashboards, exports, assessment).
+            models.UniqueConstraint(fields=["period", "level", "unit_code", "indicator"], name="value_unique_unit"),
         ]
         indexes = [
-            models.Index(fields=["period", "level", "unit_code"]),
-            models.Index(fields=["period", "level", "county_code"]),
+            models.Index(fields=["period", "county_code"], name="value_period_county"),
+            models.Index(fields=["period", "township_code"], name="value_period_township"),
+            models.Index(fields=["level", "unit_code"], name="value_unit_trend"),
         ]
 
     def __str__(self) -> str:

@@ -116,33 +116,63 @@ VALUE_COLUMNS = (
     "period_id", "indicator_id", "level", "area_id", "site_id", "unit_code", "county_code", "township_code",
     "numerator", "denominator", "value", "value_exact", "target", "met", "reference_date", "computed_at", "run_id",
 )  # fmt: skip
+# ``ValueRow``'s parts in order: run, indicator, unit, cells.
+COPY_COLUMNS = (
+    "period_id", "reference_date", "computed_at", "run_id", "indicator_id",
+    "level", "area_id", "site_id", "unit_code", "county_code", "township_code",
+    "numerator", "denominator", "value", "value_exact", "target", "met",
+)  # fmt: skip
 
 
-def values_insert(values: Iterable[engine.ValueRow], *, batch_size: int = 5000) -> None:
-    """Insert computed rows as they stream in: COPY on PostgreSQL, batched ``executemany`` elsewhere;
-    model instances and ``bulk_create`` cost more than the SQL at ~40 × (areas + sites) rows."""
+def _copy_text(part: tuple[Any, ...]) -> str:
+    """A tuple of cells in COPY's text format (none of our values holds a tab, newline or backslash)."""
+    return "\t".join(
+        "\\N" if cell is None else (cell.isoformat() if isinstance(cell, datetime.date) else str(cell)) for cell in part
+    )
+
+
+def values_insert(values: Iterable[engine.ValueRow], *, batch_size: int = 20000) -> None:
+    """Insert computed rows as they stream in: COPY on PostgreSQL, batched ``executemany`` elsewhere.
+    Rows share their parts (unit, judged cells, run), so each distinct part is formatted once: at
+    national scale 2.5 million rows have about 65,000 units and a few thousand distinct cells."""
     connection = transaction.get_connection()
     ops = connection.ops
     table = ops.quote_name(IndicatorValue._meta.db_table)
     columns = ", ".join(ops.quote_name(column) for column in VALUE_COLUMNS)
     if connection.vendor == "postgresql":
-        # COPY streams the rows in one command: ~5x faster than executemany at 40k rows.
-        with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-            for value in values:
-                copy.write_row(value)
+        copy_columns = ", ".join(ops.quote_name(column) for column in COPY_COLUMNS)
+        texts: dict[tuple[Any, ...], str] = {}
+
+        def text(part: tuple[Any, ...]) -> str:
+            found = texts.get(part)
+            if found is None:
+                found = texts[part] = _copy_text(part)
+            return found
+
+        lines: list[str] = []
+        with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({copy_columns}) FROM STDIN") as copy:
+            for row in values:
+                lines.append(f"{text(row.run)}\t{row.indicator_id}\t{text(row.unit)}\t{text(row.cells)}\n")
+                if len(lines) >= batch_size:
+                    copy.write("".join(lines))
+                    lines.clear()
+            if lines:
+                copy.write("".join(lines))
         return
     sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(VALUE_COLUMNS))})"
     rows: list[tuple[Any, ...]] = []
     with connection.cursor() as cursor:
-        for value in values:
+        for row in values:
+            (
+                period_id, indicator_id, level, area_id, site_id, unit_code, county_code, township_code,
+                numerator, denominator, value, value_exact, target, met, reference_date, computed_at, run_id,
+            ) = row.flat()  # fmt: skip
             rows.append(
                 (
-                    value.period_id, value.indicator_id, value.level, value.area_id, value.site_id, value.unit_code,
-                    value.county_code, value.township_code, value.numerator, value.denominator,
-                    ops.adapt_decimalfield_value(value.value, 24, 10), value.value_exact,
-                    ops.adapt_decimalfield_value(value.target, 24, 10), value.met,
-                    ops.adapt_datefield_value(value.reference_date), ops.adapt_datetimefield_value(value.computed_at),
-                    value.run_id,
+                    period_id, indicator_id, level, area_id, site_id, unit_code, county_code, township_code,
+                    numerator, denominator, ops.adapt_decimalfield_value(value, 24, 10), value_exact,
+                    ops.adapt_decimalfield_value(target, 24, 10), met,
+                    ops.adapt_datefield_value(reference_date), ops.adapt_datetimefield_value(computed_at), run_id,
                 )
             )  # fmt: skip
             if len(rows) >= batch_size:
