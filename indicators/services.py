@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from households.models import ChangeFeed
 
-from . import engine
+from . import engine, partitions
 from .catalogue import YEAR_DATA_CODES
 from .models import ComputeRun, IndicatorValue, Period
 from .periods import (
@@ -116,12 +116,15 @@ VALUE_COLUMNS = (
     "period_id", "indicator_id", "level", "area_id", "site_id", "unit_code", "county_code", "township_code",
     "numerator", "denominator", "value", "value_exact", "target", "met", "reference_date", "computed_at", "run_id",
 )  # fmt: skip
-# ``ValueRow``'s parts in order: run, indicator, unit, cells.
+# ``UnitValues``' parts in order: run, indicator, unit, cells.
 COPY_COLUMNS = (
     "period_id", "reference_date", "computed_at", "run_id", "indicator_id",
     "level", "area_id", "site_id", "unit_code", "county_code", "township_code",
     "numerator", "denominator", "value", "value_exact", "target", "met",
 )  # fmt: skip
+
+
+ID_BLOCK = 10**9  # ids per run: national scale writes 2.5 million rows
 
 
 def _copy_text(part: tuple[Any, ...]) -> str:
@@ -131,50 +134,56 @@ def _copy_text(part: tuple[Any, ...]) -> str:
     )
 
 
-def values_insert(values: Iterable[engine.ValueRow], *, batch_size: int = 20000) -> None:
-    """Insert computed rows as they stream in: COPY on PostgreSQL, batched ``executemany`` elsewhere.
-    Rows share their parts (unit, judged cells, run), so each distinct part is formatted once: at
-    national scale 2.5 million rows have about 65,000 units and a few thousand distinct cells."""
+def values_insert(values: Iterable[engine.UnitValues], *, table: str | None = None, batch_size: int = 20000) -> None:
+    """Insert computed values as they stream in, unit by unit, into ``table`` (the values table, or
+    a new partition): COPY on PostgreSQL, batched ``executemany`` elsewhere. Each distinct part (run,
+    unit, judged cells) is formatted once: at national scale 2.5 million rows have about 65,000
+    units and a few thousand distinct cells. On PostgreSQL the ids are the run's own block
+    (``run id × ID_BLOCK + n``): no sequence call per row, and unique across runs."""
     connection = transaction.get_connection()
     ops = connection.ops
-    table = ops.quote_name(IndicatorValue._meta.db_table)
-    columns = ", ".join(ops.quote_name(column) for column in VALUE_COLUMNS)
+    table = ops.quote_name(table or IndicatorValue._meta.db_table)
     if connection.vendor == "postgresql":
-        copy_columns = ", ".join(ops.quote_name(column) for column in COPY_COLUMNS)
-        texts: dict[tuple[Any, ...], str] = {}
-
-        def text(part: tuple[Any, ...]) -> str:
-            found = texts.get(part)
-            if found is None:
-                found = texts[part] = _copy_text(part)
-            return found
-
+        columns = ", ".join(ops.quote_name(column) for column in ("id", *COPY_COLUMNS))
+        texts: dict[int, tuple[tuple[Any, ...], str]] = {}  # by id(); holding the part keeps its id unique
         lines: list[str] = []
-        with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({copy_columns}) FROM STDIN") as copy:
-            for row in values:
-                lines.append(f"{text(row.run)}\t{row.indicator_id}\t{text(row.unit)}\t{text(row.cells)}\n")
+        next_id = None
+        with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for block in values:
+                if next_id is None:
+                    next_id = (block.run[3] or 0) * ID_BLOCK + 1
+                head = f"\t{_copy_text(block.run)}\t"
+                unit = f"\t{_copy_text(block.unit)}\t"
+                for indicator_id, cells in block.values:
+                    found = texts.get(id(cells))
+                    if found is None:
+                        found = texts[id(cells)] = (cells, _copy_text(cells))
+                    lines.append(f"{next_id}{head}{indicator_id}{unit}{found[1]}\n")
+                    next_id += 1
                 if len(lines) >= batch_size:
                     copy.write("".join(lines))
                     lines.clear()
             if lines:
                 copy.write("".join(lines))
         return
+    columns = ", ".join(ops.quote_name(column) for column in VALUE_COLUMNS)
     sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(VALUE_COLUMNS))})"
     rows: list[tuple[Any, ...]] = []
     with connection.cursor() as cursor:
-        for row in values:
-            (
-                period_id, indicator_id, level, area_id, site_id, unit_code, county_code, township_code,
-                numerator, denominator, value, value_exact, target, met, reference_date, computed_at, run_id,
-            ) = row.flat()  # fmt: skip
-            rows.append(
+        for block in values:
+            for row in block.rows():
                 (
                     period_id, indicator_id, level, area_id, site_id, unit_code, county_code, township_code,
-                    numerator, denominator, ops.adapt_decimalfield_value(value, 24, 10), value_exact,
-                    ops.adapt_decimalfield_value(target, 24, 10), met,
-                    ops.adapt_datefield_value(reference_date), ops.adapt_datetimefield_value(computed_at), run_id,
-                )
-            )  # fmt: skip
+                    numerator, denominator, value, value_exact, target, met, reference_date, computed_at, run_id,
+                ) = row  # fmt: skip
+                rows.append(
+                    (
+                        period_id, indicator_id, level, area_id, site_id, unit_code, county_code, township_code,
+                        numerator, denominator, ops.adapt_decimalfield_value(value, 24, 10), value_exact,
+                        ops.adapt_decimalfield_value(target, 24, 10), met,
+                        ops.adapt_datefield_value(reference_date), ops.adapt_datetimefield_value(computed_at), run_id,
+                    )
+                )  # fmt: skip
             if len(rows) >= batch_size:
                 cursor.executemany(sql, rows)
                 rows.clear()
@@ -202,11 +211,17 @@ def compute_run_execute(*, run_id: int) -> ComputeRun:
         with transaction.atomic():
             period = Period.objects.select_for_update().get(pk=run.period_id)
             _check_writable(period, run)
-            old = IndicatorValue.objects.filter(period=period)
-            if codes is not None:
-                old = old.filter(indicator__code__in=codes)
-            old.delete()
-            values_insert(values)
+            if codes is None and partitions.is_partitioned():
+                # A new table for the period, swapped in before the commit (indicators.partitions).
+                table = partitions.new_partition(period.pk, run.pk)
+                values_insert(values, table=table)
+                partitions.attach_partition(period.pk, table)
+            else:
+                old = IndicatorValue.objects.filter(period=period)
+                if codes is not None:
+                    old = old.filter(indicator__code__in=codes)
+                old.delete()
+                values_insert(values)
             flag = "dirty_since" if run.scope == ComputeRun.Scope.FULL else "year_data_dirty_since"
             Period.objects.filter(pk=period.pk, **{f"{flag}__lte": run.started_at}).update(**{flag: None})
             run.status = ComputeRun.Status.DONE

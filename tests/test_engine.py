@@ -4,6 +4,7 @@ import datetime
 from fractions import Fraction
 
 import pytest
+from django.db import connection
 
 from households.choices import Employment, GrievanceStatus, HouseholdCategory, Labour, RecordStatus, Schooling
 from households.validators import age_on
@@ -388,12 +389,14 @@ def test_area_values_are_summed_numerators_and_denominators_never_averaged():
 def test_counts_are_one_query_per_family_whatever_the_size(django_assert_num_queries):
     for _ in range(3):
         persons_bulk(HouseholdFactory(site=SiteFactory()), 4)
-    # households with their persons and incomes (and the site populations), sites, petitions, finance
-    with django_assert_num_queries(4):
+    # households with their persons and incomes (and the site populations), sites, petitions, finance;
+    # on PostgreSQL the households pass also sets its work_mem in a transaction (savepoint, SET, release)
+    queries = 4 + (3 if connection.vendor == "postgresql" else 0)
+    with django_assert_num_queries(queries):
         engine.collect_counts(R)
     for _ in range(5):
         persons_bulk(HouseholdFactory(site=SiteFactory()), 6)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(queries):
         engine.collect_counts(R)
 
 
@@ -409,9 +412,9 @@ def test_a_recompute_that_fails_midway_leaves_the_previous_values(monkeypatch):
 
     real_insert = services.values_insert
 
-    def insert_half_then_fail(values, **kwargs):  # the old rows are already deleted at this point
+    def insert_half_then_fail(values, **kwargs):  # the old rows are already deleted (or detached) here
         values = list(values)
-        real_insert(values[: len(values) // 2])
+        real_insert(values[: len(values) // 2], **kwargs)
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(services, "values_insert", insert_half_then_fail)
