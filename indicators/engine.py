@@ -50,6 +50,7 @@ LEVEL_OF_AREA = {
     AreaLevel.VILLAGE: Level.VILLAGE,
 }
 HUNDRED = Fraction(100)
+FINANCE_LEVELS = (Level.COUNTY, Level.CITY)  # the only levels with M9-x values
 ENGINE_WORK_MEM = "512MB"  # for the households pass only (SET LOCAL)
 PLACES = 10
 
@@ -186,6 +187,8 @@ def petition_rules(reference: datetime.date) -> dict[str, Rule]:
 
 
 SiteRow = dict[str, Any]
+SITE_500, SITE_800 = 500, 800  # the 500+ and 800+ sites of indicators.md
+SITE_THRESHOLDS = (SITE_500, SITE_800)  # the only populations a site rule compares with
 SitePredicate = Callable[[SiteRow, int], bool]
 
 
@@ -206,17 +209,17 @@ def _flag(*names: str) -> Callable[[SiteRow], bool]:
 SITE_RULES: dict[str, tuple[SitePredicate | None, SitePredicate]] = {
     "M1-1": _sites(_flag("party_org")),
     "M1-2": _sites(_flag("self_gov_org")),
-    "M1-3": _sites(_flag("one_stop_centre"), min_population=800),
+    "M1-3": _sites(_flag("one_stop_centre"), min_population=SITE_800),
     "M1-4": _sites(_flag("first_secretary", "work_team")),
     "M1-5": _sites(
-        _flag("governance_centre", "public_assistance", "convenience_store", "social_orgs"), min_population=800
+        _flag("governance_centre", "public_assistance", "convenience_store", "social_orgs"), min_population=SITE_800
     ),
     "M2-1": _sites(_flag("industry_plan")),
     "M2-3": _sites(_flag("industry_base")),
-    "M4-2": _sites(_flag("property_management"), min_population=500),
+    "M4-2": _sites(_flag("property_management"), min_population=SITE_500),
     "M4-3": _sites(_flag("complete_community"), kind=SiteKind.URBAN),
     "M4-4": (None, lambda site, population: bool(site["smart_community"])),
-    "M5-4": _sites(_flag("kindergarten"), min_population=800),
+    "M5-4": _sites(_flag("kindergarten"), min_population=SITE_800),
     "M6-1": _sites(_flag("medical_facility")),
     "M8-3": (
         lambda site, population: bool(site["ceremony_hall_needed"]),
@@ -410,18 +413,23 @@ def site_counts(reference: datetime.date, counts: Counts) -> None:
     population = {site_id: counter["persons"] for site_id, counter in counts.by_site.items()}
     counts.site_population = population
     counts.sites = list(Site.objects.order_by("code").values("id", "code", "name", "village_id", *SITE_FIELDS))
+    # A site's counts depend only on its flags and which population thresholds it reaches.
+    judged: dict[tuple[Any, ...], list[tuple[str, int]]] = {}
     for site in counts.sites:
         site_population = population.get(site["id"], 0)
+        key = (*(site[name] for name in SITE_FIELDS), *(site_population >= floor for floor in SITE_THRESHOLDS))
+        amounts = judged.get(key)
+        if amounts is None:
+            amounts = judged[key] = []
+            for code, (denominator, numerator) in SITE_RULES.items():
+                amounts.append((f"{code}.n", int(numerator(site, site_population))))
+                if denominator is not None:
+                    amounts.append((f"{code}.d", int(denominator(site, site_population))))
         village_counter = counts.by_village[site["village_id"]]
         site_counter = counts.by_site[site["id"]]
-        for code, (denominator, numerator) in SITE_RULES.items():
-            amount_n = int(numerator(site, site_population))
-            village_counter[f"{code}.n"] += amount_n
-            site_counter[f"{code}.n"] += amount_n
-            if denominator is not None:
-                amount_d = int(denominator(site, site_population))
-                village_counter[f"{code}.d"] += amount_d
-                site_counter[f"{code}.d"] += amount_d
+        for name, amount in amounts:
+            village_counter[name] += amount
+            site_counter[name] += amount
 
 
 def collect_counts(reference: datetime.date, *, families: Iterable[str] | None = None) -> Counts:
@@ -477,20 +485,25 @@ class Tree:
 
 
 def roll_up(counts: Counts, tree: Tree) -> dict[int, Counter]:
-    """Sum the village counts into every area above; add M2-4 (townships holding a site) and finance."""
+    """Sum the village counts into every area above; add M2-4 (townships holding a site) and finance.
+
+    Each area's own counts are added to it, then every area's total to its parent's once, deepest
+    areas first: one addition per area instead of one per (area, ancestor)."""
     totals: dict[int, Counter] = {area_id: Counter() for area_id in tree.areas}
     for village_id, counter in counts.by_village.items():
-        for ancestor in tree.ancestors.get(village_id, []):
-            totals[ancestor].update(counter)
+        if village_id in totals:
+            totals[village_id].update(counter)
     townships_with_site = {tree.township_of(site["village_id"]) for site in counts.sites} - {None}
     for township_id in townships_with_site:
-        park = int(bool(tree.areas[township_id]["has_industrial_park"]))
-        for ancestor in tree.ancestors[township_id]:
-            totals[ancestor]["M2-4.d"] += 1
-            totals[ancestor]["M2-4.n"] += park
+        totals[township_id]["M2-4.d"] += 1
+        totals[township_id]["M2-4.n"] += int(bool(tree.areas[township_id]["has_industrial_park"]))
     for county_id, counter in counts.by_county.items():
-        for ancestor in tree.ancestors.get(county_id, []):
-            totals[ancestor].update(counter)
+        if county_id in totals:
+            totals[county_id].update(counter)
+    for area_id in sorted(tree.areas, key=lambda area_id: len(tree.ancestors[area_id]), reverse=True):
+        chain = tree.ancestors[area_id]
+        if len(chain) > 1:
+            totals[chain[1]].update(totals[area_id])
     return totals
 
 
@@ -736,27 +749,33 @@ def _judged_rows(  # type: ignore[no-untyped-def]
     """The rows of ``iter_values``; runs no query. Most units repeat a few (numerator, denominator)
     pairs (a site's 0/1 or 1/1, an empty village's 0/0), so a rate's judged cells are computed once
     per pair and reused: national scale judges 2.5 million rows."""
-    finance_levels = (Level.COUNTY, Level.CITY)
-    plan = [
-        (code, indicators[code], BY_CODE[code].kind == Kind.RATE and code != "M9-1", f"{code}.n", f"{code}.d")
-        for code in wanted
-    ]
-    judged_rates: dict[tuple[str, int, int], tuple[Any, ...]] = {}
+    count_kinds = (Kind.INFO, Kind.ZERO, Kind.NO_DECREASE)
+
+    def mode(code: str) -> str:
+        kind = BY_CODE[code].kind
+        return "rate" if kind == Kind.RATE and code != "M9-1" else "count" if kind in count_kinds else "other"
+
+    plan = [(code, indicators[code], mode(code), f"{code}.n", f"{code}.d") for code in wanted]
+    plans = {True: plan, False: [step for step in plan if step[0] not in FINANCE_CODES]}
     judged_cells: dict[tuple[Any, ...], tuple[Any, ...]] = {}
     run = (period.pk, reference_date, now, run_id)
     for unit, counter in units:
+        get = counter.get  # dict.get: a Counter's [] on a missing key runs Python code
         unit_cells = (unit.level, unit.area_id, unit.site_id, unit.unit_code, unit.county_code, unit.township_code)
         previous_count = previous.get((unit.level, unit.unit_code))
-        finance = unit.level in finance_levels
         values: list[tuple[int, tuple[Any, ...]]] = []
-        for code, indicator_id, is_rate, numerator_key, denominator_key in plan:
-            if not finance and code in FINANCE_CODES:
-                continue
-            if is_rate:
-                key = (code, counter[numerator_key], counter[denominator_key])
-                cells = judged_rates.get(key)
+        for code, indicator_id, how, numerator_key, denominator_key in plans[unit.level in FINANCE_LEVELS]:
+            if how == "rate":
+                key: tuple[Any, ...] = (code, get(numerator_key, 0), get(denominator_key, 0))
+                cells = judged_cells.get(key)
                 if cells is None:
-                    cells = judged_rates[key] = _cells(_judge_rate(key[1], key[2], BY_CODE[code].target))
+                    cells = judged_cells[key] = _cells(_judge_rate(key[1], key[2], BY_CODE[code].target))
+            elif how == "count":  # judged from these alone (``judge``)
+                key = (code, get(numerator_key, 0), bool(get("households")), bool(get("labour_force")), previous_count)
+                cells = judged_cells.get(key)
+                if cells is None:
+                    judged = judge(code, counter, city_growth=growth, previous_count=previous_count)
+                    cells = judged_cells[key] = _cells(judged)
             else:
                 judged = judge(code, counter, city_growth=growth, previous_count=previous_count)
                 key = (judged.numerator, judged.denominator, judged.value, judged.target, judged.met)
