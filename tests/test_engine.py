@@ -426,3 +426,38 @@ def test_a_recompute_that_fails_midway_leaves_the_previous_values(monkeypatch):
     after = {key: (value.pk, cells(value)) for key, value in stored().items()}
     assert after == before
     assert cells(stored()[("village", VILLAGE, "M6-2")]) == (1, 1, "100", Met.TRUE)
+
+
+@pytest.mark.needs_postgres
+def test_a_full_recompute_swaps_in_one_new_partition_of_the_period_on_postgresql():
+    """The period's old values are dropped with their partition (or deleted from the default one)
+    and the new partition is the only one of the period; a year-data run writes through the parent."""
+    from indicators import partitions
+    from indicators.models import IndicatorValue, Period
+
+    household = HouseholdFactory()
+    PersonFactory(household=household, family_doctor=True)
+
+    def partitions_of(period_id: int) -> list[str]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                "WHERE i.inhparent = %s::regclass AND pg_get_expr(c.relpartbound, c.oid) = %s",
+                [IndicatorValue._meta.db_table, f"FOR VALUES IN ('{period_id}')"],
+            )
+            return [name for (name,) in cursor.fetchall()]
+
+    assert partitions.is_partitioned()
+    first = compute()
+    period = Period.objects.get(pk=first.period_id)
+    assert partitions_of(period.pk) == [f"indicators_indicatorvalue_p{period.pk}_r{first.pk}"]
+    count = IndicatorValue.objects.filter(period=period).count()
+    PersonFactory(household=household, family_doctor=False)
+    second = compute()
+    assert partitions_of(period.pk) == [f"indicators_indicatorvalue_p{period.pk}_r{second.pk}"]
+    assert IndicatorValue.objects.filter(period=period).count() == count
+    assert set(IndicatorValue.objects.filter(period=period).values_list("run_id", flat=True)) == {second.pk}
+    assert cells(stored()[("village", VILLAGE, "M6-2")]) == (1, 2, "50", Met.FALSE)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM indicators_indicatorvalue_default WHERE period_id = {period.pk}")
+        assert cursor.fetchone() == (0,)
