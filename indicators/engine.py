@@ -767,22 +767,22 @@ def _judged_rows(  # type: ignore[no-untyped-def]
         for code, indicator_id, how, numerator_key, denominator_key in plans[unit.level in FINANCE_LEVELS]:
             if how == "rate":
                 key: tuple[Any, ...] = (code, get(numerator_key, 0), get(denominator_key, 0))
-                cells = judged_cells.get(key)
-                if cells is None:
-                    cells = judged_cells[key] = _cells(_judge_rate(key[1], key[2], BY_CODE[code].target))
+                pair = judged_cells.get(key)
+                if pair is None:
+                    pair = judged_cells[key] = (indicator_id, _cells(_judge_rate(key[1], key[2], BY_CODE[code].target)))
             elif how == "count":  # judged from these alone (``judge``)
                 key = (code, get(numerator_key, 0), bool(get("households")), bool(get("labour_force")), previous_count)
-                cells = judged_cells.get(key)
-                if cells is None:
+                pair = judged_cells.get(key)
+                if pair is None:
                     judged = judge(code, counter, city_growth=growth, previous_count=previous_count)
-                    cells = judged_cells[key] = _cells(judged)
+                    pair = judged_cells[key] = (indicator_id, _cells(judged))
             else:
                 judged = judge(code, counter, city_growth=growth, previous_count=previous_count)
-                key = (judged.numerator, judged.denominator, judged.value, judged.target, judged.met)
-                cells = judged_cells.get(key)
-                if cells is None:
-                    cells = judged_cells[key] = _cells(judged)
-            values.append((indicator_id, cells))
+                key = (code, judged.numerator, judged.denominator, judged.value, judged.target, judged.met)
+                pair = judged_cells.get(key)
+                if pair is None:
+                    pair = judged_cells[key] = (indicator_id, _cells(judged))
+            values.append(pair)
         yield UnitValues(run, unit_cells, values)
 
 

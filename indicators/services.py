@@ -116,11 +116,11 @@ VALUE_COLUMNS = (
     "period_id", "indicator_id", "level", "area_id", "site_id", "unit_code", "county_code", "township_code",
     "numerator", "denominator", "value", "value_exact", "target", "met", "reference_date", "computed_at", "run_id",
 )  # fmt: skip
-# ``UnitValues``' parts in order: run, indicator, unit, cells.
+# ``UnitValues``' parts in order: run, unit, indicator and cells.
 COPY_COLUMNS = (
-    "period_id", "reference_date", "computed_at", "run_id", "indicator_id",
+    "period_id", "reference_date", "computed_at", "run_id",
     "level", "area_id", "site_id", "unit_code", "county_code", "township_code",
-    "numerator", "denominator", "value", "value_exact", "target", "met",
+    "indicator_id", "numerator", "denominator", "value", "value_exact", "target", "met",
 )  # fmt: skip
 
 
@@ -145,20 +145,19 @@ def values_insert(values: Iterable[engine.UnitValues], *, table: str | None = No
     table = ops.quote_name(table or IndicatorValue._meta.db_table)
     if connection.vendor == "postgresql":
         columns = ", ".join(ops.quote_name(column) for column in ("id", *COPY_COLUMNS))
-        texts: dict[int, tuple[tuple[Any, ...], str]] = {}  # by id(); holding the part keeps its id unique
+        texts: dict[int, tuple[tuple[Any, ...], str]] = {}  # by id(); holding the pair keeps its id unique
         lines: list[str] = []
         next_id = None
         with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
             for block in values:
                 if next_id is None:
                     next_id = (block.run[3] or 0) * ID_BLOCK + 1
-                head = f"\t{_copy_text(block.run)}\t"
-                unit = f"\t{_copy_text(block.unit)}\t"
-                for indicator_id, cells in block.values:
-                    found = texts.get(id(cells))
+                head = f"\t{_copy_text(block.run)}\t{_copy_text(block.unit)}\t"
+                for pair in block.values:  # the engine shares one (indicator id, cells) tuple per judged value
+                    found = texts.get(id(pair))
                     if found is None:
-                        found = texts[id(cells)] = (cells, _copy_text(cells))
-                    lines.append(f"{next_id}{head}{indicator_id}{unit}{found[1]}\n")
+                        found = texts[id(pair)] = (pair, f"{pair[0]}\t{_copy_text(pair[1])}\n")
+                    lines.append(f"{next_id}{head}{found[1]}")
                     next_id += 1
                 if len(lines) >= batch_size:
                     copy.write("".join(lines))
