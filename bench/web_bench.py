@@ -6,8 +6,9 @@ Usage (a database already filled by ``seed_demo --households 19200``)::
 
 Starts gunicorn on 127.0.0.1 (a free port, ``BENCH=1`` so ``/bench/ping/`` exists), logs in as the
 demo county official, then runs ``--users`` concurrent clients for ``--seconds`` against
-``/bench/ping/`` and then against the county dashboard, and prints requests/s, p50 and p95 of both
-and the ratio. Stops gunicorn at the end.
+``/bench/ping/`` and then against the county dashboard (or, with ``--rounds R``, alternately in R
+slices of each, so that a change of other load on the machine weighs on both views alike), and
+prints requests/s, p50 and p95 of both and the ratio. Stops gunicorn at the end.
 """
 
 import argparse
@@ -99,12 +100,16 @@ def load(port: int, path: str, cookies: dict[str, str], users: int, seconds: flo
         thread.start()
     for thread in threads:
         thread.join()
-    wall = time.monotonic() - began
-    latencies.sort()
+    return {"latencies": latencies, "errors": errors, "wall": time.monotonic() - began}
+
+
+def summary(slices: list[dict]) -> dict[str, float]:  # type: ignore[type-arg]
+    """Requests/s over the slices' summed wall time, percentiles over all their requests."""
+    latencies = sorted(latency for part in slices for latency in part["latencies"])
     return {
         "requests": len(latencies),
-        "errors": errors,
-        "rps": len(latencies) / wall,
+        "errors": sum(part["errors"] for part in slices),
+        "rps": len(latencies) / sum(part["wall"] for part in slices),
         "p50": statistics.median(latencies) * 1000,
         "p95": latencies[int(len(latencies) * 0.95) - 1] * 1000,
     }
@@ -118,6 +123,13 @@ def main() -> None:
     parser.add_argument("--username", default="demo_county")
     parser.add_argument("--password", default="Loudi-demo-2026")
     parser.add_argument("--settings", default="relocation.settings.local")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="alternate the two views in this many slices of --seconds/ROUNDS each, so that other load "
+        "on the machine weighs on both alike (default 1: each view once, back to back)",
+    )
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL"):
         raise SystemExit("set DATABASE_URL to a database filled by seed_demo --households 19200")
@@ -144,14 +156,22 @@ def main() -> None:
             raise SystemExit(f"{args.username} did not land on a county dashboard ({location})")
         for path in ("/bench/ping/", dashboard):  # warm up each worker
             load(port, path, cookies, args.users, 2)
-        ping = load(port, "/bench/ping/", cookies, args.users, args.seconds)
-        county = load(port, dashboard, cookies, args.users, args.seconds)
+        slice_seconds = args.seconds / max(args.rounds, 1)
+        ping_slices, county_slices = [], []
+        for _round in range(max(args.rounds, 1)):
+            ping_slices.append(load(port, "/bench/ping/", cookies, args.users, slice_seconds))
+            county_slices.append(load(port, dashboard, cookies, args.users, slice_seconds))
+        ping, county = summary(ping_slices), summary(county_slices)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
 
     database = os.environ["DATABASE_URL"].split(":", 1)[0]
-    print(f"database {database}, gunicorn {args.workers} sync workers, {args.users} users, {args.seconds:g} s each")
+    rounds = f" in {args.rounds} alternating slices" if args.rounds > 1 else ""
+    print(
+        f"database {database}, gunicorn {args.workers} sync workers, {args.users} users,"
+        f" {args.seconds:g} s each{rounds}"
+    )
     print(f"{'view':<32}{'requests':>10}{'errors':>8}{'req/s':>10}{'p50 ms':>10}{'p95 ms':>10}")
     for name, result in ((dashboard, county), ("/bench/ping/ (minimal view)", ping)):
         print(

@@ -26,6 +26,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -799,6 +800,37 @@ def assessment_result_for_year(year: int) -> dict[str, Any] | None:
         "issuer": ISSUER,
         "issuer_short": ISSUER_SHORT,
         "footnote": FOOTNOTE,
+    }
+
+
+def assessment_summary(*, year: int) -> dict[str, Any] | None:
+    """The counties' stored totals and ranks of ``year``'s assessment, else of the latest earlier year
+    that has one (the city dashboard's summary), or None. The run is chosen as in
+    ``assessment_current_run`` — the published one, else the latest finished one — and nothing is
+    scored here. Two queries whatever the number of counties; access is the caller's job
+    (``assessment_readable``). {"year", "published", "published_at", "computed_at", "counties":
+    [{"unit_code", "unit_name", "rank", "total", "grade"}]} in ranking order."""
+    run = (
+        AssessmentRun.objects.filter(
+            Q(published_at__isnull=False) | Q(status=AssessmentRun.Status.DONE), year__lte=year
+        )
+        .order_by("-year", F("published_at").desc(nulls_last=True), "-finished_at", "-id")
+        .only("year", "published_at", "finished_at")
+        .first()
+    )
+    if run is None:
+        return None
+    counties = (
+        run.results.filter(unit_kind=AssessmentResult.UnitKind.COUNTY)
+        .order_by("position")
+        .values("unit_code", "unit_name", "rank", "total", "grade")
+    )
+    return {
+        "year": run.year,
+        "published": run.published_at is not None,
+        "published_at": run.published_at,
+        "computed_at": run.finished_at,
+        "counties": [{**row, "total": None if row["total"] is None else format(row["total"], "f")} for row in counties],
     }
 
 

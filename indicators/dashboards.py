@@ -79,6 +79,10 @@ class Freshness:
     last_run_id: int | None  # the latest finished run: stored values change only with it
 
 
+# Built once: every page asks for it, and building the subquery costs more than running it.
+_FEED_PENDING = Exists(ChangeFeed.objects.filter(consumed_at__isnull=True))
+
+
 def freshness(period: Period, *, today: datetime.date | None = None) -> Freshness:
     """ "正在重新计算…" while the period is dirty or a run is queued or running — or, for a running
     period, while change-feed rows wait for the sweep that will mark it dirty (with a broker that
@@ -86,8 +90,8 @@ def freshness(period: Period, *, today: datetime.date | None = None) -> Freshnes
     were computed (one query: the period's recent runs, each carrying the pending-feed flag)."""
     today = today or timezone.localdate()
     runs = list(
-        ComputeRun.objects.filter(period=period)
-        .annotate(feed_pending=Exists(ChangeFeed.objects.filter(consumed_at__isnull=True)))
+        ComputeRun.objects.filter(period_id=period.pk)
+        .annotate(feed_pending=_FEED_PENDING)
         .order_by("-created_at", "-id")
         .values("id", "status", "finished_at", "reference_date", "feed_pending")[:20]
     )

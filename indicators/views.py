@@ -12,7 +12,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -32,6 +32,7 @@ from households.choices import ActionKind, ActionStatus, AreaLevel
 from households.models import Area, FollowUpAction, Household, Site
 
 from . import dashboards as boards
+from .assessment import assessment_readable, assessment_summary
 from .export import export_rows, rows_to_csv, rows_to_xlsx
 from .models import IndicatorValue, Kind, Level, Met
 
@@ -90,19 +91,35 @@ def dashboard_home(request: HttpRequest) -> HttpResponse:
 
 
 # The parts of a dashboard that depend only on stored values (and the data-quality and early-warning
-# figures taken at the same run) are rendered once per finished run: a new run changes the key.
+# figures taken at the same run) are rendered once per finished run: a new run changes the key. They
+# hold no personal data and nothing that depends on who asks (lists behind the links are scoped when
+# opened), so every user allowed to open the dashboard may be served the same part.
 FRAGMENT_SECONDS = 6 * 3600
 
 
-def _fragment(key_parts: tuple[Any, ...], build: Any) -> dict[str, Any]:
-    """``build()`` once per key; no caching while the period has no finished run."""
-    if key_parts[-2] is None:
+def _fragment_key(key_parts: tuple[Any, ...], fresh: boards.Freshness) -> str | None:
+    """The cache key of a part built from the period's latest finished run (None without one). It
+    carries the run's id and finish time, so a recompute is visible on the next request in every
+    process: that makes a per-process copy safe."""
+    if fresh.last_run_id is None or fresh.computed_at is None:
+        return None
+    parts = (*key_parts, fresh.last_run_id, f"{fresh.computed_at.timestamp():.6f}")
+    return "dashboard:" + ":".join(str(part) for part in parts)
+
+
+def _fragment(key: str | None, build: Any) -> dict[str, Any]:
+    """``build()`` once per key (every time without one). A hit in the per-process cache costs no
+    query and no unpickling of the large part from the shared cache (the database cache by default)."""
+    if key is None:
         return build()
-    key = "dashboard:" + ":".join(str(part) for part in key_parts)
-    found = cache.get(key)
+    local = caches["local"]
+    found = local.get(key)
     if found is None:
-        found = build()
-        cache.set(key, found, FRAGMENT_SECONDS)
+        found = cache.get(key)
+        if found is None:
+            found = build()
+            cache.set(key, found, FRAGMENT_SECONDS)
+        local.set(key, found, FRAGMENT_SECONDS)
     return found
 
 
@@ -114,9 +131,9 @@ def dashboard_county(request: HttpRequest, code: str) -> HttpResponse:
         raise Http404
     context = _period_context(request)
     period, fresh = context["period"], context["fresh"]
-    townships = list(Area.objects.filter(level=AreaLevel.TOWNSHIP, county_code=county.code).order_by("code"))
 
     def build() -> dict[str, Any]:
+        townships = list(Area.objects.filter(level=AreaLevel.TOWNSHIP, county_code=county.code).order_by("code"))
         indicators = boards.indicators_all()
         children = [
             (Level.TOWNSHIP, boards.ChildColumn(t.code, t.name, "乡镇", reverse("dashboard_township", args=[t.code])))
@@ -149,21 +166,39 @@ def dashboard_county(request: HttpRequest, code: str) -> HttpResponse:
             "met": board.met,
             "judged": board.judged,
             "warnings": sum(warnings.values()),
+            # The follow-up table below lists the same townships (renamed ones show with the next run).
+            "townships": [(t.code, t.name) for t in townships],
         }
 
-    part = _fragment(("county", county.code, period.pk, fresh.last_run_id, get_language()), build)
+    part_key = _fragment_key(("county", county.code, period.pk, get_language()), fresh)
+    part = _fragment(part_key, build)
     actions = boards.actions_by_township(actions=scope(FollowUpAction.objects.filter(county_code=county.code), actor))
-    action_rows = [(t, actions.get(t.code, {"open": 0, "overdue": 0})) for t in townships]
+    empty = {"open": 0, "overdue": 0}
+    action_rows = [(name, actions.get(code, empty)) for code, name in part["townships"]]
+    counties = boards.counties_all() if _is_city(actor) else []
     context.update(
         {
             "county": county,
             "part": part,
             "action_rows": action_rows,
-            "counties": boards.counties_all() if _is_city(actor) else [],
+            "counties": counties,
             "totals": {
-                "open": sum(row["open"] for _t, row in action_rows),
-                "overdue": sum(row["overdue"] for _t, row in action_rows),
+                "open": sum(row["open"] for _name, row in action_rows),
+                "overdue": sum(row["overdue"] for _name, row in action_rows),
             },
+            # The markup around the part (chooser, KPIs, follow-up table, exports) is a function of
+            # these inputs alone (the part's key covers the stored values, period and language), so
+            # its rendering is kept per process by them: new follow-up counts make a new key.
+            "block_seconds": FRAGMENT_SECONDS if part_key else 0,
+            "block_key": repr(
+                (
+                    part_key,
+                    county.code,
+                    county.name,
+                    [(c.code, c.name) for c in counties],
+                    [(code, actions.get(code, empty)) for code, _name in part["townships"]],
+                )
+            ),
         }
     )
     return render(request, "indicators/dashboard_county.html", context)
@@ -287,6 +322,12 @@ def _city_context(request: HttpRequest, leads: str | None = None) -> dict[str, A
 def dashboard_city(request: HttpRequest) -> HttpResponse:
     _require_city(request.user)
     context = _city_context(request)
+    # The stored annual assessment of the period's year (else the latest earlier one), as scored by
+    # its run; the city roles may read a draft, which the page marks as such.
+    summary = assessment_summary(year=int(context["period"].key[:4]))
+    if summary is not None and not assessment_readable(request.user, published=summary["published"]):
+        summary = None
+    context["assessment"] = summary
     return render(request, "indicators/dashboard_city.html", context)
 
 

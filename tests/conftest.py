@@ -87,3 +87,13 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):  #
     with item.config.stash[blocking_manager_key].unblock():
         catalogue_load()
 
+
+@pytest.fixture(autouse=True)
+def _empty_local_cache():
+    """The per-process cache keeps rendered dashboard parts by run id and finish time; ids repeat
+    between tests (rolled back), so no test may see another's parts."""
+    from django.core.cache import caches
+
+    caches["local"].clear()
+    yield
+    caches["local"].clear()

@@ -16,7 +16,7 @@ from accounts.models import Role, User
 from households.choices import Employment, Labour, Relation
 from households.models import Area, FollowUpAction, Grievance, Household, Site
 from indicators import dashboards
-from indicators.models import IndicatorValue, Period
+from indicators.models import AssessmentResult, AssessmentRun, IndicatorValue, Period
 from indicators.services import period_close
 from tests.factories import (
     AreaFactory,
@@ -34,17 +34,19 @@ TODAY = timezone.localdate()
 KEY = str(TODAY.year)
 PREVIOUS = str(TODAY.year - 1)
 
-# Exact query counts of each page (session, user and the user's area included). They must not move
+# Exact query counts of each page (session, and the user with its area in one query). They must not move
 # when the data grows tenfold.
-COUNTY_QUERIES = 21
-COUNTY_QUERIES_CACHED = 11
-TOWNSHIP_QUERIES = 22
+COUNTY_QUERIES = 20
+# A hit on the rendered part also carries the townships of the follow-up table (one query fewer).
+COUNTY_QUERIES_CACHED = 9
+TOWNSHIP_QUERIES = 21
+# The city page looks up the stored annual assessment: one query when there is none, two with one.
 CITY_QUERIES = 13
-DEPARTMENT_QUERIES = 13
-SITE_QUERIES = 13
-PERSON_LIST_QUERIES = 14
-HOUSEHOLD_LIST_QUERIES = 13
-SITE_LIST_QUERIES = 14
+DEPARTMENT_QUERIES = 12
+SITE_QUERIES = 12
+PERSON_LIST_QUERIES = 13
+HOUSEHOLD_LIST_QUERIES = 12
+SITE_LIST_QUERIES = 13
 
 
 def _user(username: str, role: str, area: Area, department: str = "") -> User:
@@ -187,6 +189,39 @@ def test_county_dashboard_second_view_reuses_the_rendered_run(client, django_ass
     assert "新镇9" in html
 
 
+def _kpi(html: str, label: str) -> str:
+    return re.search(rf'{label}</span><span class="kpi-value">([^<]*)</span>', html).group(1)
+
+
+def test_county_dashboard_cached_view_shows_follow_up_counts_as_they_are_now(client, world):
+    client.force_login(world.county_user)
+    _get(client, _county_url(world))
+    before = _get(client, _county_url(world)).content.decode()  # from the per-process cache
+    open_before = int(_kpi(before, "未办结帮扶台账"))
+    FollowUpAction.objects.create(
+        code="TZNEW1",
+        household=world.household,
+        county_code=world.household.county_code,
+        township_code=world.household.township_code,
+        village_code=world.household.village_code,
+        description="x",
+        owner="甲",
+        due_on=TODAY - datetime.timedelta(days=1),
+    )
+    after = _get(client, _county_url(world)).content.decode()  # same run: the stored part is reused
+    assert int(_kpi(after, "未办结帮扶台账")) == open_before + 1
+    row = re.search(rf'<th scope="row">{world.township.name}</th><td class="num">(\d+)</td>', after)
+    assert row is not None and int(row.group(1)) >= 1
+
+
+def test_county_dashboard_cache_keeps_the_city_chooser_from_the_county_official(client, world):
+    client.force_login(world.admin_user)
+    assert "data-county-chooser" in _get(client, _county_url(world)).content.decode()
+    client.force_login(world.county_user)
+    html = _get(client, _county_url(world)).content.decode()
+    assert "data-county-chooser" not in html and world.other_county.name not in html
+
+
 def test_township_dashboard_query_count_is_flat(client, django_assert_num_queries, world):
     client.force_login(world.township_user)
     url = reverse("dashboard_township", args=[world.township.code]) + f"?period={KEY}"
@@ -327,6 +362,63 @@ def test_city_ranking_and_heatmap(client, world):
     assert {row.code for row in ranking} == {world.county.code, world.other_county.code}
     first = ranking[0]
     assert Fraction(first.met, first.judged) >= Fraction(ranking[1].met, ranking[1].judged)
+
+
+def _assess(year: str, *, publish: bool = False) -> None:
+    from indicators import assessment
+
+    run = assessment.assessment_run_create(year=int(year))
+    assessment.assessment_run_execute(run_id=run.pk)
+    if publish:
+        assessment.assessment_publish(year=int(year))
+
+
+def _stored_county_results(year: str) -> list[AssessmentResult]:
+    run = AssessmentRun.objects.filter(year=int(year), status=AssessmentRun.Status.DONE).latest("finished_at", "id")
+    return list(run.results.filter(unit_kind=AssessmentResult.UnitKind.COUNTY).order_by("position"))
+
+
+def test_city_dashboard_without_assessment_shows_no_summary(client, world):
+    client.force_login(world.admin_user)
+    html = _get(client, reverse("dashboard_city") + f"?period={KEY}").content.decode()
+    assert "data-assessment-summary" not in html
+    assert f"/assessment/{PREVIOUS}/report.xlsx" not in html and "下载通报 PDF" not in html
+
+
+def test_city_dashboard_summarises_the_stored_assessment(client, django_assert_num_queries, world):
+    _assess(PREVIOUS)
+    results = _stored_county_results(PREVIOUS)
+    assert {result.unit_code for result in results} == {world.county.code, world.other_county.code}
+    client.force_login(world.admin_user)
+    url = reverse("dashboard_city") + f"?period={KEY}"  # no assessment of the running year: the latest earlier one
+    with django_assert_num_queries(CITY_QUERIES + 1):
+        html = _get(client, url).content.decode()
+    summary = re.search(r"<section[^>]*data-assessment-summary>(.*?)</section>", html, re.S).group(1)
+    assert f"{PREVIOUS} 年度考核结果" in summary and "草稿（未发布）" in summary and "已发布" not in summary
+    for result in results:
+        link = f'<a href="/assessment/{PREVIOUS}/{result.unit_code}/">{result.unit_name}</a>'
+        row = re.search(rf'<tr><td class="num">[^<]*</td><th scope="row">{link}.*?</tr>', summary, re.S)
+        assert row is not None, result.unit_code
+        assert f'<td class="num">{result.rank}</td>' in row.group(0)
+        assert f'<td class="num">{format(result.total, "f")}</td>' in row.group(0)
+    ranks = [int(rank) for rank in re.findall(r'<tr><td class="num">(\d+)</td>', summary)]
+    assert ranks == sorted(ranks)
+    assert f'href="/assessment/{PREVIOUS}/report.xlsx"' in summary
+    assert f'href="/assessment/{PREVIOUS}/report.pdf"' in summary
+    assert f'href="/assessment/{PREVIOUS}/"' in summary
+    grow(world)  # more of everything: the same number of queries
+    with django_assert_num_queries(CITY_QUERIES + 1):
+        _get(client, url)
+
+
+def test_city_dashboard_summary_marks_a_published_assessment(client, world):
+    _assess(PREVIOUS, publish=True)
+    client.force_login(world.bureau_user)
+    html = _get(client, reverse("dashboard_city") + f"?period={PREVIOUS}").content.decode()
+    summary = re.search(r"<section[^>]*data-assessment-summary>(.*?)</section>", html, re.S).group(1)
+    assert "已发布" in summary and "草稿（未发布）" not in summary
+    for result in _stored_county_results(PREVIOUS):
+        assert result.unit_name in summary and format(result.total, "f") in summary
 
 
 def test_bureau_lands_on_its_department(client, world):

@@ -584,12 +584,12 @@ def test_quick_employment_control_is_on_list_rows_and_the_file(client, staff, ho
 
 # --- exact, flat query counts -------------------------------------------------------------------
 
-# Both pages: session, user, the user's area (scope) and, at the end, the session save (savepoint, update,
-# release: SESSION_SAVE_EVERY_REQUEST) = 6. The list adds the page count, the rows, their labour members
+# Both pages: session, the user with its area (scope) and, at the end, the session save (savepoint, update,
+# release: SESSION_SAVE_EVERY_REQUEST) = 5. The list adds the page count, the rows, their labour members
 # and the two filter lists (villages, sites); the file adds the household, members, incomes, petitions,
 # follow-up actions and history.
-LIST_QUERIES = 11
-FILE_QUERIES = 12
+LIST_QUERIES = 10
+FILE_QUERIES = 11
 
 
 def test_household_list_query_count_is_flat(client, staff, household, site, django_assert_num_queries):

@@ -1,4 +1,5 @@
 """The validators shared by forms, imports and the API (data.md, Persons and conventions)."""
+
 import datetime
 
 import pytest

@@ -21,8 +21,8 @@ from tests import workspace_world as ww
 
 pytestmark = pytest.mark.django_db
 
-LIST_QUERIES = 15
-QUALITY_QUERIES = 16
+LIST_QUERIES = 14
+QUALITY_QUERIES = 15
 
 
 @pytest.fixture

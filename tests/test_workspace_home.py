@@ -16,10 +16,10 @@ from tests import workspace_world as ww
 
 pytestmark = pytest.mark.django_db
 
-# Session, user, the user's area; open actions (counts, rows); periods, freshness, the area's values;
+# Session, the user with its area; open actions (counts, rows); periods, freshness, the area's values;
 # the 预警清单 (monitoring lines, exclusions, incomes, households, persons, history); data quality;
 # the session's activity stamp (savepoint, update, release).
-HOME_QUERIES = 18
+HOME_QUERIES = 17
 
 
 @pytest.fixture(autouse=True)

@@ -69,7 +69,7 @@ MIDDLEWARE = [
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "accounts.backends.AreaModelBackend",  # ModelBackend, loading the user's area with the user
 ]
 
 # Lock a username from one address after repeated failures (offices share a NAT, so not per IP alone).
@@ -180,6 +180,13 @@ if REDIS_URL:
 else:
     # The database cache is shared by the web server and the worker, unlike the local-memory cache.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "portal_cache"}}
+# Per process, for content whose key changes whenever it would (rendered dashboard parts, keyed by the
+# finished run): a hit costs no query and no unpickling of a large blob from the shared cache.
+CACHES["local"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "portal-local",
+    "OPTIONS": {"MAX_ENTRIES": 300},
+}
 
 # Celery: without a broker every task runs in-process (commands, tests). See interfaces.md.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
