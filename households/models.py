@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from .choices import (
+    LABOUR_FORCE,
     ActionKind,
     ActionStatus,
     AreaLevel,
@@ -148,6 +149,12 @@ class Household(AreaCodes):
         return f"{self.code} {self.head_name}"
 
 
+# Shared by the engine's M3-3 and the partial indexes that serve it: the same SQL, so PostgreSQL
+# matches the indexes to the query.
+LABOUR_FORCE_MEMBER = Q(status=RecordStatus.ACTIVE, labour__in=LABOUR_FORCE)
+EMPLOYED = ~Q(employment=Employment.UNEMPLOYED)
+
+
 class Person(AreaCodes):
     id_number_hash = models.CharField(max_length=64, db_index=True)
     id_number_encrypted = models.TextField()
@@ -181,6 +188,14 @@ class Person(AreaCodes):
         verbose_name = _("家庭成员")
         verbose_name_plural = _("家庭成员")
         ordering = ["household_id", "id"]
+        # The engine's M3-3 (households with a labour-force member, and with an employed one) reads
+        # these small indexes instead of grouping every person by household (indicators.engine).
+        indexes = [
+            models.Index(fields=["household"], condition=LABOUR_FORCE_MEMBER, name="person_labour_force"),
+            models.Index(
+                fields=["household"], condition=LABOUR_FORCE_MEMBER & EMPLOYED, name="person_employed_labour_force"
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["id_number_hash"],

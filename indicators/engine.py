@@ -20,9 +20,8 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any, NamedTuple
 
-from django.core.exceptions import FullResultSet
 from django.db import connection, transaction
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import BigIntegerField, Count, Exists, F, FilteredRelation, OuterRef, Q, Sum
 from django.utils import timezone
 
 from households.choices import (
@@ -38,7 +37,7 @@ from households.choices import (
     Schooling,
     SiteKind,
 )
-from households.models import Area, Grievance, Household, Income, Person, Site
+from households.models import EMPLOYED, LABOUR_FORCE_MEMBER, Area, Grievance, Household, Person, Site
 
 from .catalogue import BY_CODE, CATALOGUE, FINANCE_CODES
 from .models import CityStatistic, CountyFinance, Indicator, IndicatorValue, Kind, Level, Met, Period
@@ -51,7 +50,7 @@ LEVEL_OF_AREA = {
 }
 HUNDRED = Fraction(100)
 FINANCE_LEVELS = (Level.COUNTY, Level.CITY)  # the only levels with M9-x values
-ENGINE_WORK_MEM = "512MB"  # for the households pass only (SET LOCAL)
+ENGINE_WORK_MEM = "512MB"  # for the persons and households passes only (SET LOCAL)
 PLACES = 10
 
 
@@ -99,10 +98,9 @@ ACTIVE_PERSON = Q(status=RecordStatus.ACTIVE, household__status=RecordStatus.ACT
 
 
 def _labour_force_member(employed: bool) -> Q:
-    members = Person.objects.filter(household=OuterRef("pk"), status=RecordStatus.ACTIVE, labour__in=LABOUR_FORCE)
-    if employed:
-        members = members.exclude(employment=Employment.UNEMPLOYED)
-    return Q(Exists(members))
+    """The very conditions of the partial indexes that serve this lookup (households.models)."""
+    condition = LABOUR_FORCE_MEMBER & EMPLOYED if employed else LABOUR_FORCE_MEMBER
+    return Q(Exists(Person.objects.filter(condition, household=OuterRef("pk"))))
 
 
 def household_rules(reference: datetime.date) -> dict[str, Rule]:
@@ -111,7 +109,8 @@ def household_rules(reference: datetime.date) -> dict[str, Rule]:
     return {
         "M2-2": _rate(Q(), ~Q(industry_project="")),
         "M2-5": (None, Q(dividend__gt=0)),
-        "M3-3": _rate(_labour_force_member(False), _labour_force_member(True)),
+        # An employed labour-force member is a labour-force member: the numerator needs no "and".
+        "M3-3": (_labour_force_member(False), _labour_force_member(True)),
         "M4-1": _rate(Q(), Q(housing_hazard__in=[HousingHazard.NONE, HousingHazard.FIXED])),
         "M7-1": _rate(Q(safety_net_eligible=True), Q(safety_net__in=[SafetyNet.DIBAO, SafetyNet.TEKUN])),
         "M7-2": _rate(Q(monitoring__in=MONITORED), Q(monitoring_assisted=True)),
@@ -279,7 +278,7 @@ def _spread(
         village_counter = counts.by_village[row[village_key]]
         site_counter = counts.by_site[row[site_key]] if row[site_key] is not None else None
         for alias, name in names.items():
-            amount = row[alias] or 0
+            amount = int(row[alias] or 0)  # PostgreSQL sums bigints as numeric
             village_counter[name] += amount
             if site_counter is not None:
                 site_counter[name] += amount
@@ -294,97 +293,62 @@ def _names(rules: dict[str, Rule], extra: Iterable[str] = ()) -> dict[str, str]:
     return names
 
 
-def _where(model: type, condition: Q) -> tuple[str, list[Any]]:
-    """``condition`` on ``model`` as a SQL boolean on its unaliased table (no joins allowed)."""
-    query = model._default_manager.filter(condition).query
-    compiler = query.get_compiler(connection=connection)
-    try:
-        sql, params = compiler.compile(query.where)
-    except FullResultSet:  # Q(): every row
-        sql, params = "", []
-    if len(query.alias_map) > 1:
-        raise ValueError(f"a rule on {model.__name__} needs a join: {condition}")
-    return (f"({sql})" if sql else "1 = 1"), list(params)
+def person_counts(reference: datetime.date, counts: Counts) -> None:
+    """One GROUP BY (village, site) over active persons joined to their household (the floor query of
+    bench/engine_bench.py); it also yields the site populations."""
+    rules = person_rules(reference)
+    rows = (
+        Person.objects.filter(ACTIVE_PERSON)
+        .order_by()
+        .values("household__village_id", "household__site_id")
+        .annotate(
+            persons=Count("id"),
+            labour_force=Count("id", filter=Q(labour__in=LABOUR_FORCE)),
+            **_aggregates(rules),
+        )
+    )
+    with _big_aggregate():
+        _spread(rows, counts, "household__village_id", "household__site_id", _names(rules, ["persons", "labour_force"]))
 
 
 def household_counts(reference: datetime.date, counts: Counts) -> None:
-    """The households, persons and incomes families in one ``GROUP BY (village, site)`` over active
-    households: their persons counted per household first (a derived table), their income rows of Y
-    and Y−1 joined one to one. Person rules factor into a household part and a person part
-    (``person_rule_parts``), so a household-level filter applies to its per-household counts."""
+    """One GROUP BY (village, site) over active households with their income rows of Y and Y−1
+    joined one to one ((household, year) is unique). M3-3's members are looked up in the partial
+    indexes ``person_labour_force`` and ``person_employed_labour_force`` (households.models)."""
+    rules = household_rules(reference)
     year = reference.year
-    parts = person_rule_parts(reference)
-    employed_labour = Q(labour__in=LABOUR_FORCE) & ~Q(employment=Employment.UNEMPLOYED)
-    inner: dict[str, Count] = {
-        "persons": Count("id"),
-        "labour_force": Count("id", filter=Q(labour__in=LABOUR_FORCE)),
-        "labour_employed": Count("id", filter=employed_labour),
-    }
-    for code, (_household, denominator, numerator) in parts.items():
-        inner[_alias(code, "n").lower()] = Count("id", filter=numerator)
-        if denominator is not None:
-            inner[_alias(code, "d").lower()] = Count("id", filter=denominator)
-    persons_sql, persons_params = (
-        Person.objects.filter(status=RecordStatus.ACTIVE).order_by().values("household_id").annotate(**inner).query
-    ).sql_with_params()
-
-    table = connection.ops.quote_name(Household._meta.db_table)
-    select: list[str] = [f"{table}.village_id", f"{table}.site_id", "COUNT(*)"]
-    params: list[Any] = []
-    names: list[str] = ["village", "site", "households"]
-
-    def add(sql: str, sql_params: list[Any], name: str) -> None:
-        select.append(sql)
-        params.extend(sql_params)
-        names.append(name)
-
-    for code, (denominator, numerator) in household_rules(reference).items():
-        if code == "M3-3":  # from the per-household person counts
-            add("SUM(CASE WHEN p.labour_force > 0 THEN 1 ELSE 0 END)", [], "M3-3.d")
-            add("SUM(CASE WHEN p.labour_employed > 0 THEN 1 ELSE 0 END)", [], "M3-3.n")
-            continue
-        where, where_params = _where(Household, numerator)
-        add(f"SUM(CASE WHEN {where} THEN 1 ELSE 0 END)", where_params, f"{code}.n")
-        if denominator is not None:
-            where, where_params = _where(Household, denominator)
-            add(f"SUM(CASE WHEN {where} THEN 1 ELSE 0 END)", where_params, f"{code}.d")
-    for name in ("persons", "labour_force"):
-        add(f"SUM(p.{name})", [], name)
-    for code, (household, denominator, _numerator) in parts.items():
-        where, where_params = _where(Household, household)
-        for part in ("n", "d") if denominator is not None else ("n",):
-            add(
-                f"SUM(CASE WHEN {where} THEN p.{_alias(code, part).lower()} ELSE 0 END)", where_params, f"{code}.{part}"
-            )
+    incomes: dict[str, Any] = {}
+    names = _names(rules, ["households"])
     for which in ("cur", "prev"):
-        add(f"SUM(CAST({which}.per_capita_income AS BIGINT) * {which}.size)", [], f"income.{which}.total")
-        add(f"SUM({which}.size)", [], f"income.{which}.size")
-        add(f"COUNT({which}.id)", [], f"income.{which}.rows")
-    incomes = connection.ops.quote_name(Income._meta.db_table)
-    sql = (
-        f"SELECT {', '.join(select)} FROM {table} "
-        f"LEFT JOIN ({persons_sql}) p ON p.household_id = {table}.id "
-        f"LEFT JOIN {incomes} cur ON cur.household_id = {table}.id AND cur.year = %s "
-        f"LEFT JOIN {incomes} prev ON prev.household_id = {table}.id AND prev.year = %s "
-        f"WHERE {table}.status = %s GROUP BY {table}.village_id, {table}.site_id"
+        product = F(f"{which}__per_capita_income") * F(f"{which}__size")
+        incomes[f"income_{which}_total"] = Sum(product, output_field=BigIntegerField())
+        incomes[f"income_{which}_size"] = Sum(f"{which}__size")
+        incomes[f"income_{which}_rows"] = Count(f"{which}__id")
+        names.update({f"income_{which}_{part}": f"income.{which}.{part}" for part in ("total", "size", "rows")})
+    rows = (
+        Household.objects.filter(ACTIVE_HOUSEHOLD)
+        .annotate(
+            cur=FilteredRelation("incomes", condition=Q(incomes__year=year)),
+            prev=FilteredRelation("incomes", condition=Q(incomes__year=year - 1)),
+        )
+        .order_by()
+        .values("village_id", "site_id")
+        .annotate(households=Count("id"), **_aggregates(rules), **incomes)
     )
-    postgresql = connection.vendor == "postgresql"
-    with transaction.atomic() if postgresql else contextlib.nullcontext(), connection.cursor() as cursor:
-        if postgresql:
-            # One hash group per household (2.7 million at national scale) instead of spilling to disk.
-            # JIT compiling this one big aggregate costs more (1.6 s at national scale) than it saves.
-            cursor.execute(f"SET LOCAL work_mem = '{ENGINE_WORK_MEM}'; SET LOCAL jit = off")
-        cursor.execute(sql, [*params, *persons_params, year, year - 1, RecordStatus.ACTIVE])
-        rows = cursor.fetchall()
-    for village_id, site_id, *amounts in rows:
-        village_counter = counts.by_village[village_id]
-        site_counter = counts.by_site[site_id] if site_id is not None else None
-        for name, amount in zip(names[2:], amounts, strict=True):
-            if amount:
-                amount = int(amount)  # PostgreSQL sums bigints as numeric
-                village_counter[name] += amount
-                if site_counter is not None:
-                    site_counter[name] += amount
+    with _big_aggregate():
+        _spread(rows, counts, "village_id", "site_id", names)
+
+
+@contextlib.contextmanager
+def _big_aggregate() -> Iterator[None]:
+    """PostgreSQL: room for the hash tables of the engine's large aggregates, and no JIT (compiling
+    them costs more, 1.6 s at national scale, than it saves)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL work_mem = '{ENGINE_WORK_MEM}'; SET LOCAL jit = off")
+        yield
 
 
 def petition_counts(reference: datetime.date, counts: Counts) -> None:
@@ -440,14 +404,17 @@ def collect_counts(reference: datetime.date, *, families: Iterable[str] | None =
     """
     counts = Counts(reference_date=reference)
     passes = {
-        "households": household_counts,  # households, persons and incomes; first: it yields the site populations
+        "persons": person_counts,  # before sites: it yields the site populations
         "sites": site_counts,
+        "households": household_counts,  # with the incomes
         "petitions": petition_counts,
         "finance": finance_counts,
     }
     wanted = set(families or passes)
-    if wanted & {"sites", "persons", "incomes"}:
-        wanted = (wanted - {"persons", "incomes"}) | {"households"}
+    if "sites" in wanted:
+        wanted.add("persons")
+    if "incomes" in wanted:
+        wanted = (wanted - {"incomes"}) | {"households"}
     for name, function in passes.items():
         if name in wanted:
             function(reference, counts)

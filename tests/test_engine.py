@@ -389,9 +389,9 @@ def test_area_values_are_summed_numerators_and_denominators_never_averaged():
 def test_counts_are_one_query_per_family_whatever_the_size(django_assert_num_queries):
     for _ in range(3):
         persons_bulk(HouseholdFactory(site=SiteFactory()), 4)
-    # households with their persons and incomes (and the site populations), sites, petitions, finance;
-    # on PostgreSQL the households pass also sets its work_mem in a transaction (savepoint, SET, release)
-    queries = 4 + (3 if connection.vendor == "postgresql" else 0)
+    # persons (and the site populations), sites, households with their incomes, petitions, finance; on
+    # PostgreSQL the persons and households passes each set their work_mem (savepoint, SET, release)
+    queries = 5 + (6 if connection.vendor == "postgresql" else 0)
     with django_assert_num_queries(queries):
         engine.collect_counts(R)
     for _ in range(5):
