@@ -380,6 +380,7 @@ def rule_for(name: str | None, namespace: str | None = None, route: str = "") ->
         return UNNAMED.get(route)
     return POLICY.get(name)
 
+
 # --- the import pages (households/urls_imports.py) ---------------------------------------------------
 # The kind of a template download: the matrix fills in "households", which village and township staff
 # may import (households.importing: Kind.allows); every other role gets 403, an unknown kind 404.

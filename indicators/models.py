@@ -1,6 +1,8 @@
 """What is measured: the catalogue, periods, computed values, and the county-level and city-level
 inputs (finance, city statistics, commendations, the monitoring income line)."""
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -123,6 +125,12 @@ class ComputeRun(models.Model):
         return f"{self.period_id} {self.status}"
 
 
+def _reference(to: Any, on_delete: Any, **options: Any) -> models.ForeignKey:
+    """A foreign key of ``IndicatorValue``: followed by the ORM, neither checked nor indexed by the
+    database (see the model)."""
+    return models.ForeignKey(to, on_delete=on_delete, db_constraint=False, db_index=False, **options)
+
+
 class IndicatorValue(models.Model):
     """One (indicator, area or site, period) value. ``numerator``/``denominator`` are counts, or fen
     for M9-1; ``value_exact`` is the exact fraction (``p/q``) that ``met`` and scoring use.
@@ -132,31 +140,11 @@ class IndicatorValue(models.Model):
     indexes that readers use — every index and deferred constraint check is paid per written row.
     """
 
-    period = models.ForeignKey(
-        Period, on_delete=models.PROTECT, related_name="values", db_constraint=False, db_index=False
-    )
-    indicator = models.ForeignKey(
-        Indicator, on_delete=models.PROTECT, related_name="values", db_constraint=False, db_index=False
-    )
+    period = _reference(Period, models.PROTECT, related_name="values")
+    indicator = _reference(Indicator, models.PROTECT, related_name="values")
     level = models.CharField(_("层级"), max_length=8, choices=Level.choices)
-    area = models.ForeignKey(
-        "households.Area",
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,
-    )
-    site = models.ForeignKey(
-        "households.Site",
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,
-    )
+    area = _reference("households.Area", models.CASCADE, null=True, blank=True, related_name="+")
+    site = _reference("households.Site", models.CASCADE, null=True, blank=True, related_name="+")
     unit_code = models.CharField(_("区划或安置点编码"), max_length=40)
     county_code = models.CharField(max_length=6, blank=True)
     township_code = models.CharField(max_length=9, blank=True)
@@ -168,15 +156,7 @@ class IndicatorValue(models.Model):
     met = models.CharField(_("达标"), max_length=5, choices=Met.choices)
     reference_date = models.DateField(_("参考日期"))
     computed_at = models.DateTimeField(_("计算时间"))
-    run = models.ForeignKey(
-        ComputeRun,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,
-    )
+    run = _reference(ComputeRun, models.SET_NULL, null=True, blank=True, related_name="+")
 
     class Meta:
         verbose_name = _("指标值")
