@@ -239,7 +239,7 @@ POLICY: dict[str, Rule] = {
         method="post",
         write=("actions",),
         sample={"target": "household:{household}", "owner": "王五", "due_on": "2026-12-31", "kind": "其他"},
-        note="an out-of-area target answers like an unknown one (404)",
+        note="an out-of-area target answers like an unknown one (400, one message)",
     ),
     "bench_ping": Rule(PUBLIC, note="only with BENCH=1 (bench/web_bench.py)"),
     # --- the annual assessment (indicators/urls_assessment.py) -----------------------------------
@@ -439,7 +439,7 @@ POLICY.update(
             method="post",
             write=("actions",),
             sample={"target": "household:{household}", "owner": "王五", "due_on": "2026-12-31", "kind": "监测帮扶"},
-            note="an out-of-area target answers like an unknown one (404)",
+            note="an out-of-area target answers like an unknown one (400, one message)",
         ),
         "freshness_status": Rule(LOGIN, {"key": "year"}, note="polled while a period is recomputed: busy or not"),
     }

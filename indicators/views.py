@@ -6,6 +6,7 @@ alike), numbers through ``indicators.dashboards`` (stored values only), writes t
 ``households.services``. Personal data in lists and exports passes ``display_id_number``.
 """
 
+import datetime
 import io
 from typing import Any
 
@@ -20,6 +21,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_date
 from django.utils.http import content_disposition_header
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -578,20 +580,30 @@ def _list_xlsx(
     return response
 
 
-def _assign_target(actor: Any, target: str) -> tuple[Household | None, Site | None, Any]:
-    """The household (and person) or site an action attaches to; 404 when outside the area."""
+def _assign_target(actor: Any, target: str) -> tuple[Household | None, Site | None, Any] | None:
+    """The household (and person) or site an action attaches to; None when it does not exist or lies
+    outside the user's area (access.md: a write referring outside the area answers 400, like an
+    unknown code)."""
     kind, _sep, key = target.partition(":")
-    if kind == "household":
-        household = scope(Household.objects.all(), actor).filter(code=key).first()
-        if household is None:
-            raise Http404
-        return household, None, None
-    if kind == "person" and key.isdigit():
-        person = access_person(actor, int(key))
-        return person.household, None, person
-    if kind == "site":
-        return None, access_site(actor, key), None
-    raise Http404
+    try:
+        if kind == "household":
+            household = scope(Household.objects.all(), actor).filter(code=key).first()
+            return None if household is None else (household, None, None)
+        if kind == "person" and key.isdigit():
+            person = access_person(actor, int(key))
+            return person.household, None, person
+        if kind == "site":
+            return None, access_site(actor, key), None
+    except Http404:
+        return None
+    return None
+
+
+def _typed_date(text: str | None) -> datetime.date | None:
+    try:
+        return parse_date(text or "")
+    except ValueError:  # 2026-02-30
+        return None
 
 
 @login_required
@@ -604,8 +616,13 @@ def list_assign(request: HttpRequest, code: str, unit: str) -> HttpResponse:
     form = AssignForm(request.POST)
     error = ""
     action = None
-    if form.is_valid():
-        household, site, person = _assign_target(actor, form.cleaned_data["target"])
+    status = 200
+    found = _assign_target(actor, form.cleaned_data["target"]) if form.is_valid() else None
+    if form.is_valid() and found is None:
+        error = _("找不到所选记录：它可能已注销或已迁出。请刷新清零清单后重新选择。")
+        status = 400
+    elif form.is_valid() and found is not None:
+        household, site, person = found
         label = person.name if person else (household.head_name if household else site.name)  # type: ignore[union-attr]
         data = {
             "kind": form.cleaned_data["kind"],
@@ -643,12 +660,17 @@ def list_assign(request: HttpRequest, code: str, unit: str) -> HttpResponse:
             "may_assign": True,
             "kinds": ActionKind.choices,
             "default_kind": request.POST.get("kind") or _default_kind(code),
-            "default_due": timezone.localdate() + timezone.timedelta(days=30),
+            # After an error the form keeps what was typed.
+            "owner": request.POST.get("owner", "") if error else "",
+            "default_due": (error and _typed_date(request.POST.get("due_on")))
+            or timezone.localdate() + timezone.timedelta(days=30),
             "assign_url": request.path,
             "period": value.period,
         }
-        # htmx 2 does not swap error answers: the error is shown inside the cell instead.
-        return render(request, "indicators/list_action_cell.html", context)
+        # A refused target answers 400 (the layout's htmx-config swaps 400 answers into the cell).
+        return render(request, "indicators/list_action_cell.html", context, status=status)
+    if status == 400:
+        return render(request, "indicators/list_action_cell.html", {"error": error}, status=400)
     if error:
         messages.error(request, error)
     else:

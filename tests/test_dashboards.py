@@ -529,14 +529,25 @@ def test_bureau_sees_no_assign_form_and_cannot_assign(client, world):
     assert not FollowUpAction.objects.exists()
 
 
-def test_assign_to_a_foreign_record_is_404(client, world):
+@pytest.mark.parametrize("htmx", [False, True])
+def test_assign_to_a_foreign_or_unknown_record_is_400_with_one_message(client, world, htmx):
+    """access.md: a write referring outside the area answers 400, like a code that does not exist."""
     client.force_login(world.township_user)
     url = reverse("indicator_list_assign", args=["M3-2", world.township.code])
-    response = client.post(
-        url,
-        {"target": f"household:{world.foreign_household.code}", "owner": "x", "due_on": "2026-01-01", "kind": "其他"},
+    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    answers = []
+    for code in (world.foreign_household.code, "NO-SUCH-HOUSEHOLD"):
+        body = {"target": f"household:{code}", "owner": "x", "due_on": "2026-01-01", "kind": "其他"}
+        answers.append(client.post(url, body, **headers))
+    assert [answer.status_code for answer in answers] == [400, 400]
+    # Alike but for what the user typed (the target, echoed in the form) and the form's CSRF token.
+    foreign, unknown = (
+        re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", answer.content.decode()).replace(code, "CODE")
+        for answer, code in zip(answers, (world.foreign_household.code, "NO-SUCH-HOUSEHOLD"), strict=True)
     )
-    assert response.status_code == 404
+    assert "找不到所选记录" in foreign
+    assert foreign == unknown
+    assert world.foreign_household.head_name not in foreign
     assert not FollowUpAction.objects.exists()
 
 
