@@ -120,59 +120,30 @@ def household_rules(reference: datetime.date) -> dict[str, Rule]:
     }
 
 
-PersonParts = tuple[Q, Q | None, Q]  # (on the household, denominator on the person or None, numerator)
-
-
-def person_rule_parts(reference: datetime.date) -> dict[str, PersonParts]:
-    """Person rules split into a condition on the household and conditions on the person, so the
-    engine can count persons per household first and filter households after (one pass for both)."""
-    poor = Q(category=HouseholdCategory.REGISTERED_POOR)
+def person_rules(reference: datetime.date) -> dict[str, Rule]:
+    """On ``Person``, within active persons of active households."""
+    poor = Q(household__category=HouseholdCategory.REGISTERED_POOR)
     labour_force = Q(labour__in=LABOUR_FORCE)
     employed = ~Q(employment=Employment.UNEMPLOYED)
     year_start = datetime.date(reference.year, 1, 1)
-
-    def rate(household: Q, denominator: Q, condition: Q) -> PersonParts:
-        return household, denominator, denominator & condition
-
     return {
-        "M3-1": rate(
-            Q(),
+        "M3-1": _rate(
             labour_force,
             Q(employment_checked_on__gte=reference - datetime.timedelta(days=90), employment_checked_on__lte=reference),
         ),
-        "M3-2": rate(Q(), labour_force & Q(wants_work=True), employed),
-        "M3-4": (Q(), None, Q(employment=Employment.PUBLIC_WELFARE)),
-        "M3-6": rate(poor, Q(wants_training=True), Q(trained_on__gte=year_start, trained_on__lte=reference)),
-        "M3-7": rate(poor, Q(employment=Employment.MIGRANT), Q(transport_subsidy=True)),
+        "M3-2": _rate(labour_force & Q(wants_work=True), employed),
+        "M3-4": (None, Q(employment=Employment.PUBLIC_WELFARE)),
+        "M3-6": _rate(poor & Q(wants_training=True), Q(trained_on__gte=year_start, trained_on__lte=reference)),
+        "M3-7": _rate(poor & Q(employment=Employment.MIGRANT), Q(transport_subsidy=True)),
         # Gross rate: the numerator is not a subset of the denominator (any age 在园).
-        "M5-1": (poor, age_between(reference, 3, 5), Q(schooling=Schooling.KINDERGARTEN)),
-        "M5-2": rate(
-            poor, age_between(reference, 6, 15), ~Q(schooling__in=[Schooling.DROPPED_OUT, Schooling.NOT_IN_SCHOOL])
+        "M5-1": (poor & age_between(reference, 3, 5), poor & Q(schooling=Schooling.KINDERGARTEN)),
+        "M5-2": _rate(
+            poor & age_between(reference, 6, 15), ~Q(schooling__in=[Schooling.DROPPED_OUT, Schooling.NOT_IN_SCHOOL])
         ),
-        "M5-3": rate(Q(), Q(hardship_student=True), Q(student_aid=True)),
-        "M6-2": rate(Q(), Q(), Q(family_doctor=True)),
-        "M6-3": rate(Q(), Q(), Q(medical_insurance=True)),
+        "M5-3": _rate(Q(hardship_student=True), Q(student_aid=True)),
+        "M6-2": _rate(Q(), Q(family_doctor=True)),
+        "M6-3": _rate(Q(), Q(medical_insurance=True)),
     }
-
-
-def _prefixed(condition: Q, prefix: str) -> Q:
-    """``condition`` with every lookup moved behind ``prefix`` (a household Q applied to persons)."""
-    copy = Q()
-    copy.connector, copy.negated = condition.connector, condition.negated
-    copy.children = [
-        _prefixed(child, prefix) if isinstance(child, Q) else (f"{prefix}{child[0]}", child[1])
-        for child in condition.children
-    ]
-    return copy
-
-
-def person_rules(reference: datetime.date) -> dict[str, Rule]:
-    """On ``Person``, within active persons of active households."""
-    rules: dict[str, Rule] = {}
-    for code, (household, denominator, numerator) in person_rule_parts(reference).items():
-        on_household = _prefixed(household, "household__")
-        rules[code] = (None if denominator is None else on_household & denominator, on_household & numerator)
-    return rules
 
 
 def petition_rules(reference: datetime.date) -> dict[str, Rule]:
