@@ -64,12 +64,13 @@ def floor_query(reference: datetime.date) -> None:
         aggregates[f"{code}_n".replace("-", "_")] = Count("id", filter=numerator)
         if denominator is not None:
             aggregates[f"{code}_d".replace("-", "_")] = Count("id", filter=denominator)
-    list(
-        Person.objects.filter(engine.ACTIVE_PERSON)
-        .order_by()
-        .values("household__village_id", "household__site_id")
-        .annotate(**aggregates)
-    )
+    with engine.aggregate_settings():  # the same session settings as the engine's persons pass
+        list(
+            Person.objects.filter(engine.ACTIVE_PERSON)
+            .order_by()
+            .values("household__village_id", "household__site_id")
+            .annotate(**aggregates)
+        )
 
 
 def measure(year: int, repeat: int) -> None:

@@ -278,7 +278,7 @@ def person_counts(reference: datetime.date, counts: Counts) -> None:
             **_aggregates(rules),
         )
     )
-    with _big_aggregate():
+    with aggregate_settings():
         _spread(rows, counts, "household__village_id", "household__site_id", _names(rules, ["persons", "labour_force"]))
 
 
@@ -306,12 +306,12 @@ def household_counts(reference: datetime.date, counts: Counts) -> None:
         .values("village_id", "site_id")
         .annotate(households=Count("id"), **_aggregates(rules), **incomes)
     )
-    with _big_aggregate():
+    with aggregate_settings():
         _spread(rows, counts, "village_id", "site_id", names)
 
 
 @contextlib.contextmanager
-def _big_aggregate() -> Iterator[None]:
+def aggregate_settings() -> Iterator[None]:
     """PostgreSQL: room for the hash tables of the engine's large aggregates, and no JIT (compiling
     them costs more, 1.6 s at national scale, than it saves)."""
     if connection.vendor != "postgresql":
