@@ -1,7 +1,7 @@
 """The indicator engine: set-based counts, rolled up the area tree, judged with exact fractions.
 
-One pass per record family (sites, households, persons joined to their household, incomes,
-petitions, county finance), each a single ``GROUP BY (village, site)`` with conditional aggregates
+One pass per record family (sites, households with their incomes, persons joined to their
+household, petitions, county finance), each a single ``GROUP BY (village, site)`` with conditional aggregates
 (``Count(..., filter=Q(...))``): never a query per household or person. The additive counts per
 village and per site (``collect_counts``) are then summed up the area tree in memory; rates are
 derived from summed numerators and denominators, never averaged. ``met`` is decided with
