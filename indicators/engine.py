@@ -558,15 +558,8 @@ class UnitValues(NamedTuple):
 
     run: tuple[Any, ...]  # period_id, reference_date, computed_at, run_id
     unit: tuple[Any, ...]  # level, area_id, site_id, unit_code, county_code, township_code
-    values: list[
-        tuple[int, tuple[Any, ...]]
-    ]  # (indicator_id, cells): numerator, denominator, value, value_exact, target, met
-
-    def rows(self) -> Iterator[tuple[Any, ...]]:
-        """In ``VALUE_COLUMNS`` order."""
-        period_id, reference_date, computed_at, run_id = self.run
-        for indicator_id, cells in self.values:
-            yield (period_id, indicator_id, *self.unit, *cells, reference_date, computed_at, run_id)
+    # (indicator_id, cells), cells being numerator, denominator, value, value_exact, target, met
+    values: list[tuple[int, tuple[Any, ...]]]
 
 
 @dataclass

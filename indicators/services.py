@@ -170,17 +170,14 @@ def values_insert(values: Iterable[engine.UnitValues], *, table: str | None = No
     rows: list[tuple[Any, ...]] = []
     with connection.cursor() as cursor:
         for block in values:
-            for row in block.rows():
-                (
-                    period_id, indicator_id, level, area_id, site_id, unit_code, county_code, township_code,
-                    numerator, denominator, value, value_exact, target, met, reference_date, computed_at, run_id,
-                ) = row  # fmt: skip
+            period_id, reference_date, computed_at, run_id = block.run
+            when = (ops.adapt_datefield_value(reference_date), ops.adapt_datetimefield_value(computed_at), run_id)
+            for indicator_id, (numerator, denominator, value, value_exact, target, met) in block.values:
                 rows.append(
                     (
-                        period_id, indicator_id, level, area_id, site_id, unit_code, county_code, township_code,
-                        numerator, denominator, ops.adapt_decimalfield_value(value, 24, 10), value_exact,
-                        ops.adapt_decimalfield_value(target, 24, 10), met,
-                        ops.adapt_datefield_value(reference_date), ops.adapt_datetimefield_value(computed_at), run_id,
+                        period_id, indicator_id, *block.unit, numerator, denominator,
+                        ops.adapt_decimalfield_value(value, 24, 10), value_exact,
+                        ops.adapt_decimalfield_value(target, 24, 10), met, *when,
                     )
                 )  # fmt: skip
             if len(rows) >= batch_size:
