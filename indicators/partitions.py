@@ -13,6 +13,9 @@ default partition; the swap deletes the period's rows from it before attaching. 
 plain table and deletes and inserts (``services.compute_run_execute``).
 """
 
+import datetime
+from typing import Any
+
 from django.db import connection
 
 from .models import IndicatorValue
@@ -49,6 +52,25 @@ def new_partition(period_id: int, run_id: int) -> str:
             f"ALTER TABLE {_quote(name)} ADD CONSTRAINT {_quote(name + '_period')} CHECK (period_id = {int(period_id)})"
         )
     return name
+
+
+def _literal(value: Any) -> str:
+    if isinstance(value, datetime.datetime):
+        return f"TIMESTAMPTZ '{value.isoformat()}'"
+    if isinstance(value, datetime.date):
+        return f"DATE '{value.isoformat()}'"
+    return str(int(value))
+
+
+def load_defaults(name: str, cells: dict[str, Any]) -> None:
+    """Set (or, for a None cell, drop) column defaults of the new table ``name``: the cells that are
+    the same in every row of a load are then not sent with each row."""
+    changes = ", ".join(
+        f"ALTER COLUMN {_quote(column)} " + ("DROP DEFAULT" if value is None else f"SET DEFAULT {_literal(value)}")
+        for column, value in cells.items()
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE {_quote(name)} {changes}")
 
 
 def attach_partition(period_id: int, name: str) -> None:

@@ -8,6 +8,7 @@ the Period row (on SQLite transactions are serialised anyway) and refuses while 
 
 import contextlib
 import datetime
+import itertools
 import logging
 import threading
 from collections.abc import Iterable, Iterator
@@ -117,8 +118,8 @@ VALUE_COLUMNS = (
     "numerator", "denominator", "value", "value_exact", "target", "met", "reference_date", "computed_at", "run_id",
 )  # fmt: skip
 # ``UnitValues``' parts in order: run, unit, indicator and cells.
+RUN_COLUMNS = ("period_id", "reference_date", "computed_at", "run_id")
 COPY_COLUMNS = (
-    "period_id", "reference_date", "computed_at", "run_id",
     "level", "area_id", "site_id", "unit_code", "county_code", "township_code",
     "indicator_id", "numerator", "denominator", "value", "value_exact", "target", "met",
 )  # fmt: skip
@@ -134,36 +135,61 @@ def _copy_text(part: tuple[Any, ...]) -> str:
     )
 
 
-def values_insert(values: Iterable[engine.UnitValues], *, table: str | None = None, batch_size: int = 20000) -> None:
+def values_insert(
+    values: Iterable[engine.UnitValues],
+    *,
+    table: str | None = None,
+    run_defaults: bool = False,
+    batch_size: int = 20000,
+) -> None:
     """Insert computed values as they stream in, unit by unit, into ``table`` (the values table, or
     a new partition): COPY on PostgreSQL, batched ``executemany`` elsewhere. Each distinct part (run,
     unit, judged cells) is formatted once: at national scale 2.5 million rows have about 65,000
     units and a few thousand distinct cells. On PostgreSQL the ids are the run's own block
-    (``run id × ID_BLOCK + n``): no sequence call per row, and unique across runs."""
+    (``run id × ID_BLOCK + n``): no sequence call per row, and unique across runs.
+
+    ``run_defaults``: ``table`` is the run's own new partition, so the run's cells (period,
+    reference date, computed at, run), the same in every row, become its column defaults for the
+    load instead of being sent and parsed 2.5 million times (a third of each line)."""
     connection = transaction.get_connection()
     ops = connection.ops
-    table = ops.quote_name(table or IndicatorValue._meta.db_table)
+    name = table or IndicatorValue._meta.db_table
+    table = ops.quote_name(name)
     if connection.vendor == "postgresql":
-        columns = ", ".join(ops.quote_name(column) for column in ("id", *COPY_COLUMNS))
-        texts: dict[int, tuple[tuple[Any, ...], str]] = {}  # by id(); holding the pair keeps its id unique
+        blocks = iter(values)
+        first = next(blocks, None)
+        if first is None:
+            return
+        blocks = itertools.chain([first], blocks)
+        run_columns = () if run_defaults else RUN_COLUMNS
+        columns = ", ".join(ops.quote_name(column) for column in ("id", *run_columns, *COPY_COLUMNS))
+        texts: dict[int, str] = {}  # by id() of the engine's shared (indicator id, cells) tuples
+        kept: list[tuple[Any, ...]] = []  # holding each formatted tuple keeps its id() unique
         lines: list[str] = []
-        next_id = None
-        with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-            for block in values:
-                if next_id is None:
-                    next_id = (block.run[3] or 0) * ID_BLOCK + 1
-                head = f"\t{_copy_text(block.run)}\t{_copy_text(block.unit)}\t"
-                for pair in block.values:  # the engine shares one (indicator id, cells) tuple per judged value
-                    found = texts.get(id(pair))
-                    if found is None:
-                        found = texts[id(pair)] = (pair, f"{pair[0]}\t{_copy_text(pair[1])}\n")
-                    lines.append(f"{next_id}{head}{found[1]}")
-                    next_id += 1
-                if len(lines) >= batch_size:
+        next_id = (first.run[3] or 0) * ID_BLOCK + 1
+        run_text = "" if run_defaults else f"\t{_copy_text(first.run)}"
+        with connection.cursor() as cursor:
+            if run_defaults:
+                partitions.load_defaults(name, dict(zip(RUN_COLUMNS, first.run, strict=True)))
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for block in blocks:
+                    head = f"{run_text}\t{_copy_text(block.unit)}\t"
+                    cells = [texts.get(id(pair)) for pair in block.values]
+                    if None in cells:
+                        for index, pair in enumerate(block.values):
+                            if cells[index] is None:
+                                kept.append(pair)
+                                cells[index] = texts[id(pair)] = f"{pair[0]}\t{_copy_text(pair[1])}\n"
+                    ids = range(next_id, next_id + len(cells))
+                    lines += [f"{row_id}{head}{text}" for row_id, text in zip(ids, cells, strict=True)]
+                    next_id += len(cells)
+                    if len(lines) >= batch_size:
+                        copy.write("".join(lines))
+                        lines.clear()
+                if lines:
                     copy.write("".join(lines))
-                    lines.clear()
-            if lines:
-                copy.write("".join(lines))
+            if run_defaults:
+                partitions.load_defaults(name, dict.fromkeys(RUN_COLUMNS))  # dropped: only this load uses them
         return
     columns = ", ".join(ops.quote_name(column) for column in VALUE_COLUMNS)
     sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(VALUE_COLUMNS))})"
@@ -210,7 +236,7 @@ def compute_run_execute(*, run_id: int) -> ComputeRun:
             if codes is None and partitions.is_partitioned():
                 # A new table for the period, swapped in before the commit (indicators.partitions).
                 table = partitions.new_partition(period.pk, run.pk)
-                values_insert(values, table=table)
+                values_insert(values, table=table, run_defaults=True)
                 partitions.attach_partition(period.pk, table)
             else:
                 old = IndicatorValue.objects.filter(period=period)
