@@ -264,15 +264,19 @@ def _spread(rows: QuerySet, counts: Counts, village_key: str, site_key: str, nam
             if key is not None:
                 found = sums.get(key)
                 sums[key] = amounts if found is None else list(map(operator.add, found, amounts))
-    targets = list(names.values())
-    for sums, counters in ((by_village, counts.by_village), (by_site, counts.by_site)):
-        for key, amounts in sums.items():
-            counter = counters[key]
-            if counter.keys().isdisjoint(targets):  # the usual case: each pass has names of its own
-                dict.update(counter, zip(targets, map(int, amounts), strict=True))  # set, in C
-            else:
-                for name, amount in zip(targets, amounts, strict=True):
-                    counter[name] += int(amount)
+    _add_sums(by_village, counts.by_village, list(names.values()))
+    _add_sums(by_site, counts.by_site, list(names.values()))
+
+
+def _add_sums(sums: dict[int, Any], counters: dict[int, Counter], names: list[str]) -> None:
+    """Add each unit's summed amounts, in the order of ``names``, to its Counter."""
+    for key, amounts in sums.items():
+        counter = counters[key]
+        if counter.keys().isdisjoint(names):  # the usual case: each pass has names of its own
+            dict.update(counter, zip(names, map(int, amounts), strict=True))  # set, in C
+        else:
+            for name, amount in zip(names, amounts, strict=True):
+                counter[name] += int(amount)
 
 
 def _names(rules: dict[str, Rule], extra: Iterable[str] = ()) -> dict[str, str]:
@@ -390,22 +394,29 @@ def site_counts(reference: datetime.date, counts: Counts) -> None:
     counts.site_population = population
     counts.sites = list(Site.objects.order_by("code").values("id", "code", "name", "village_id", *SITE_FIELDS))
     # A site's counts depend only on its flags and which population thresholds it reaches.
-    judged: dict[tuple[Any, ...], list[tuple[str, int]]] = {}
+    names = [
+        f"{code}.{part}"
+        for code, (denominator, _) in SITE_RULES.items()
+        for part in ("n", "d")[: 1 + bool(denominator)]
+    ]
+    judged: dict[tuple[Any, ...], list[int]] = {}
+    by_village: dict[int, list[int]] = {}
+    by_site: dict[int, list[int]] = {}
     for site in counts.sites:
         site_population = population.get(site["id"], 0)
         key = (*(site[name] for name in SITE_FIELDS), *(site_population >= floor for floor in SITE_THRESHOLDS))
         amounts = judged.get(key)
         if amounts is None:
             amounts = judged[key] = []
-            for code, (denominator, numerator) in SITE_RULES.items():
-                amounts.append((f"{code}.n", int(numerator(site, site_population))))
+            for denominator, numerator in SITE_RULES.values():
+                amounts.append(int(numerator(site, site_population)))
                 if denominator is not None:
-                    amounts.append((f"{code}.d", int(denominator(site, site_population))))
-        village_counter = counts.by_village[site["village_id"]]
-        site_counter = counts.by_site[site["id"]]
-        for name, amount in amounts:
-            village_counter[name] += amount
-            site_counter[name] += amount
+                    amounts.append(int(denominator(site, site_population)))
+        by_site[site["id"]] = amounts
+        found = by_village.get(site["village_id"])
+        by_village[site["village_id"]] = amounts if found is None else list(map(operator.add, found, amounts))
+    _add_sums(by_village, counts.by_village, names)  # summed first: adding 2 million amounts one by one costs 1.5 s
+    _add_sums(by_site, counts.by_site, names)
 
 
 def collect_counts(reference: datetime.date, *, families: Iterable[str] | None = None) -> Counts:
