@@ -11,7 +11,9 @@ Build the data and measure, per scale, on the PostgreSQL server of ``DATABASE_UR
 
 Without ``--households`` it measures the database of ``DATABASE_URL`` as it is (SQLite too), which
 must already hold ``seed_demo`` data. The year must not be closed (``seed_demo`` does not close it).
-The national scale takes about 20 minutes to seed and needs ~6 GB of disk.
+The national scale takes about 20 minutes to seed and needs ~10 GB of disk. Each run leaves a new
+2.5-million-row partition that autovacuum then analyses: on a 2-core machine that slows whichever
+query runs beside it, so measure on a server with ``autovacuum = off`` (``ALTER SYSTEM``).
 """
 
 import argparse
