@@ -1,8 +1,9 @@
 """The indicator engine: set-based counts, rolled up the area tree, judged with exact fractions.
 
 One pass per record family (sites, households with their incomes, persons joined to their
-household, petitions, county finance), each a single ``GROUP BY (village, site)`` with conditional aggregates
-(``Count(..., filter=Q(...))``): never a query per household or person. The additive counts per
+household, petitions, county finance), each a ``GROUP BY (village, site)`` with conditional
+aggregates (``Count(..., filter=Q(...))``) — the households pass four of them, so that each runs in
+parallel: never a query per household or person. The additive counts per
 village and per site (``collect_counts``) are then summed up the area tree in memory; rates are
 derived from summed numerators and denominators, never averaged. ``met`` is decided with
 ``fractions.Fraction`` so that 80 % and 2.0 pp boundaries are exact.
@@ -51,6 +52,7 @@ LEVEL_OF_AREA = {
 }
 HUNDRED = Fraction(100)
 FINANCE_LEVELS = (Level.COUNTY, Level.CITY)  # the only levels with M9-x values
+M9_1_KEYS = ("finance.cur.proceeds_to_households", "finance.cur.asset_proceeds")  # its numerator, denominator
 ENGINE_WORK_MEM = "512MB"  # for the persons and households passes only (SET LOCAL)
 PLACES = 10
 
@@ -544,7 +546,7 @@ def judge(
     entry = BY_CODE[code]
     target = entry.target
     if code == "M9-1":
-        numerator, denominator = counter["finance.cur.proceeds_to_households"], counter["finance.cur.asset_proceeds"]
+        numerator, denominator = (counter[key] for key in M9_1_KEYS)
         return _judge_rate(numerator, denominator, target)
     if code == "M9-2":
         linkage = _finance_growth(counter, "linkage_to_relocation")
@@ -575,14 +577,14 @@ def judge(
     return Judged(count, None, Fraction(count), Decimal(previous_count), met)
 
 
+TARGETS: dict[Decimal | None, Fraction] = {}  # each target's exact fraction, made once
+
+
 def _at_least(value: Fraction, target: Decimal | None) -> bool:
     bar = TARGETS.get(target)
     if bar is None:
         bar = TARGETS[target] = Fraction(target or 0)
     return value >= bar
-
-
-TARGETS: dict[Decimal | None, Fraction] = {}  # each target's exact fraction, made once
 
 
 def _judge_rate(numerator: int, denominator: int, target: Decimal | None) -> Judged:
@@ -761,11 +763,7 @@ def _plan(wanted: list[str], indicators: dict[str, int], *, finance: bool) -> _P
     for code in codes:
         entry = BY_CODE[code]
         if entry.kind == Kind.RATE:
-            keys = (
-                ("finance.cur.proceeds_to_households", "finance.cur.asset_proceeds")
-                if code == "M9-1"
-                else (f"{code}.n", f"{code}.d")
-            )
+            keys = M9_1_KEYS if code == "M9-1" else (f"{code}.n", f"{code}.d")
             rates.append(({}, *keys, indicators[code], entry.target))
             positions.append(("rate", len(rates) - 1))
         else:
