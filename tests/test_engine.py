@@ -470,3 +470,19 @@ def test_a_full_recompute_swaps_in_one_new_partition_of_the_period_on_postgresql
         assert cursor.fetchone() == (0,)
         cursor.execute(f"SELECT COUNT(*) FROM indicators_indicatorvalue_default WHERE period_id = {period.pk}")
         assert cursor.fetchone() == (0,)
+        # Its indexes are the parent's (no second one built by ATTACH): the unit key, the primary key
+        # and the BRIN of counties and townships; and it has statistics, so the planner uses the BRIN.
+        new = partitions_of(period.pk)[0]
+        cursor.execute(
+            "SELECT am.amname, i.inhparent::regclass::text FROM pg_index x "
+            "JOIN pg_class c ON c.oid = x.indexrelid JOIN pg_am am ON am.oid = c.relam "
+            "LEFT JOIN pg_inherits i ON i.inhrelid = x.indexrelid WHERE x.indrelid = %s::regclass",
+            [new],
+        )
+        assert sorted(cursor.fetchall()) == [
+            ("brin", "value_area"),
+            ("btree", "indicators_indicatorvalue_pkey"),
+            ("btree", "value_unique_unit"),
+        ]
+        cursor.execute("SELECT COUNT(*) FROM pg_stats WHERE tablename = %s AND attname = 'township_code'", [new])
+        assert cursor.fetchone() == (1,)
