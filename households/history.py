@@ -12,7 +12,7 @@ from typing import Any
 from django.db import models, transaction
 
 from .choices import Channel
-from .models import ChangeFeed, HistoryEntry, ImportJob
+from .models import MEMBER_COUNT_FIELDS, ChangeFeed, HistoryEntry, ImportJob
 
 # Fields never copied into a snapshot: ciphertexts and blind indexes (the masked forms are kept).
 SECRET_FIELDS = frozenset(
@@ -42,7 +42,7 @@ def snapshot(instance: models.Model) -> dict[str, Any]:
     """Field values of a record as JSON-friendly data; foreign keys as the related record's code."""
     data: dict[str, Any] = {}
     for field in instance._meta.concrete_fields:
-        if field.name in SECRET_FIELDS or field.primary_key:
+        if field.name in SECRET_FIELDS or field.name in MEMBER_COUNT_FIELDS or field.primary_key:
             continue
         if isinstance(field, models.ForeignKey):
             data[field.name] = getattr(instance, f"{field.name}_id")

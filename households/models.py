@@ -3,8 +3,11 @@
 Area codes are denormalised onto every record (``county_code``, ``township_code``,
 ``village_code``) so that scoping and aggregation are one indexed equality filter
 (``accounts.access.scope``). Money is stored as whole fen so sums are exact on every database.
-Only services write these tables (``households.services``); no logic lives in ``save()``.
+Only services write these tables (``households.services``); no logic lives in ``save()`` (that of
+``Household`` only keeps the member counts, which triggers maintain, out of its writes).
 """
+
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -136,6 +139,10 @@ class Household(AreaCodes):
     contact = models.CharField(_("结对联系人"), max_length=50, blank=True)
     phone_encrypted = models.TextField(blank=True)
     phone_masked = models.CharField(_("联系电话"), max_length=20, blank=True)
+    # Active members with LABOUR_FORCE_MEMBER, and with EMPLOYED too: kept by triggers on persons
+    # (migration 0003), never written from here (``save``). The engine's M3-3 counts households by them.
+    labour_force_members = models.PositiveSmallIntegerField(default=0, editable=False)
+    employed_labour_force_members = models.PositiveSmallIntegerField(default=0, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -147,6 +154,20 @@ class Household(AreaCodes):
 
     def __str__(self) -> str:
         return f"{self.code} {self.head_name}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """An update leaves the member counts to the triggers: this instance's may be stale (members
+        written since it was read), and writing them back would undo the triggers' work."""
+        if not self._state.adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name not in MEMBER_COUNT_FIELDS
+            ]
+        super().save(*args, **kwargs)
+
+
+MEMBER_COUNT_FIELDS = ("labour_force_members", "employed_labour_force_members")
 
 
 # Shared by the engine's M3-3 and the partial indexes that serve it: the same SQL, so PostgreSQL

@@ -2,11 +2,11 @@
 
 One pass per record family (sites, households with their incomes, persons joined to their
 household, petitions, county finance), each a ``GROUP BY (village, site)`` with conditional
-aggregates (``Count(..., filter=Q(...))``) — the households pass four of them, so that each runs in
-parallel: never a query per household or person. The additive counts per
-village and per site (``collect_counts``) are then summed up the area tree in memory; rates are
-derived from summed numerators and denominators, never averaged. ``met`` is decided with
-``fractions.Fraction`` so that 80 % and 2.0 pp boundaries are exact.
+aggregates (``Count(..., filter=Q(...))``) — the households pass two of them, so that each runs in
+parallel: never a query per household or person. The additive counts per village and per site
+(``collect_counts``) are then summed up the area tree in memory; rates are derived from summed
+numerators and denominators, never averaged. ``met`` is decided with ``fractions.Fraction`` so that
+80 % and 2.0 pp boundaries are exact.
 
 The filters live in ``*_rules`` below and are shared with ``selectors`` (the 清零清单), so a list and
 its count can never disagree.
@@ -23,7 +23,7 @@ from fractions import Fraction
 from typing import Any, NamedTuple
 
 from django.db import connection, transaction
-from django.db.models import BigIntegerField, Count, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models import BigIntegerField, Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from households.choices import (
@@ -39,7 +39,7 @@ from households.choices import (
     Schooling,
     SiteKind,
 )
-from households.models import EMPLOYED, LABOUR_FORCE_MEMBER, Area, Grievance, Household, Income, Person, Site
+from households.models import Area, Grievance, Household, Income, Person, Site
 
 from .catalogue import BY_CODE, CATALOGUE, FINANCE_CODES
 from .models import CityStatistic, CountyFinance, Indicator, IndicatorValue, Kind, Level, Met, Period
@@ -100,20 +100,15 @@ ACTIVE_HOUSEHOLD = Q(status=RecordStatus.ACTIVE)
 ACTIVE_PERSON = Q(status=RecordStatus.ACTIVE, household__status=RecordStatus.ACTIVE)
 
 
-def _labour_force_member(employed: bool) -> Q:
-    """The very conditions of the partial indexes that serve this lookup (households.models)."""
-    condition = LABOUR_FORCE_MEMBER & EMPLOYED if employed else LABOUR_FORCE_MEMBER
-    return Q(Exists(Person.objects.filter(condition, household=OuterRef("pk"))))
-
-
 def household_rules(reference: datetime.date) -> dict[str, Rule]:
     """On ``Household``, within active households."""
     poor = Q(category=HouseholdCategory.REGISTERED_POOR)
     return {
         "M2-2": _rate(Q(), ~Q(industry_project="")),
         "M2-5": (None, Q(dividend__gt=0)),
-        # An employed labour-force member is a labour-force member: the numerator needs no "and".
-        "M3-3": (_labour_force_member(False), _labour_force_member(True)),
+        # The members with LABOUR_FORCE_MEMBER, and with EMPLOYED too, counted by triggers on persons
+        # (households.models). An employed labour-force member is one: the numerator needs no "and".
+        "M3-3": (Q(labour_force_members__gt=0), Q(employed_labour_force_members__gt=0)),
         "M4-1": _rate(Q(), Q(housing_hazard__in=[HousingHazard.NONE, HousingHazard.FIXED])),
         "M7-1": _rate(Q(safety_net_eligible=True), Q(safety_net__in=[SafetyNet.DIBAO, SafetyNet.TEKUN])),
         "M7-2": _rate(Q(monitoring__in=MONITORED), Q(monitoring_assisted=True)),
@@ -308,32 +303,17 @@ def person_counts(reference: datetime.date, counts: Counts) -> None:
         _spread(rows, counts, "household__village_id", "household__site_id", _names(rules, ["persons", "labour_force"]))
 
 
-MEMBER_RULES = ("M3-3",)  # household rules on the household's members: counted by semi-joins
-
-
 def household_counts(reference: datetime.date, counts: Counts) -> None:
     """Active households: one GROUP BY (village, site) over the households, one over their income
-    rows of Y and Y−1, one per part of M3-3.
-
-    Every query of the pass runs in parallel. M3-3's parts are ``EXISTS`` on members: as filters
-    of the households query they are subplans, and a query with a subplan runs on one core (14 s at
-    national scale); each in the ``WHERE`` of its own query is a semi-join on the partial index
-    ``person_labour_force`` or ``person_employed_labour_force`` (households.models). The incomes
-    apart: joining both years' rows to the households costs more (4.3 s) than both queries (3.1 s)."""
+    rows of Y and Y−1. Apart, both run in parallel; joining both years' rows to the households costs
+    more (4.3 s at national scale) than both queries (3.1 s)."""
     rules = household_rules(reference)
-    members = {code: rules.pop(code) for code in MEMBER_RULES}
     active = Household.objects.filter(ACTIVE_HOUSEHOLD).order_by()
     with aggregate_settings():
         rows = active.values("village_id", "site_id").annotate(households=Count("id"), **_aggregates(rules))
         _spread(rows, counts, "village_id", "site_id", _names(rules, ["households"]))
         incomes, names = _income_rows(reference.year)
         _spread(incomes, counts, "household__village_id", "household__site_id", names)
-        for code, (denominator, numerator) in members.items():
-            for part, condition in (("d", denominator), ("n", numerator)):
-                if condition is None:
-                    continue
-                rows = active.filter(condition).values("village_id", "site_id").annotate(amount=Count("id"))
-                _spread(rows, counts, "village_id", "site_id", {"amount": f"{code}.{part}"})
 
 
 def _income_rows(year: int) -> tuple[QuerySet, dict[str, str]]:

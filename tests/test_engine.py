@@ -389,10 +389,10 @@ def test_area_values_are_summed_numerators_and_denominators_never_averaged():
 def test_counts_are_one_query_per_family_whatever_the_size(django_assert_num_queries):
     for _ in range(3):
         persons_bulk(HouseholdFactory(site=SiteFactory()), 4)
-    # persons (and the site populations), sites, households, their incomes, M3-3's two semi-joins,
-    # petitions, finance; on PostgreSQL the persons and households passes each set their work_mem
-    # (savepoint, SET, release)
-    queries = 8 + (6 if connection.vendor == "postgresql" else 0)
+    # persons (and the site populations), sites, households (M3-3 by their member counts), their
+    # incomes, petitions, finance; on PostgreSQL the persons and households passes each set their
+    # work_mem (savepoint, SET, release)
+    queries = 6 + (6 if connection.vendor == "postgresql" else 0)
     with django_assert_num_queries(queries):
         engine.collect_counts(R)
     for _ in range(5):
