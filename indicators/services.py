@@ -232,6 +232,11 @@ def compute_run_execute(*, run_id: int) -> ComputeRun:
     run = ComputeRun.objects.select_related("period").get(pk=run_id)
     if run.status in (ComputeRun.Status.DONE, ComputeRun.Status.FAILED):
         return run
+    with engine.collector_paused():
+        return _execute(run)
+
+
+def _execute(run: ComputeRun) -> ComputeRun:
     try:
         _claim(run)
         codes = YEAR_DATA_CODES if run.scope == ComputeRun.Scope.YEAR_DATA else None

@@ -1,6 +1,7 @@
 """The indicator engine on hand-built data: one test per rule and boundary of indicators.md."""
 
 import datetime
+import gc
 from fractions import Fraction
 
 import pytest
@@ -352,6 +353,19 @@ def test_finance_indicators_exist_only_for_counties_and_the_city():
     assert set(per_level.values()) == {39, 41}
 
 
+def test_rates_judged_in_integers_give_the_cells_of_exact_fractions():
+    """The judging loop's integer path (engine._rate_cells) against Fraction arithmetic, on every
+    target kind and on both sides of each boundary."""
+    targets = [engine.Decimal("100"), engine.Decimal("80"), engine.Decimal("99.5"), engine.Decimal("0"), None]
+    pairs = [(n, d) for d in range(0, 41) for n in range(0, d + 2)] + [(799, 800), (800, 800), (4, 5), (12345, 99999)]
+    for target in targets:
+        for numerator, denominator in pairs:
+            expected = engine._cells(engine._judge_rate(numerator, denominator, target))
+            assert engine._rate_cells(numerator, denominator, target) == expected, (numerator, denominator, target)
+    assert engine._rate_cells(4, 5, engine.Decimal("80"))[3:] == ("80/1", engine.Decimal("80"), Met.TRUE)
+    assert engine._rate_cells(799, 1000, engine.Decimal("80"))[5] == Met.FALSE
+
+
 def test_rounding_is_half_up_to_10_places():
     assert engine.round_half_up(Fraction(200, 3)) == engine.Decimal("66.6666666667")
     assert engine.round_half_up(Fraction(-51, 110)) == engine.Decimal("-0.4636363636")
@@ -413,7 +427,10 @@ def test_a_recompute_that_fails_midway_leaves_the_previous_values(monkeypatch):
 
     real_insert = services.values_insert
 
+    collector_during_run = []
+
     def insert_half_then_fail(values, **kwargs):  # the old rows are already deleted (or detached) here
+        collector_during_run.append(gc.isenabled())
         values = list(values)
         real_insert(values[: len(values) // 2], **kwargs)
         raise RuntimeError("disk full")
@@ -427,6 +444,9 @@ def test_a_recompute_that_fails_midway_leaves_the_previous_values(monkeypatch):
     after = {key: (value.pk, cells(value)) for key, value in stored().items()}
     assert after == before
     assert cells(stored()[("village", VILLAGE, "M6-2")]) == (1, 1, "100", Met.TRUE)
+    # Python's cyclic collector pauses for the run (engine.collector_paused), and is back after a failure.
+    assert collector_during_run == [False]
+    assert gc.isenabled()
 
 
 @pytest.mark.needs_postgres
@@ -458,6 +478,10 @@ def test_a_full_recompute_swaps_in_one_new_partition_of_the_period_on_postgresql
     assert partitions_of(period.pk) == [f"indicators_indicatorvalue_p{period.pk}_r{second.pk}"]
     assert IndicatorValue.objects.filter(period=period).count() == count
     assert set(IndicatorValue.objects.filter(period=period).values_list("run_id", flat=True)) == {second.pk}
+    # Ids from the run's own block (no sequence), one per row.
+    ids = list(IndicatorValue.objects.filter(period=period).values_list("id", flat=True))
+    assert len(set(ids)) == len(ids) == count
+    assert all(second.pk * services.ID_BLOCK <= row_id < (second.pk + 1) * services.ID_BLOCK for row_id in ids)
     # The run's cells were column defaults during the load only: every row has them, the table keeps none.
     stamps = set(IndicatorValue.objects.filter(period=period).values_list("period_id", "reference_date", "computed_at"))
     assert len(stamps) == 1
