@@ -2,6 +2,8 @@
 
 import datetime
 import gc
+import random
+from collections import Counter
 from fractions import Fraction
 
 import pytest
@@ -364,6 +366,35 @@ def test_rates_judged_in_integers_give_the_cells_of_exact_fractions():
             assert engine._rate_cells(numerator, denominator, target) == expected, (numerator, denominator, target)
     assert engine._rate_cells(4, 5, engine.Decimal("80"))[3:] == ("80/1", engine.Decimal("80"), Met.TRUE)
     assert engine._rate_cells(799, 1000, engine.Decimal("80"))[5] == Met.FALSE
+
+
+def test_m3_5_judged_in_integers_gives_the_cells_of_exact_fractions():
+    """The judging loop's integer path for M3-5 (engine._income_gap_cells) against ``judge``: growth
+    above, on and below the city's + 2 pp, a missing year, a zero base, no city statistic."""
+    target = next(entry.target for entry in CATALOGUE if entry.code == "M3-5")
+    counters = [Counter(), Counter({"income.cur.rows": 3, "income.cur.size": 5, "income.cur.total": 500})]
+    for previous_total in (0, 1000, 1020, 1200):  # 500 / 5 against previous_total / 10
+        counters.append(
+            Counter({"income.cur.rows": 2, "income.cur.size": 5, "income.cur.total": 600, "income.prev.rows": 2,
+                     "income.prev.size": 10, "income.prev.total": previous_total})
+        )  # fmt: skip
+    chance = random.Random(4)
+    for _ in range(300):
+        counters.append(
+            Counter({f"income.{year}.{part}": chance.randint(0 if part == "total" else 1, 10**9)
+                     for year in ("cur", "prev") for part in ("rows", "size", "total")})
+        )  # fmt: skip
+    for city_growth in (None, Fraction(5), Fraction(8, 3), Fraction(-1, 7)):
+        for counter in counters:
+            expected = engine._cells(engine.judge("M3-5", counter, city_growth=city_growth, previous_count=None))
+            assert engine._income_gap_cells(counter, city_growth, target) == expected, (counter, city_growth)
+    # 600/5 against 1000/10 is +20 %: exactly the city's 18 % + 2 pp meets the target.
+    assert engine._income_gap_cells(counters[3], Fraction(18), target)[2:] == (
+        engine.Decimal("2.0000000000"),
+        "2/1",
+        target,
+        Met.TRUE,
+    )
 
 
 def test_rounding_is_half_up_to_10_places():
