@@ -170,8 +170,8 @@ class Household(AreaCodes):
 MEMBER_COUNT_FIELDS = ("labour_force_members", "employed_labour_force_members")
 
 
-# Shared by the engine's M3-3 and the partial indexes that serve it: the same SQL, so PostgreSQL
-# matches the indexes to the query.
+# A household's labour-force members and employed ones (``Household.labour_force_members``, M3-3):
+# the conditions of the partial indexes that the member-count triggers recount with.
 LABOUR_FORCE_MEMBER = Q(status=RecordStatus.ACTIVE, labour__in=LABOUR_FORCE)
 EMPLOYED = ~Q(employment=Employment.UNEMPLOYED)
 
@@ -209,8 +209,8 @@ class Person(AreaCodes):
         verbose_name = _("家庭成员")
         verbose_name_plural = _("家庭成员")
         ordering = ["household_id", "id"]
-        # The engine's M3-3 (households with a labour-force member, and with an employed one) reads
-        # these small indexes instead of grouping every person by household (indicators.engine).
+        # The member-count triggers (migration 0003) recount a household's members through these
+        # small indexes on every write of its persons.
         indexes = [
             models.Index(fields=["household"], condition=LABOUR_FORCE_MEMBER, name="person_labour_force"),
             models.Index(
