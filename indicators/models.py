@@ -137,8 +137,8 @@ class BrinOnPostgreSQL(BrinIndex):
 
     For the values table, written whole by each run in (level, unit code) order: a county's or a
     township's rows then lie together on disk, so a block-range summary finds them, and it is built
-    in one pass over the new partition instead of a sort (national scale: ~0.3 s against ~2 s for the
-    two B-trees it replaces)."""
+    in one pass over the new partition instead of a sort (national scale: 0.4–0.6 s against 2.4 s for
+    the two B-trees it replaces)."""
 
     def create_sql(self, model, schema_editor, using="", **kwargs):  # type: ignore[no-untyped-def]
         if schema_editor.connection.vendor != "postgresql":
