@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .models import User
+from .models import ApiToken, User
+from .tokens import tokens_revoke
 
 
 @admin.register(User)
@@ -16,3 +17,27 @@ class UserAdmin(BaseUserAdmin):
 
     def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """API tokens (issue 17, finding 5): listed and revoked here, never created (a key is shown only
+    to its owner, once) nor edited; a revoked token stays listed."""
+
+    list_display = ("name", "user", "prefix", "created", "expires", "last_used", "revoked")
+    list_filter = ("revoked", "expires")
+    search_fields = ("user__username", "name", "prefix")
+    readonly_fields = ("user", "name", "prefix", "created", "expires", "last_used", "revoked")
+    exclude = ("key_hash",)
+    actions = ["revoke"]
+
+    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    @admin.action(description=_("撤销所选令牌"), permissions=["change"])
+    def revoke(self, request, queryset):  # type: ignore[no-untyped-def]
+        count = tokens_revoke(queryset)
+        self.message_user(request, _("已撤销 %(count)d 个令牌。") % {"count": count})

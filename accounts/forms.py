@@ -6,11 +6,19 @@ from django.utils.translation import gettext_lazy as _
 from django_otp import devices_for_user
 from django_otp.forms import OTPAuthenticationForm
 
+from . import login_limit
 from .models import ROLE_LEVEL, Department, Role, User
 
 
 class LoginForm(OTPAuthenticationForm):
     """Password login; the TOTP token is asked only of users who bound a device (optional 2FA)."""
+
+    def clean(self) -> dict[str, Any]:
+        # Too many failures from this address, whatever the usernames (issue 17 finding 22): say so
+        # rather than "wrong password" (AddressLimitBackend refuses the login anyway).
+        if self.request is not None and login_limit.address_locked(self.request):
+            raise forms.ValidationError(login_limit.address_locked_message(), code="address_locked")
+        return super().clean()
 
     def clean_otp(self, user: Any) -> None:
         if user is None or not any(devices_for_user(user, confirmed=True)):
@@ -44,8 +52,10 @@ class UserForm(forms.Form):
         if not self.editing and not data.get("password"):
             self.add_error("password", _("请为新用户设置初始密码。"))
         if data.get("password"):
+            # The validators compare the password with the username and name (issue 17 finding 17).
+            username = data.get("username") or self.initial.get("username", "")
             try:
-                validate_password(data["password"])
+                validate_password(data["password"], User(username=username, first_name=data.get("full_name", "")))
             except forms.ValidationError as exc:
                 self.add_error("password", exc)
         if role and data.get("area_code"):

@@ -1,7 +1,10 @@
 """Users: each tied to one area and one role (access.md)."""
 
+from typing import Any
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -57,6 +60,17 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.get_full_name() or self.username
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """A new password revokes the user's API tokens (issue 17, finding 5), whatever path set it:
+        the user form, the Django admin, ``changepassword``. ``set_password`` leaves the raw password
+        in ``_password`` until the save; a hash upgrade at login does not (Django clears it first)."""
+        password_changed = self._password is not None and not self._state.adding
+        super().save(*args, **kwargs)
+        if password_changed:
+            from .tokens import tokens_revoke_all
+
+            tokens_revoke_all(self)
+
 
 class PersonalDataAccess(models.Model):
     """Each unmasking of one record's personal data: who, whose, when, from where (access.md)."""
@@ -75,3 +89,34 @@ class PersonalDataAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.entity} {self.object_id}"
+
+
+class ApiToken(models.Model):
+    """An API token of one user (``Authorization: Token <key>``). Only the SHA-256 of the key is kept:
+    the key is shown once, when it is created. It stops working when it expires, when it is revoked by
+    its owner or an administrator, and when the owner's password changes."""
+
+    user = models.ForeignKey(User, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("名称"), max_length=100)
+    key_hash = models.CharField(_("令牌摘要"), max_length=64, unique=True)
+    prefix = models.CharField(_("令牌前缀"), max_length=8)
+    created = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    expires = models.DateTimeField(_("到期时间"))
+    last_used = models.DateTimeField(_("最近使用"), null=True, blank=True)
+    revoked = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API 令牌")
+        verbose_name_plural = _("API 令牌")
+        ordering = ["-created", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def status(self) -> str:
+        if self.revoked is not None:
+            return str(_("已撤销"))
+        if self.expires <= timezone.now():
+            return str(_("已过期"))
+        return str(_("有效"))

@@ -46,10 +46,12 @@ def _user_area(*, actor: User, area_code: str, level: str) -> Any:
 @transaction.atomic
 def user_save(*, actor: User, data: dict[str, Any], user: User | None = None) -> User:
     """Create or change a user: role, area, department, active. City administrators only."""
+    from django.contrib.auth.password_validation import validate_password
     from django.core.exceptions import ValidationError
 
     from .access import require_write
     from .models import ROLE_LEVEL, Role
+    from .tokens import tokens_revoke_all
 
     require_write(actor, "users")
     role = data["role"]
@@ -64,11 +66,17 @@ def user_save(*, actor: User, data: dict[str, Any], user: User | None = None) ->
     user.department = data.get("department", "") if role == Role.CITY_BUREAU else ""
     user.is_active = data.get("is_active", True)
     if data.get("password"):
+        # Checked against this user's username and name, whoever calls (issue 17 finding 17).
+        try:
+            validate_password(data["password"], user)
+        except ValidationError as exc:
+            raise ValidationError({"password": exc.messages}) from exc
         user.set_password(data["password"])
     user.full_clean(exclude=["password"])
     user.save()
     if not user.is_active:
         _end_sessions(user)
+        tokens_revoke_all(user)  # and its API tokens: reactivating the account does not revive them
     return user
 
 

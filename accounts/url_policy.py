@@ -38,6 +38,7 @@ OBJECT_LEVEL: dict[str, str] = {
     "county": COUNTY,  # county code
     "user": COUNTY,  # User.pk of a village staff (county officials see their county's users)
     "import_job": OWN,  # ImportJob.pk
+    "api_token": OWN,  # ApiToken.pk: the owner's (user administrators also reach those of their area's users)
 }
 # URL keywords that name no scoped record: the matrix fills in one fixed valid value.
 FIXED_KINDS = frozenset(
@@ -219,6 +220,19 @@ POLICY: dict[str, Rule] = {
         write=("users",),
         sample={"full_name": "改名", "role": "village_staff", "area_code": "{village}", "is_active": "on"},
     ),
+    "user_tokens": Rule(
+        ROLES,
+        {"pk": "user"},
+        roles=frozenset({"city_admin", "county_official"}),
+        get_write=("users",),
+        note="one user's API tokens, revocable by the user administrator",
+    ),
+    "token_list": Rule(
+        LOGIN, method="post", sample={"name": "脚本"}, ok=200, note="the user's own API tokens; POST creates one"
+    ),
+    "token_revoke": Rule(
+        LOGIN, {"pk": "api_token"}, get=None, method="post", sample={}, note="revokes one token the user may manage"
+    ),
     "history_list": Rule(ROLES, roles=frozenset({"city_admin", "county_official"})),
     "person_unmask": Rule(
         LOGIN, {"pk": "person"}, get=None, method="post", permission="accounts.view_personal_data", sample={}, ok=200
@@ -337,6 +351,10 @@ POLICY: dict[str, Rule] = {
         ok=200,
     ),
     "assessment-detail": Rule(PUBLISHED, {"year": "year"}, json=True),
+    "api-tokens-list": _api(note="the caller's own API tokens (user administrators: also their area's users')"),
+    "api-tokens-detail": _api(
+        {"pk": "api_token"}, method="delete", sample={}, ok=204, note="DELETE revokes the token (it stays listed)"
+    ),
     "import-list": _api(
         method="post",
         write=("households",),

@@ -9,33 +9,39 @@ from django.utils.decorators import method_decorator
 from drf_spectacular.utils import extend_schema, inline_serializer
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework import serializers
-from rest_framework.authtoken.serializers import AuthTokenSerializer
-from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import NotFound
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
+from accounts import api as accounts_api
 from households import api as households_api
 from indicators import api as indicators_api
 
 
-class ObtainTokenView(ObtainAuthToken):
-    """``POST auth/token/`` with ``username`` and ``password``: the user's API token (created once).
-    Throttled like a login; failed attempts count towards the lockout of the login page (axes)."""
+class ObtainTokenView(APIView):
+    """``POST auth/token/`` with ``username``, ``password`` and, for a user with a confirmed TOTP
+    device, ``otp_token``: a new API token, shown once, and when it expires (``accounts.api``).
+    Throttled like a login; failures count towards the lockouts of the login page (axes, address)."""
 
+    authentication_classes: list = []
+    permission_classes: list = []
+    renderer_classes = [JSONRenderer]
     throttle_scope = "auth"
     throttle_classes = [AnonRateThrottle, ScopedRateThrottle]
 
     @extend_schema(
-        request=AuthTokenSerializer,
-        responses={200: inline_serializer("Token", {"token": serializers.CharField()})},
+        request=accounts_api.ObtainTokenSerializer,
+        responses={
+            200: inline_serializer("Token", {"token": serializers.CharField(), "expires": serializers.DateTimeField()})
+        },
         auth=[],
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().post(request, *args, **kwargs)
+        return accounts_api.obtain_token(request)
 
 
 class SwaggerView(SpectacularSwaggerSplitView):
@@ -67,6 +73,7 @@ class NotFoundView(APIView):
 
 router = DefaultRouter(trailing_slash=True)
 router.include_format_suffixes = False
+router.register("auth/tokens", accounts_api.ApiTokenViewSet, basename="api-tokens")
 router.register("areas", households_api.AreaViewSet, basename="area")
 router.register("sites", households_api.SiteViewSet, basename="site")
 router.register("households", households_api.HouseholdViewSet, basename="household")

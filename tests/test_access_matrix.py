@@ -22,6 +22,7 @@ from django.urls import reverse
 
 from accounts.access import can_write
 from accounts.models import PersonalDataAccess, User
+from accounts.tokens import token_create
 from accounts.url_policy import (
     ADMIN,
     CITY,
@@ -182,6 +183,9 @@ def _value(world: World, kind: str, case: str, user: User) -> Any:
     if kind == "import_job":
         owner = user if case == "inside" else world.b.users["village"]
         return ImportJob.objects.create(kind="households", file_name="x.xlsx", created_by=owner).pk
+    if kind == "api_token":  # issue 17 finding 5
+        owner = user if case == "inside" else world.b.users["village"]
+        return token_create(user=owner)[0].pk
     return {
         "household": lambda: side.household.code,
         "person": lambda: side.person.pk,

@@ -7,10 +7,10 @@ import re
 
 import pytest
 from django.core.cache import cache
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from accounts.models import Department, Role, User
+from accounts.models import ApiToken, Department, Role, User
+from accounts.tokens import key_digest
 from households import services
 from households.choices import AreaLevel, Channel, Labour, Relation
 from households.models import Area, FollowUpAction, Grievance, HistoryEntry, Household, ImportJob, Income, Person, Site
@@ -184,7 +184,7 @@ def test_token_from_the_token_endpoint_authenticates(users, records):
     response = APIClient().post(f"{API}auth/token/", {"username": "zhen", "password": "pw-Loudi-2026"}, format="json")
     assert response.status_code == 200
     token = response.json()["token"]
-    assert token == Token.objects.get(user=users["staff"]).key
+    assert ApiToken.objects.get(user=users["staff"]).key_hash == key_digest(token)  # only the digest is kept
 
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
@@ -199,7 +199,7 @@ def test_token_endpoint_refuses_a_wrong_password_without_leaking(users):
 
     assert response.status_code == 400
     assert "non_field_errors" in response.json()
-    assert not Token.objects.exists()
+    assert not ApiToken.objects.exists()
 
 
 def test_session_authentication_needs_csrf_for_writes(users, records):
@@ -871,4 +871,4 @@ def test_token_endpoint_shares_the_login_lockout(users):
     locked = client.post(f"{API}auth/token/", {"username": "zhen", "password": "pw-Loudi-2026"}, format="json")
 
     assert locked.status_code in (400, 403, 429)
-    assert not Token.objects.filter(user=users["staff"]).exists()
+    assert not ApiToken.objects.filter(user=users["staff"]).exists()

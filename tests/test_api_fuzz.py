@@ -7,7 +7,6 @@ import schemathesis
 from django.core.cache import cache
 from django.core.management import call_command
 from hypothesis import HealthCheck, given, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
@@ -17,6 +16,7 @@ from schemathesis.checks import (
 
 from accounts.access import scope
 from accounts.models import Role, User
+from accounts.tokens import token_create
 from households.models import Area, FollowUpAction, Grievance, Household, Income, Person, Site
 from indicators.models import CountyFinance, IndicatorValue
 
@@ -93,7 +93,7 @@ def _fuzz(operation, headers: dict[str, str], fixed: dict[str, object] | None, f
 def test_api_conforms_to_its_schema_without_server_errors(capsys):
     call_command("seed_demo", households=200, seed=3, verbosity=0)
     user = User.objects.filter(role=Role.TOWNSHIP_STAFF).order_by("pk").first()
-    token = Token.objects.get_or_create(user=user)[0].key
+    token = token_create(user=user)[1]
     headers = {"Authorization": f"Token {token}"}
     real = _real_path_parameters(user)
 

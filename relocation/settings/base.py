@@ -37,7 +37,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -68,6 +67,7 @@ MIDDLEWARE = [
 ]
 
 AUTHENTICATION_BACKENDS = [
+    "accounts.login_limit.AddressLimitBackend",  # refuses an address with too many failures (any username)
     "axes.backends.AxesStandaloneBackend",
     "accounts.backends.AreaModelBackend",  # ModelBackend, loading the user's area with the user
 ]
@@ -78,6 +78,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_COOLOFF_TIME = 0.25  # hours
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
+# ... and lock the address itself after this many failures over all usernames (accounts/login_limit.py).
+LOGIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("LOGIN_ADDRESS_FAILURE_LIMIT", "30"))
 
 # Everything is vendored: no CDN, no inline script without a nonce.
 from csp.constants import NONCE, NONE, SELF  # noqa: E402
@@ -242,7 +244,7 @@ CELERY_BEAT_SCHEDULE = {
 REST_FRAMEWORK = {
     # Token first: an anonymous API call then answers 401 with ``WWW-Authenticate: Token``.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.ApiTokenAuthentication",  # hashed keys that expire (accounts/tokens.py)
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -263,6 +265,10 @@ REST_FRAMEWORK = {
         "imports": os.environ.get("API_THROTTLE_IMPORTS", "60/hour"),
     },
 }
+
+# API tokens: days until a new token expires; live tokens kept per user (the oldest revoked beyond).
+API_TOKEN_TTL_DAYS = int(os.environ.get("API_TOKEN_TTL_DAYS", "30"))
+API_TOKEN_MAX_PER_USER = int(os.environ.get("API_TOKEN_MAX_PER_USER", "20"))
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "娄底市易地扶贫搬迁后续扶持工作平台 API",
