@@ -5,13 +5,13 @@ Every queryset a user can reach starts from ``scope(queryset, actor)``; single r
 nothing outside the user's area can be guessed. ``actor=None`` is the system (whole city).
 """
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
-from households.personal_data import mask_id_number, mask_phone
+from households.personal_data import mask_id_number, mask_phone, plain_of
 
 from .models import MASKED_ROLES, Role, User
 
@@ -126,11 +126,27 @@ def sees_personal_data(actor: User | None) -> bool:
     return actor is None or (not actor.is_superuser and actor.role not in MASKED_ROLES)
 
 
-def display_id_number(actor: User | None, masked: str, plaintext: str | None = None) -> str:
-    """The ID number as this actor may see it; the plaintext only for unmasked roles."""
-    if plaintext and sees_personal_data(actor):
-        return plaintext
-    return masked or mask_id_number(plaintext or "")
+def display_id_number(actor: User | None, record: Model, field: str = "id_number_encrypted") -> str:
+    """THE masking function for ID numbers: the number as this actor may see it, derived from the
+    record's ciphertext (no masked copy is stored: beside the birth date it rebuilt the ID, issue 17)."""
+    plaintext = plain_of(record, field)
+    return plaintext if sees_personal_data(actor) else mask_id_number(plaintext)
+
+
+BIRTH_KEYS = frozenset({"birth_date"})
+
+
+def display_snapshot(actor: User | None, data: dict[str, Any]) -> dict[str, Any]:
+    """A history snapshot as this actor may see it: the birth date is the hidden part of a masked ID
+    number, so masked roles never get it beside one (access.md; issue 17 finding 2)."""
+    return data if sees_personal_data(actor) else masked_snapshot(data)
+
+
+def masked_snapshot(data: dict[str, Any]) -> dict[str, Any]:
+    """A snapshot without the birth date (snapshots hold no ID number at all: households.history)."""
+    if not isinstance(data, dict):
+        return data
+    return {key: value for key, value in data.items() if key not in BIRTH_KEYS}
 
 
 def display_phone(actor: User | None, masked: str, plaintext: str | None = None) -> str:

@@ -22,7 +22,7 @@ def personal_data_unmask(*, actor: User, person: Any, ip_address: str | None) ->
         raise PermissionDenied("您没有查看完整个人信息的权限。")
     person = access_object(Person.objects.select_related("household"), actor, pk=person.pk)
     PersonalDataAccess.objects.create(
-        user=actor, entity="person", object_id=person.pk, object_label=person.id_number_masked, ip_address=ip_address
+        user=actor, entity="person", object_id=person.pk, object_label=person.name, ip_address=ip_address
     )
     return {
         "id_number": personal_data.decrypt(person.id_number_encrypted),

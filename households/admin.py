@@ -5,6 +5,10 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.access import display_id_number, masked_snapshot, sees_personal_data
 
 from .choices import Channel
 from .history import changefeed_add, diff, history_record, snapshot
@@ -21,6 +25,8 @@ from .models import (
     Person,
     Site,
 )
+from .personal_data import mask_id_number, plain_of
+from .validators import age_on
 
 
 def admin_allowed(request: HttpRequest) -> bool:
@@ -33,7 +39,29 @@ admin.site.site_header = "娄底市易地扶贫搬迁后续扶持工作平台 ·
 admin.site.site_title = "管理后台"
 
 
-class RecordedAdmin(admin.ModelAdmin):
+class ActorAdmin(admin.ModelAdmin):
+    """Remembers the viewer on the shown record, so read-only columns can mask for that role
+    (the admin is open to the city administrator, a masked role: issue 17 finding 2)."""
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> Any:
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            obj._viewer = request.user
+        return obj
+
+
+def _full(obj: Any) -> bool:
+    """Unmasked only for a known viewer who sees personal data (the change list knows none)."""
+    viewer = getattr(obj, "_viewer", None)
+    return viewer is not None and sees_personal_data(viewer)
+
+
+def _id_shown(obj: Any, field: str) -> str:
+    viewer = getattr(obj, "_viewer", None)
+    return display_id_number(viewer, obj, field) if viewer is not None else mask_id_number(plain_of(obj, field))
+
+
+class RecordedAdmin(ActorAdmin):
     """Records every admin save in the history, and never deletes."""
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -77,18 +105,33 @@ class HouseholdAdmin(RecordedAdmin):
     list_filter = ("category", "status", "monitoring", "housing_hazard", "county_code")
     search_fields = ("code", "head_name")
     raw_id_fields = ("village", "site", "origin")
-    readonly_fields = ("county_code", "township_code", "village_code", "head_id_masked", "phone_masked")
+    readonly_fields = ("county_code", "township_code", "village_code", "head_id_shown", "phone_masked")
     exclude = ("head_id_hash", "head_id_encrypted", "phone_encrypted")
+
+    @admin.display(description=_("户主身份证号"))
+    def head_id_shown(self, household: Household) -> str:
+        return _id_shown(household, "head_id_encrypted")
 
 
 @admin.register(Person)
 class PersonAdmin(RecordedAdmin):
-    list_display = ("name", "id_number_masked", "household", "relation", "status", "labour", "employment")
+    list_display = ("name", "id_number_shown", "household", "relation", "status", "labour", "employment")
     list_filter = ("status", "relation", "labour", "employment", "schooling", "county_code")
     search_fields = ("name", "household__code")
     raw_id_fields = ("household",)
-    readonly_fields = ("id_number_masked", "sex", "birth_date", "county_code", "township_code", "village_code")
-    exclude = ("id_number_hash", "id_number_encrypted")
+    readonly_fields = ("id_number_shown", "sex", "birth_shown", "county_code", "township_code", "village_code")
+    exclude = ("id_number_hash", "id_number_encrypted", "birth_date")
+
+    @admin.display(description=_("身份证号"))
+    def id_number_shown(self, person: Person) -> str:
+        return _id_shown(person, "id_number_encrypted")
+
+    @admin.display(description=_("出生日期（年龄）"))
+    def birth_shown(self, person: Person) -> str:
+        """The birth date for unmasked viewers; masked ones get the age only (access.md)."""
+        if _full(person):
+            return person.birth_date.isoformat()
+        return str(age_on(person.birth_date, timezone.localdate()))
 
 
 @admin.register(Income)
@@ -122,7 +165,7 @@ class MonitoringDecisionAdmin(RecordedAdmin):
     raw_id_fields = ("household",)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ActorAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
@@ -138,6 +181,16 @@ class HistoryEntryAdmin(ReadOnlyAdmin):
     list_display = ("at", "entity", "object_code", "action", "channel", "user", "import_job")
     list_filter = ("entity", "action", "channel")
     search_fields = ("object_code",)
+    exclude = ("before", "after")
+    readonly_fields = ("before_shown", "after_shown")
+
+    @admin.display(description=_("修改前"))
+    def before_shown(self, entry: HistoryEntry) -> dict[str, Any]:
+        return entry.before if _full(entry) else masked_snapshot(entry.before)
+
+    @admin.display(description=_("修改后"))
+    def after_shown(self, entry: HistoryEntry) -> dict[str, Any]:
+        return entry.after if _full(entry) else masked_snapshot(entry.after)
 
 
 @admin.register(ImportJob)

@@ -1,7 +1,8 @@
 """Change history for every write path (data.md, History).
 
 Services call ``history_record`` for single writes and ``history_record_many`` for batches
-(imports, bulk updates), so bulk writes are never missed. Snapshots hold masked personal data only.
+(imports, bulk updates), so bulk writes are never missed. Snapshots hold no ID number, not even a
+masked one (beside the birth date it rebuilt the ID, issue 17): only that it was set or changed.
 """
 
 import datetime
@@ -14,7 +15,7 @@ from django.db import models, transaction
 from .choices import Channel
 from .models import MEMBER_COUNT_FIELDS, ChangeFeed, HistoryEntry, ImportJob
 
-# Fields never copied into a snapshot: ciphertexts and blind indexes (the masked forms are kept).
+# Fields never copied into a snapshot: ciphertexts and blind indexes (the phone's masked form is kept).
 SECRET_FIELDS = frozenset(
     {
         "id_number_hash",
@@ -26,6 +27,17 @@ SECRET_FIELDS = frozenset(
         "created_at",
     }
 )
+
+
+# Blind indexes that stand for an ID number in a snapshot: compared while diffing, then stored only
+# as ID_CHANGED ("set or changed"), never as the number or a fragment of it.
+ID_KEYS = {"id_number_hash": "id_number", "head_id_hash": "head_id"}
+ID_CHANGED = "已变更"
+
+
+def redact_ids(data: dict[str, Any]) -> dict[str, Any]:
+    """A snapshot as stored: ID keys say only whether a number was there (and so changed)."""
+    return {key: (ID_CHANGED if value else "") if key in ID_KEYS.values() else value for key, value in data.items()}
 
 
 def _plain(value: Any) -> Any:
@@ -42,6 +54,9 @@ def snapshot(instance: models.Model) -> dict[str, Any]:
     """Field values of a record as JSON-friendly data; foreign keys as the related record's code."""
     data: dict[str, Any] = {}
     for field in instance._meta.concrete_fields:
+        if field.name in ID_KEYS:
+            data[ID_KEYS[field.name]] = getattr(instance, field.attname)
+            continue
         if field.name in SECRET_FIELDS or field.name in MEMBER_COUNT_FIELDS or field.primary_key:
             continue
         if isinstance(field, models.ForeignKey):
@@ -77,8 +92,8 @@ def build_entry(
         import_job=import_job,
         county_code=getattr(instance, "county_code", "") or "",
         township_code=getattr(instance, "township_code", "") or "",
-        before=before or {},
-        after=after or {},
+        before=redact_ids(before or {}),
+        after=redact_ids(after or {}),
     )
 
 
@@ -114,4 +129,15 @@ def changefeed_add(*, family: str = ChangeFeed.Family.RECORDS, data_year: int | 
         transaction.on_commit(_notify_listeners, robust=True)  # once per transaction, however many rows
 
 
-__all__ = ["Channel", "snapshot", "diff", "build_entry", "history_record", "history_record_many", "changefeed_add"]
+__all__ = [
+    "Channel",
+    "ID_CHANGED",
+    "ID_KEYS",
+    "redact_ids",
+    "snapshot",
+    "diff",
+    "build_entry",
+    "history_record",
+    "history_record_many",
+    "changefeed_add",
+]

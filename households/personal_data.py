@@ -87,6 +87,16 @@ def blind_index(value: str) -> str:
     return hmac.new(_index_key(settings.BLIND_INDEX_KEY), normalised.encode(), hashlib.sha256).hexdigest()
 
 
+def plain_of(record: object, field: str) -> str:
+    """The decrypted value of ``record.<field>``, decrypted once per instance (a page or export may
+    show it several times). Keyed by the ciphertext, so a changed number is decrypted afresh."""
+    token = getattr(record, field)
+    cache: dict[str, str] = record.__dict__.setdefault("_plain_cache", {})
+    if token not in cache:
+        cache[token] = decrypt(token)
+    return cache[token]
+
+
 def mask_id_number(id_number: str) -> str:
     """``431302********1234``: first 6 and last 4 kept (access.md)."""
     if not id_number:

@@ -126,9 +126,8 @@ def person_display(actor: User | None, person: Person, today: datetime.date | No
     """The ID number and birth date (or age) of a person as this actor may see them (access.md):
     full roles get the decrypted ID and birth date; masked roles the masked ID and the age only."""
     full = sees_personal_data(actor)
-    plaintext = personal_data.decrypt(person.id_number_encrypted) if full else None
     return {
-        "id_number": display_id_number(actor, person.id_number_masked, plaintext),
+        "id_number": display_id_number(actor, person),
         "birth_date": person.birth_date if full else None,
         "age": age_on(person.birth_date, today or timezone.localdate()),
     }
@@ -137,10 +136,9 @@ def person_display(actor: User | None, person: Person, today: datetime.date | No
 def household_display(actor: User | None, household: Household) -> dict[str, str]:
     full = sees_personal_data(actor)
     phone = personal_data.decrypt(household.phone_encrypted) if full else None
-    head_id = personal_data.decrypt(household.head_id_encrypted) if full else None
     return {
         "phone": display_phone(actor, household.phone_masked, phone),
-        "head_id": display_id_number(actor, household.head_id_masked, head_id),
+        "head_id": display_id_number(actor, household, "head_id_encrypted"),
     }
 
 

@@ -172,8 +172,7 @@ class HouseholdSerializer(serializers.ModelSerializer):
         return sees_personal_data(actor_of(self))
 
     def get_head_id_number(self, household: Household) -> str:
-        plaintext = personal_data.decrypt(household.head_id_encrypted) if self._full() else None
-        return display_id_number(actor_of(self), household.head_id_masked, plaintext)
+        return display_id_number(actor_of(self), household, "head_id_encrypted")
 
     def get_phone(self, household: Household) -> str:
         plaintext = personal_data.decrypt(household.phone_encrypted) if self._full() else None
@@ -241,9 +240,7 @@ class PersonSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
     def get_id_number(self, person: Person) -> str:
-        actor = actor_of(self)
-        plaintext = personal_data.decrypt(person.id_number_encrypted) if sees_personal_data(actor) else None
-        return display_id_number(actor, person.id_number_masked, plaintext)
+        return display_id_number(actor_of(self), person)
 
     @extend_schema_field({"type": "string", "format": "date", "nullable": True})
     def get_birth_date(self, person: Person) -> Any:
@@ -371,10 +368,7 @@ class ActionSerializer(serializers.ModelSerializer):
         """The member's ID number as the reader may see it."""
         if action.person_id is None:
             return None
-        actor = actor_of(self)
-        person = action.person
-        plaintext = personal_data.decrypt(person.id_number_encrypted) if sees_personal_data(actor) else None
-        return display_id_number(actor, person.id_number_masked, plaintext)
+        return display_id_number(actor_of(self), action.person)
 
     def get_overdue(self, action: FollowUpAction) -> bool:
         return action.status != ActionStatus.DONE and action.due_on is not None and action.due_on < timezone.localdate()

@@ -220,7 +220,6 @@ def household_transfer(
 def _set_id_number(person: Person, id_number: str) -> None:
     person.id_number_hash = personal_data.blind_index(id_number)
     person.id_number_encrypted = personal_data.encrypt(id_number)
-    person.id_number_masked = personal_data.mask_id_number(id_number)
     person.birth_date = id_birth_date(id_number)
     person.sex = id_sex(id_number)
 

@@ -21,7 +21,16 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.access import access_object, access_person, can_write, require_write, scope, sees_personal_data
+from accounts.access import (
+    access_object,
+    access_person,
+    can_write,
+    display_id_number,
+    display_snapshot,
+    require_write,
+    scope,
+    sees_personal_data,
+)
 from accounts.models import Role
 
 from . import selectors, services
@@ -218,8 +227,8 @@ HISTORY_MODELS: dict[str, Any] = {
     "grievance": Grievance,
     "followupaction": FollowUpAction,
 }
-# The birth date is the hidden part of a masked ID number: masked roles never see it (access.md).
-BIRTH_FIELDS = frozenset({"birth_date"})
+# Snapshot keys that stand for an ID number (households.history.ID_KEYS): "set or changed" only.
+ID_LABELS = {"id_number": _("身份证号"), "head_id": _("户主身份证号")}
 
 
 def _history_label(entry: Any, names: dict[tuple[str, int], str]) -> str:
@@ -243,16 +252,17 @@ def _history_value(value: Any) -> str:
 def _history_changes(actor: Any, entry: Any) -> list[tuple[str, str, str]]:
     """(field label, before, after) of one history entry, as this actor may see them."""
     model = HISTORY_MODELS.get(entry.entity)
-    hidden = HISTORY_QUIET_FIELDS if sees_personal_data(actor) else HISTORY_QUIET_FIELDS | BIRTH_FIELDS
+    # The one masking function: no birth date for masked roles (issue 17 finding 2).
+    shown_before, shown_after = display_snapshot(actor, entry.before), display_snapshot(actor, entry.after)
     changes = []
-    for key, value in entry.after.items():
-        if key in hidden or (not entry.before and value in ("", None, False)):
+    for key, value in shown_after.items():
+        if key in HISTORY_QUIET_FIELDS or (not shown_before and value in ("", None, False)):
             continue
         try:
-            label = str(model._meta.get_field(key).verbose_name) if model else key
+            label = str(ID_LABELS.get(key) or model._meta.get_field(key).verbose_name) if model else key
         except FieldDoesNotExist:  # a field since removed from the model
             label = key
-        before = _history_value(entry.before.get(key)) if entry.before else ""
+        before = _history_value(shown_before.get(key)) if shown_before else ""
         changes.append((label, before, _history_value(value)))
     return changes
 
@@ -519,7 +529,7 @@ def person_edit(request: HttpRequest, code: str, pk: int) -> HttpResponse:
             return redirect("household_detail", code=household.code)
     context = {
         "title": _("修改家庭成员 %(name)s") % {"name": person.name},
-        "subtitle": person.id_number_masked,
+        "subtitle": display_id_number(request.user, person),
         "form": form,
         "household": household,
     }

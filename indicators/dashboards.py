@@ -22,8 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.access import display_id_number, scope, sees_personal_data
-from households import personal_data
+from accounts.access import display_id_number, scope
 from households.choices import ActionStatus, AreaLevel
 from households.models import Area, ChangeFeed, FollowUpAction, Grievance, Household, Person, Site
 from households.validators import age_on
@@ -608,12 +607,11 @@ class ListTable:
     rows: list[ListRow]
 
 
-def _household_cells(actor: Any, household: Household, full: bool) -> list[Any]:
-    plaintext = personal_data.decrypt(household.head_id_encrypted) if full else None
+def _household_cells(actor: Any, household: Household) -> list[Any]:
     return [
         household.code,
         household.head_name,
-        display_id_number(actor, household.head_id_masked, plaintext),
+        display_id_number(actor, household, "head_id_encrypted"),
         household.village.name,
         household.site.name if household.site_id else "",
     ]
@@ -634,7 +632,6 @@ def _list_table(
 ) -> ListTable:
     """Rows of one page (or of the whole list, for the export), masked for ``actor`` through the one
     masking function (``accounts.access.display_id_number``): ages, never birth dates, for masked roles."""
-    full = sees_personal_data(actor)
     sample = records[0] if records else None
     household_headers = [_("户编号"), _("户主"), _("户主身份证号"), _("村（社区）"), _("安置点")]
     rows: list[ListRow] = []
@@ -645,14 +642,13 @@ def _list_table(
     ):
         headers = [_("姓名"), _("身份证号"), _("年龄"), _("户编号"), _("村（社区）"), _("情况")]
         for person in records:
-            plaintext = personal_data.decrypt(person.id_number_encrypted) if full else None
             household = person.household
             details = "；".join(_field_text(person, name) for name in DETAIL_FIELDS.get(code, ()))
             rows.append(
                 ListRow(
                     cells=[
                         person.name,
-                        display_id_number(actor, person.id_number_masked, plaintext),
+                        display_id_number(actor, person),
                         age_on(person.birth_date, reference_date),
                         household.code,
                         villages.get(household.village_id, ""),
@@ -669,7 +665,7 @@ def _list_table(
             household = item.household
             rows.append(
                 ListRow(
-                    cells=[*_household_cells(actor, household, full), item.reason],
+                    cells=[*_household_cells(actor, household), item.reason],
                     link=reverse("household_detail", args=[household.code]),
                     target=f"household:{household.code}",
                     household_id=household.pk,
@@ -683,7 +679,7 @@ def _list_table(
                 details = _("有劳动力但无人就业")
             rows.append(
                 ListRow(
-                    cells=[*_household_cells(actor, household, full), details],
+                    cells=[*_household_cells(actor, household), details],
                     link=reverse("household_detail", args=[household.code]),
                     target=f"household:{household.code}",
                     household_id=household.pk,

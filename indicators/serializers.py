@@ -7,8 +7,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.access import display_id_number, sees_personal_data
-from households import personal_data
+from accounts.access import display_id_number
 from households.models import Area, Grievance, Household, Person, Site
 from households.serializers import CodeField, Money, actor_of
 from households.validators import age_on
@@ -104,9 +103,7 @@ class FailingRecordSerializer(serializers.Serializer):
         record = self._record(item)
         if not isinstance(record, Person):
             return None
-        actor = actor_of(self)
-        plaintext = personal_data.decrypt(record.id_number_encrypted) if sees_personal_data(actor) else None
-        return display_id_number(actor, record.id_number_masked, plaintext)
+        return display_id_number(actor_of(self), record)
 
     @extend_schema_field({"type": "integer", "nullable": True})
     def get_age(self, item: Any) -> int | None:

@@ -28,8 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from accounts.access import access_area, can_write, display_id_number, require_write, scope, sees_personal_data
-from households import personal_data
+from accounts.access import access_area, can_write, display_id_number, require_write, scope
 from households import services as household_services
 from households.choices import MONITORED, ActionKind, ActionStatus, AreaLevel, MonitoringDecisionKind
 from households.models import Area, FollowUpAction, Household, Person
@@ -109,14 +108,12 @@ WARNING_HEADERS = (
 
 def _fill_cells(actor: Any, rows: list[WarningRow], village_names: dict[int, str]) -> None:
     """Printable cells of each row, personal data masked for ``actor``."""
-    full = sees_personal_data(actor)
     for row in rows:
         household = row.household
-        plaintext = personal_data.decrypt(household.head_id_encrypted) if full else None
         row.cells = [
             household.code,
             household.head_name,
-            display_id_number(actor, household.head_id_masked, plaintext),
+            display_id_number(actor, household, "head_id_encrypted"),
             village_names.get(household.village_id, ""),
             "；".join(row.reasons),
         ]
@@ -354,16 +351,14 @@ def warnings_quality(request: HttpRequest, code: str) -> HttpResponse:
     if filters["village"]:
         found = [item for item in found if item["household"].village_code == filters["village"]]
     page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
-    full = sees_personal_data(actor)
     rows = []
     for item in page.object_list:
         person: Person = item["person"]
         household: Household = item["household"]
-        plaintext = personal_data.decrypt(person.id_number_encrypted) if full else None
         rows.append(
             {
                 "name": person.name,
-                "id_number": display_id_number(actor, person.id_number_masked, plaintext),
+                "id_number": display_id_number(actor, person),
                 "age": age_on(person.birth_date, reference),
                 "household": household,
                 "village": names.get(household.village_id, ""),

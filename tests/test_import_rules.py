@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from accounts.models import Role, User
+from households import personal_data
 from households.models import Area, FollowUpAction, Grievance, HistoryEntry, Household, Income, Person, Site
 from indicators.models import CityStatistic, Commendation, CountyFinance
 from tests.import_files import EXAMPLE, EXAMPLE_FILES, import_example, read_rows, run_command, write_csv, write_xlsx
@@ -115,12 +116,14 @@ def test_household_rules(example_db, tmp_path, changes, column, word):
 
 def test_household_head_id_must_match_the_person_marked_head(example_db, tmp_path):
     path = variant_file(tmp_path, "households", {"户主身份证号": "431302198201010026"}, base=0, extra=False)
-    assert_rejected(path, "households", 2, "户主身份证号", "张一", "431302********0012")
+    out = assert_rejected(path, "households", 2, "户主身份证号", "张一", "身份证号不一致")
+    assert "431302********" not in out  # issue 17 finding 3: error rows are stored, no ID fragment
 
 
 def test_household_head_id_may_wait_for_the_persons_file(db, tmp_path):
     import_example(upto="households")
-    assert Household.objects.get(code="H01").head_id_masked == "431302********0012"
+    household = Household.objects.get(code="H01")
+    assert personal_data.mask_id_number(personal_data.decrypt(household.head_id_encrypted)) == "431302********0012"
 
 
 # -- persons ----------------------------------------------------------------------------------

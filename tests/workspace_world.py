@@ -37,11 +37,10 @@ def user(username: str, role: str, area: Area | None) -> User:
 
 
 def with_head_id(household: Household, id_number: str) -> Household:
-    """The 户主 ID as typed on the household row (encrypted, with its mask)."""
+    """The 户主 ID as typed on the household row (encrypted; pages mask it from the ciphertext)."""
     household.head_id_hash = personal_data.blind_index(id_number)
     household.head_id_encrypted = personal_data.encrypt(id_number)
-    household.head_id_masked = personal_data.mask_id_number(id_number)
-    household.save(update_fields=["head_id_hash", "head_id_encrypted", "head_id_masked"])
+    household.save(update_fields=["head_id_hash", "head_id_encrypted"])
     return household
 
 

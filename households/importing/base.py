@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from ..choices import AreaLevel
 from ..models import Area
-from ..personal_data import decrypt, mask_id_number, mask_phone
+from ..personal_data import mask_id_number, mask_phone, plain_of
 from ..validators import validate_id_number, validate_phone
 from .cells import CellError, area_code_candidates, format_decimal, format_money, max_length, parse_bool, parse_date
 
@@ -110,20 +110,22 @@ def parse_phone(value: Any) -> str:
         raise CellError(error.messages[0]) from None
 
 
-def secret_getter(encrypted: str, masked_field: str) -> Callable[[Any, bool], str]:
-    """Exports decrypt for the system's round trip; masked exports show the masked form."""
+def secret_getter(encrypted: str, masked_field: str = "") -> Callable[[Any, bool], str]:
+    """Exports decrypt for the system's round trip; masked exports show the masked form: the stored
+    one for phones, the ID number masked from its ciphertext (no masked copy is stored, issue 17)."""
 
     def get(instance: Any, masked: bool) -> str:
-        if masked:
+        if masked and masked_field:
             return getattr(instance, masked_field)
-        return decrypt(getattr(instance, encrypted))
+        plaintext = plain_of(instance, encrypted)
+        return mask_id_number(plaintext) if masked else plaintext
 
     return get
 
 
 def mask_value(kind: str, value: str) -> str:
-    if kind == "id":
-        return mask_id_number(value)
+    if kind == "id":  # stored in the job's error rows: no fragment of the number (issue 17)
+        return "*" * len(value)
     if kind == "phone":
         return mask_phone(value)
     return value

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..choices import Channel
-from ..history import SECRET_FIELDS, _plain, build_entry, history_record_many, snapshot
+from ..history import ID_KEYS, SECRET_FIELDS, _plain, build_entry, history_record_many, snapshot
 from ..models import ChangeFeed, ImportJob
 from .base import Context, ImportRow, Kind, RowError, get_field_name
 from .cells import CellError
@@ -281,6 +281,9 @@ def _history(kind: Kind, creates: list[ImportRow], updates: list[ImportRow], *, 
             ]
             before = {names.get(name, name): _plain(row.before[name]) for name in visible}
             after = {names.get(name, name): _plain(getattr(row.instance, name)) for name in visible}
+            for secret, key in ID_KEYS.items():  # recorded as "changed" only (build_entry redacts)
+                if secret in row.changed:
+                    before[key], after[key] = row.before[secret], getattr(row.instance, secret)
         entry = build_entry(
             instance=row.instance,
             action=HistoryEntry.Action.CREATE if row.action == "create" else HistoryEntry.Action.UPDATE,

@@ -25,7 +25,7 @@ from ..choices import (
     SiteKind,
 )
 from ..models import Area, FollowUpAction, Grievance, Household, Income, Person, Site
-from ..personal_data import blind_index, decrypt, encrypt, mask_id_number, mask_phone
+from ..personal_data import blind_index, decrypt, encrypt, mask_phone
 from ..validators import LEVEL_DIGITS, PARENT_LEVEL, id_birth_date, id_sex, normalise_area_code
 from .base import (
     AreaInfo,
@@ -321,7 +321,7 @@ class HouseholdsKind(Kind):
             "head_id",
             parse_id_number,
             secret="id",
-            getter=secret_getter("head_id_encrypted", "head_id_masked"),
+            getter=secret_getter("head_id_encrypted"),
         ),
         Column(
             "现居村社区代码",
@@ -356,13 +356,13 @@ class HouseholdsKind(Kind):
         ctx.existing = {(h.code,): h for h in fetch(Household.objects.all(), "code", {row.key[0] for row in rows})}
         site_codes = {row.values.get("site") for row in rows} - {None, ""}
         ctx.data["sites"] = {site.code: site for site in fetch(Site.objects.all(), "code", site_codes)}
-        heads: dict[int, tuple[str, str, str]] = {}
+        heads: dict[int, tuple[str, str]] = {}
         household_ids = {household.pk for household in ctx.existing.values()}
         for batch in chunks(sorted(household_ids)):
-            for household_id, hash_, name, masked in Person.objects.filter(
+            for household_id, hash_, name in Person.objects.filter(
                 household_id__in=batch, relation=Relation.HEAD, status=RecordStatus.ACTIVE
-            ).values_list("household_id", "id_number_hash", "name", "id_number_masked"):
-                heads[household_id] = (hash_, name, masked)
+            ).values_list("household_id", "id_number_hash", "name"):
+                heads[household_id] = (hash_, name)
         ctx.data["heads"] = heads
 
     def resolve(self, ctx: Context, row: ImportRow) -> None:
@@ -392,15 +392,14 @@ class HouseholdsKind(Kind):
         if "head_id" in values:
             head_id = values["head_id"]
             attrs["head_id_hash"] = blind_index(head_id)
-            attrs["head_id_masked"] = mask_id_number(head_id)
             row.secrets["head_id"] = head_id
             head = ctx.data["heads"].get(existing.pk) if existing is not None else None
             if head_id and head is not None and head[0] != attrs["head_id_hash"]:
                 ctx.error(
                     row,
                     "户主身份证号",
-                    f"与家庭成员中的户主 {head[1]}（{head[2]}）不一致（此处填写的是 {attrs['head_id_masked']}）："
-                    "以家庭成员表为准，请改正或留空。",
+                    # No ID fragment in the message: error rows are stored (issue 17).
+                    f"与家庭成员中的户主 {head[1]} 的身份证号不一致：以家庭成员表为准，请改正或留空。",
                 )
         if "phone" in values:
             attrs["phone_masked"] = mask_phone(values["phone"])
@@ -465,7 +464,7 @@ HOUSEHOLD_REFERENCE_FIELDS = ("id", "code", "village_id", "county_code", "townsh
 
 
 def load_households(ctx: Context, codes: set[str]) -> None:
-    fields = (*HOUSEHOLD_REFERENCE_FIELDS, "head_id_hash", "head_id_masked")
+    fields = (*HOUSEHOLD_REFERENCE_FIELDS, "head_id_hash")
     queryset = Household.objects.only(*fields)
     ctx.data["households"] = {h.code: h for h in fetch(queryset, "code", codes - {""})}
 
@@ -494,7 +493,7 @@ class PersonsKind(Kind):
             parse_id_number,
             key=True,
             secret="id",
-            getter=secret_getter("id_number_encrypted", "id_number_masked"),
+            getter=secret_getter("id_number_encrypted"),
         ),
         text("姓名", "name", 50, required=True),
         text("户编号", "household", 40, required=True, getter=related_code("household")),
@@ -552,7 +551,6 @@ class PersonsKind(Kind):
             township_code=household.township_code,
             village_code=household.village_code,
             id_number_hash=row.key[0],
-            id_number_masked=mask_id_number(id_number),
             sex=id_sex(id_number),
             birth_date=id_birth_date(id_number),
         )
@@ -630,7 +628,7 @@ class PersonsKind(Kind):
                     ctx.warn(
                         row,
                         "身份证号",
-                        f"与搬迁户表中户 {household.code} 的户主身份证号（{household.head_id_masked}）不同，"
+                        f"与搬迁户表中户 {household.code} 的户主身份证号不同，"
                         "以家庭成员表为准。",
                     )
 
@@ -654,7 +652,7 @@ class PersonsKind(Kind):
 
     def history_codes(self, row: ImportRow) -> tuple[str, str, str]:
         person = row.instance
-        return person.county_code, person.township_code, person.id_number_masked
+        return person.county_code, person.township_code, row.extra["household"].code  # no ID fragment
 
     def export_queryset(self, ctx: Context) -> Any:
         return scoped(Person.objects.select_related("household").order_by("household__code", "id"), ctx)
@@ -818,7 +816,7 @@ class ActionsKind(Kind):
             parse_id_number,
             secret="id",
             getter=lambda action, masked: (
-                (action.person.id_number_masked if masked else decrypt(action.person.id_number_encrypted))
+                secret_getter("id_number_encrypted")(action.person, masked)
                 if action.person_id
                 else ""
             ),
