@@ -25,7 +25,14 @@ def user_list(request: HttpRequest) -> HttpResponse:
     _require_user_admin_reader(request.user)
     users = scope(User.objects.select_related("area"), request.user).order_by("username")
     page = Paginator(users, 50).get_page(request.GET.get("page"))
-    return render(request, "accounts/user_list.html", {"page": page, "can_edit": can_write(request.user, "users")})
+    from households.id_lookup import id_probe_flags  # the city admin's notice of ID probes (issue 17)
+
+    context = {
+        "page": page,
+        "can_edit": can_write(request.user, "users"),
+        "id_probe_flags": id_probe_flags(actor=request.user),
+    }
+    return render(request, "accounts/user_list.html", context)
 
 
 @login_required

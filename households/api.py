@@ -20,16 +20,16 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, Throttled, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from accounts.access import access_object, require_write, scope
+from accounts.access import access_object, require_write, scope, sees_personal_data
 
-from . import import_jobs, personal_data, selectors, services
+from . import id_lookup, import_jobs, personal_data, selectors, services
 from .choices import (
     ActionKind,
     ActionStatus,
@@ -166,6 +166,18 @@ def member_reference(actor: Any, household: Household | None, id_number: str) ->
     if person is None:
         raise DjangoValidationError({"person": _("该成员不属于此户。")})
     return person
+
+
+def full_id_hash(request: Request, id_number: str, channel: str) -> str:
+    """The blind index of a lookup by full ID number, checked, counted and logged (issue 17 finding 4):
+    403 for a role that may not search by ID number, 429 above the hourly limit, whether or not the
+    number exists."""
+    try:
+        return id_lookup.full_id_search(
+            actor=request.user, id_number=id_number, channel=channel, ip_address=request.META.get("REMOTE_ADDR")
+        )
+    except id_lookup.IdLookupRefused as exc:
+        raise (Throttled(detail=exc.message) if exc.throttled else PermissionDenied(exc.message)) from exc
 
 
 def neutral_duplicate(field: str, label: str) -> DjangoValidationError:
@@ -310,7 +322,9 @@ class HouseholdFilter(CodeFilterSet):
     category = django_filters.ChoiceFilter(choices=HouseholdCategory.choices)
     monitoring = django_filters.ChoiceFilter(choices=Monitoring.choices)
     status = django_filters.ChoiceFilter(choices=RecordStatus.choices)
-    q = django_filters.CharFilter(help_text="户编号或户主、成员姓名（部分匹配）")
+    q = django_filters.CharFilter(
+        help_text="户编号或户主、成员姓名（部分匹配）；完整身份证号仅限可查看身份证号的用户，每次查询都记录在案"
+    )
 
     class Meta:
         model = Household
@@ -341,6 +355,8 @@ class HouseholdViewSet(ReadViewSet):
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
         filters = {name: value for name, value in filterset.form.cleaned_data.items() if value}
+        if selectors.looks_like_id_number(filters.get("q", "")):  # the same rule as the page search
+            filters["id_hash"] = full_id_hash(self.request, filters.pop("q"), "API 户查询")
         households = selectors.household_list(actor=self.request.user, filters=filters)
         return households.select_related("origin")
 
@@ -444,6 +460,8 @@ class PersonViewSet(ReadViewSet):
     def partial_update(self, request: Request, id: str) -> Response:  # noqa: A002 - the URL keyword
         actor = request.user
         person = self.get_object()
+        # Before comparing numbers: a 200 for "same number" beside a 403 would confirm a full ID.
+        require_write(actor, "persons")
         data = self.validated(PersonPatchSerializer)
         id_number = normalise_id_number(data.pop("id_number", "") or "")
         # A masked number (as read back by a masked role) or the stored one: nothing to change.
@@ -627,6 +645,17 @@ class ActionViewSet(ReadViewSet):
 
     def base_queryset(self) -> QuerySet:
         return FollowUpAction.objects.select_related("household", "site", "person").order_by("code")
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        """A member named by full ID number confirms or denies that number (issue 17 finding 4): for a
+        role that sees ID numbers masked it is checked, counted and logged here, before the write's
+        transaction, so the log stays when the write is refused."""
+        super().initial(request, *args, **kwargs)
+        if self.action not in ("create", "partial_update") or sees_personal_data(request.user):
+            return
+        value = request.data.get("person") if hasattr(request.data, "get") else None
+        if isinstance(value, str) and selectors.looks_like_id_number(value):
+            full_id_hash(request, value, "API 帮扶台账成员")
 
     def _person(self, data: dict[str, Any], household: Household | None) -> None:
         if "person" not in data:

@@ -61,11 +61,6 @@ def household_list(*, actor: User | None, filters: Mapping[str, Any]) -> QuerySe
     )
 
 
-def id_search_hash(text: str) -> str:
-    """The blind index to search by when ``text`` is a full ID number, else ''."""
-    return personal_data.blind_index(normalise_id_number(text)) if looks_like_id_number(text) else ""
-
-
 def filter_choices(*, actor: User | None) -> dict[str, list[tuple[str, str]]]:
     """Villages and sites the actor may filter by (two queries)."""
     villages = scope(Area.objects.filter(level=AreaLevel.VILLAGE), actor).order_by("code").values_list("code", "name")

@@ -33,7 +33,7 @@ from accounts.access import (
 )
 from accounts.models import Role
 
-from . import selectors, services
+from . import id_lookup, selectors, services
 from .choices import (
     LABOUR_FORCE,
     ActionStatus,
@@ -130,9 +130,18 @@ def _search_redirect(request: HttpRequest, source: Any) -> HttpResponse:
     params = {name: value for name, value in params.items() if value}
     text = source.get("q", "").strip()
     if selectors.looks_like_id_number(text):
+        # Checked, counted and logged once per search (issue 17 finding 4): not on every page turn.
+        digest, refused = "", ""
+        try:
+            digest = id_lookup.full_id_search(
+                actor=request.user, id_number=text, channel="户列表", ip_address=request.META.get("REMOTE_ADDR")
+            )
+        except id_lookup.IdLookupRefused as exc:
+            refused = exc.message
         request.session[ID_SEARCH_SESSION_KEY] = {
-            "hash": selectors.id_search_hash(text),
+            "hash": digest,
             "masked": mask_id_number(normalise_id_number(text)),
+            "refused": refused,
         }
         params["id_search"] = "1"
     elif text:
@@ -165,9 +174,10 @@ def household_list(request: HttpRequest) -> HttpResponse:
     id_search = request.session.get(ID_SEARCH_SESSION_KEY) if request.GET.get("id_search") else None
     if id_search:
         filters["id_hash"] = id_search["hash"]
-    page = Paginator(selectors.household_list(actor=request.user, filters=filters), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    households = selectors.household_list(actor=request.user, filters=filters)
+    if id_search and id_search.get("refused"):
+        households = households.none()  # the same empty answer whether or not the number exists
+    page = Paginator(households, PAGE_SIZE).get_page(request.GET.get("page"))
     query = {name: value for name, value in filters.items() if value and name != "id_hash"}
     if id_search:
         query["id_search"] = "1"
@@ -175,6 +185,7 @@ def household_list(request: HttpRequest) -> HttpResponse:
         "page": page,
         "filters": filters,
         "id_search_masked": id_search["masked"] if id_search else "",
+        "id_search_refused": id_search.get("refused", "") if id_search else "",
         "page_query": urlencode(query),
         "choices": selectors.filter_choices(actor=request.user),
         "categories": HouseholdCategory.choices,

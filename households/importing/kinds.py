@@ -24,6 +24,7 @@ from ..choices import (
     Schooling,
     SiteKind,
 )
+from ..id_lookup import import_foreign_ids
 from ..models import Area, FollowUpAction, Grievance, Household, Income, Person, Site
 from ..personal_data import blind_index, decrypt, encrypt, mask_phone
 from ..validators import LEVEL_DIGITS, PARENT_LEVEL, id_birth_date, id_sex, normalise_area_code
@@ -44,6 +45,7 @@ from .base import (
     yes_no,
 )
 from .cells import any_area_code, area_code_parser, choice_parser, int_parser, parse_text
+from .readers import FileError
 from .registry import register
 
 FIELD_STAFF = frozenset({Role.VILLAGE_STAFF, Role.TOWNSHIP_STAFF})
@@ -569,6 +571,7 @@ class PersonsKind(Kind):
 
     def check_rows(self, ctx: Context, rows: list[ImportRow]) -> None:
         final_status = {row.existing.pk: row.attrs.get("status", row.existing.status) for row in rows if row.existing}
+        foreign: list[tuple[ImportRow, Person]] = []
         for row in rows:
             status = row.attrs.get("status", row.existing.status if row.existing else RecordStatus.ACTIVE)
             row.extra["status"] = status
@@ -584,9 +587,25 @@ class PersonsKind(Kind):
                             "一人只能在一户中为“正常”状态；迁户请使用“成员迁移”功能。",
                         )
                     else:
-                        ctx.error(row, "身份证号", "该身份证号已在系统中登记，请联系县级管理员。")
+                        foreign.append((row, other))
                     break
+        self._report_foreign(ctx, rows, foreign)
         self._check_heads(ctx, rows)
+
+    @staticmethod
+    def _report_foreign(ctx: Context, rows: list[ImportRow], foreign: list[tuple[ImportRow, Person]]) -> None:
+        """Numbers registered outside the user's area get the neutral message, logged and throttled per
+        user (issue 17 finding 12); above the limit the whole file is refused without saying which."""
+        by_hash = ctx.data["by_hash"]
+        new_to_area = sum(1 for row in rows if not any(ctx.record_in_scope(p) for p in by_hash.get(row.key[0], [])))
+        refusal = import_foreign_ids(
+            actor=ctx.user, person_ids=[person.pk for _row, person in foreign], new_to_area=new_to_area,
+            label=f"导入{ctx.kind.label}",
+        )  # fmt: skip
+        if refusal:
+            raise FileError(refusal)
+        for row, _person in foreign:
+            ctx.error(row, "身份证号", "该身份证号已在系统中登记，请联系县级管理员。")
 
     @staticmethod
     def _check_heads(ctx: Context, rows: list[ImportRow]) -> None:

@@ -270,6 +270,13 @@ REST_FRAMEWORK = {
 API_TOKEN_TTL_DAYS = int(os.environ.get("API_TOKEN_TTL_DAYS", "30"))
 API_TOKEN_MAX_PER_USER = int(os.environ.get("API_TOKEN_MAX_PER_USER", "20"))
 
+# Lookups that could confirm a full ID number (issue 17, households/id_lookup.py): full-ID searches
+# per user and hour; ID numbers registered outside the user's area that imports may report per user
+# and day (above it the whole file is refused), and the count that lists the user to the city admin.
+ID_SEARCH_PER_HOUR = int(os.environ.get("ID_SEARCH_PER_HOUR", "20"))
+IMPORT_FOREIGN_ID_LIMIT = int(os.environ.get("IMPORT_FOREIGN_ID_LIMIT", "20"))
+IMPORT_FOREIGN_ID_FLAG = int(os.environ.get("IMPORT_FOREIGN_ID_FLAG", "5"))
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "娄底市易地扶贫搬迁后续扶持工作平台 API",
     "DESCRIPTION": "REST API v1（interfaces.md）：字段名为 data.md 的键，引用使用编码，选项值为中文。",
