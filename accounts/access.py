@@ -55,6 +55,9 @@ def _scope_filter(model: type[Model], actor: User | None) -> Q | None:
         # Values are kept per township; a village sees its own value and its sites' values.
         return Q(level="village", unit_code=area.code) | Q(level="site", site__village_code=area.code)
     field_names = {field.name for field in model._meta.get_fields()}
+    if "county" in field_names and "county_code" not in field_names and area.level != "市":
+        # County-level rows (后扶资金) name their county: a county sees its own, levels below none.
+        return Q(county__code=area.code) if area.level == "县" else Q(pk__in=[])
     if area.level == "县" and "county_code" in field_names:
         return Q(county_code=area.code)
     if area.level == "乡镇" and "township_code" in field_names:

@@ -18,6 +18,15 @@ class UserAdmin(BaseUserAdmin):
     def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False
 
+    # Role, area and department decide what a user sees: they change only through ``user_save`` (the
+    # portal's user pages check the area's level against the role), and users are created there too
+    # (issue 17 finding 19).
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return (*super().get_readonly_fields(request, obj), "role", "area", "department")
+
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):

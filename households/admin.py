@@ -3,13 +3,15 @@ in the history with channel "admin"; deletions are disabled (no hard deletes).""
 
 from typing import Any
 
-from django.contrib import admin
-from django.http import HttpRequest
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.access import display_id_number, masked_snapshot, sees_personal_data
+from accounts.access import can_write, display_id_number, masked_snapshot, sees_personal_data
 
+from . import services
 from .choices import Channel
 from .history import changefeed_add, diff, history_record, snapshot
 from .models import (
@@ -82,31 +84,89 @@ class RecordedAdmin(ActorAdmin):
         changefeed_add()
 
 
+class ServiceAdmin(RecordedAdmin):
+    """Registry records are written only through ``households.services`` (issue 17 finding 19): area
+    codes, rules, history and change feed exactly as in the portal. Only ``service_fields`` are
+    editable; links and area fields are read-only (moving a household is the portal's 迁移, which moves
+    its linked records too), and records are created in the portal or by import, not here."""
+
+    write_kind = ""
+    service_fields: frozenset[str] = frozenset()
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        allowed = super().has_change_permission(request, obj) and bool(self.service_fields)
+        return allowed and can_write(request.user, self.write_kind)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        shown = list(super().get_readonly_fields(request, obj))
+        hidden = set(self.exclude or ()) | set(shown) | set(self.service_fields)
+        locked = [
+            field.name
+            for field in self.model._meta.concrete_fields
+            if field.editable and not field.primary_key and field.name not in hidden
+        ]
+        return [*shown, *locked]
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        data = {name: form.cleaned_data[name] for name in form.changed_data if name in self.service_fields}
+        try:
+            self.service_save(request.user, obj, data)
+        except (ValidationError, PermissionDenied) as exc:
+            request._service_refused = True  # type: ignore[attr-defined]
+            self.message_user(request, "；".join(getattr(exc, "messages", None) or [str(exc)]), messages.ERROR)
+
+    def service_save(self, actor: Any, obj: Any, data: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def response_change(self, request: HttpRequest, obj: Any) -> HttpResponse:
+        if getattr(request, "_service_refused", False):
+            return HttpResponseRedirect(request.path)  # the form again, with the service's message
+        return super().response_change(request, obj)
+
+
 @admin.register(Area)
 class AreaAdmin(RecordedAdmin):
     list_display = ("code", "name", "level", "parent", "has_industrial_park", "is_demo")
     list_filter = ("level", "has_industrial_park", "is_demo")
     search_fields = ("code", "name")
     raw_id_fields = ("parent",)
+    # An area's place in the tree is what every record's area codes copy: never edited here (issue 17
+    # finding 19); areas are created and moved by the areas import, which derives the codes.
+    readonly_fields = ("code", "level", "parent", "county_code", "township_code")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
 
 @admin.register(Site)
-class SiteAdmin(RecordedAdmin):
+class SiteAdmin(ServiceAdmin):
     list_display = ("code", "name", "village", "kind", "party_org", "one_stop_centre")
     list_filter = ("kind", "county_code", "party_org", "self_gov_org", "property_management")
     search_fields = ("code", "name")
     raw_id_fields = ("village",)
     readonly_fields = ("county_code", "township_code", "village_code")
+    write_kind, service_fields = "sites", frozenset(services.SITE_FIELDS)
+
+    def service_save(self, actor: Any, obj: Any, data: dict[str, Any]) -> None:
+        village_code = Area.objects.values_list("code", flat=True).get(pk=obj.village_id)
+        services.site_save(actor=actor, code=obj.code, village_code=village_code, data=data, channel=Channel.ADMIN)
 
 
 @admin.register(Household)
-class HouseholdAdmin(RecordedAdmin):
+class HouseholdAdmin(ServiceAdmin):
     list_display = ("code", "head_name", "village", "site", "category", "status", "monitoring")
     list_filter = ("category", "status", "monitoring", "housing_hazard", "county_code")
     search_fields = ("code", "head_name")
     raw_id_fields = ("village", "site", "origin")
     readonly_fields = ("county_code", "township_code", "village_code", "head_id_shown", "phone_masked")
     exclude = ("head_id_hash", "head_id_encrypted", "phone_encrypted")
+    write_kind, service_fields = "households", frozenset(services.HOUSEHOLD_FIELDS)
+
+    def service_save(self, actor: Any, obj: Any, data: dict[str, Any]) -> None:
+        services.household_update(actor=actor, household=obj, data=data, channel=Channel.ADMIN)
 
     @admin.display(description=_("户主身份证号"))
     def head_id_shown(self, household: Household) -> str:
@@ -114,13 +174,17 @@ class HouseholdAdmin(RecordedAdmin):
 
 
 @admin.register(Person)
-class PersonAdmin(RecordedAdmin):
+class PersonAdmin(ServiceAdmin):
     list_display = ("name", "id_number_shown", "household", "relation", "status", "labour", "employment")
     list_filter = ("status", "relation", "labour", "employment", "schooling", "county_code")
     search_fields = ("name", "household__code")
     raw_id_fields = ("household",)
     readonly_fields = ("id_number_shown", "sex", "birth_shown", "county_code", "township_code", "village_code")
     exclude = ("id_number_hash", "id_number_encrypted", "birth_date")
+    write_kind, service_fields = "persons", frozenset(services.PERSON_FIELDS | {"status"})
+
+    def service_save(self, actor: Any, obj: Any, data: dict[str, Any]) -> None:
+        services.person_update(actor=actor, person=obj, data=data, channel=Channel.ADMIN)
 
     @admin.display(description=_("身份证号"))
     def id_number_shown(self, person: Person) -> str:
@@ -135,31 +199,53 @@ class PersonAdmin(RecordedAdmin):
 
 
 @admin.register(Income)
-class IncomeAdmin(RecordedAdmin):
+class IncomeAdmin(ServiceAdmin):
     list_display = ("household", "year", "size", "per_capita_income")
     list_filter = ("year",)
     search_fields = ("household__code",)
     raw_id_fields = ("household",)
+    write_kind, service_fields = "incomes", frozenset({"size", "per_capita_income"})
+
+    def service_save(self, actor: Any, obj: Any, data: dict[str, Any]) -> None:
+        services.income_set(
+            actor=actor,
+            household=obj.household,
+            year=obj.year,
+            size=obj.size,
+            per_capita_income_fen=obj.per_capita_income,
+            channel=Channel.ADMIN,
+        )
 
 
 @admin.register(Grievance)
-class GrievanceAdmin(RecordedAdmin):
+class GrievanceAdmin(ServiceAdmin):
     list_display = ("code", "village", "received_on", "topic", "status", "resolved_on", "resolved_in_village")
     list_filter = ("status", "topic", "resolved_in_village", "county_code")
     search_fields = ("code", "content")
     raw_id_fields = ("village", "site", "household")
+    write_kind, service_fields = "grievances", frozenset(services.GRIEVANCE_FIELDS - {"site", "household"})
+
+    def service_save(self, actor: Any, obj: Any, data: dict[str, Any]) -> None:
+        village_code = Area.objects.values_list("code", flat=True).get(pk=obj.village_id)
+        services.grievance_save(actor=actor, code=obj.code, village_code=village_code, data=data, channel=Channel.ADMIN)
 
 
 @admin.register(FollowUpAction)
-class FollowUpActionAdmin(RecordedAdmin):
+class FollowUpActionAdmin(ServiceAdmin):
     list_display = ("code", "household", "site", "kind", "indicator", "owner", "due_on", "status")
     list_filter = ("status", "kind", "indicator", "county_code")
     search_fields = ("code", "owner", "description")
     raw_id_fields = ("household", "site", "person")
+    write_kind, service_fields = "actions", frozenset(services.ACTION_FIELDS - {"person"})
+
+    def service_save(self, actor: Any, obj: Any, data: dict[str, Any]) -> None:
+        services.action_update(actor=actor, action=obj, data=data, channel=Channel.ADMIN)
 
 
 @admin.register(MonitoringDecision)
-class MonitoringDecisionAdmin(RecordedAdmin):
+class MonitoringDecisionAdmin(ServiceAdmin):
+    """Decisions are records of what was decided: read-only here (no ``service_fields``)."""
+
     list_display = ("household", "decided_on", "decision", "category", "decided_by")
     list_filter = ("decision",)
     raw_id_fields = ("household",)

@@ -14,13 +14,14 @@ import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, Throttled, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, Throttled, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -78,7 +79,7 @@ API = Channel.API
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, plus the ``ValidationError`` of the services as a 400 with per-field messages
-    (``__all__`` becomes ``non_field_errors``)."""
+    (``__all__`` becomes ``non_field_errors``), and one Chinese 404 for every missing record."""
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):
             detail: Any = {
@@ -88,6 +89,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         else:
             detail = {api_settings.NON_FIELD_ERRORS_KEY: exc.messages}
         exc = ValidationError(detail=detail)
+    elif isinstance(exc, Http404):
+        # ``get_object_or_404`` says "No CountyFinance matches the given query." in English and names
+        # the model: every 404 of the API is the same Chinese answer (issue 17 finding 20).
+        exc = NotFound()
     return drf_exception_handler(exc, context)
 
 

@@ -26,8 +26,9 @@ from .choices import (
     RecordStatus,
     Relation,
 )
-from .history import changefeed_add, diff, history_record, snapshot
-from .models import Area, FollowUpAction, Grievance, HistoryEntry, Household, Income, Person, Site
+from .free_text import FREE_TEXT_FIELDS, redact_fields, redact_id_numbers
+from .history import build_entry, changefeed_add, diff, history_record, history_record_many, snapshot
+from .models import Area, FollowUpAction, Grievance, HistoryEntry, Household, Income, MonitoringDecision, Person, Site
 from .validators import id_birth_date, id_sex, validate_id_number, validate_phone
 
 DUPLICATE_ID_MESSAGE = "该身份证号已在系统中登记，请联系县级管理员"
@@ -201,7 +202,11 @@ def household_cancel(*, actor: User | None, household: Household, channel: str =
 def household_transfer(
     *, actor: User | None, household: Household, village_code: str, channel: str = Channel.FORM
 ) -> Household:
-    """Move a household (and its members) to a village of another township: one recorded change."""
+    """Move a household to a village of another township: one recorded change.
+
+    Everything filed under the household moves with it in the same transaction — members, petitions,
+    follow-up actions, monitoring decisions — so the old village's staff no longer reach them and the
+    new village's do (issue 17 finding 8). Set-based: one UPDATE per table, however many records."""
     require_write(actor, "transfer")
     household = access_object(Household.objects.select_for_update(), actor, pk=household.pk)
     village = area_reference(actor=actor, code=village_code, level=AreaLevel.VILLAGE, field="village")
@@ -210,11 +215,44 @@ def household_transfer(
     household.site = None
     _copy_area_codes(household, village)
     _save(instance=household, before=before, actor=actor, channel=channel, action=HistoryEntry.Action.TRANSFER)
-    for person in household.members.all():
-        _copy_area_codes(person, village)
-        person.save(update_fields=["village_code", "township_code", "county_code"])
+    _transfer_linked_records(actor=actor, household=household, village=village, channel=channel)
     changefeed_add()
     return household
+
+
+def _transfer_linked_records(*, actor: User | None, household: Household, village: Area, channel: str) -> None:
+    """Move the records filed under ``household`` to ``village``. Petitions and actions lose a site of
+    the old village (like the household); each moved petition, action and decision gets a transfer
+    entry in the history, written in one batch."""
+    codes = {"village_code": village.code, "township_code": village.township_code, "county_code": village.county_code}
+    now = timezone.now()
+    household.members.update(**codes, updated_at=now)
+    entries = []
+    for model, extra in (
+        (Grievance, {"village": village, "site": None, "updated_at": now}),
+        (FollowUpAction, {"site": None, "updated_at": now}),
+        (MonitoringDecision, {}),
+    ):
+        linked = model.objects.filter(household=household)
+        names = [name for name in ("pk", "code", "village_code", "site_id") if name == "pk" or hasattr(model, name)]
+        moved = list(linked.exclude(village_code=village.code).values(*names))
+        linked.update(**codes, **extra)
+        for row in moved:
+            old, new = {"village_code": row["village_code"]}, {"village_code": village.code}
+            if row.get("site_id"):
+                old["site"], new["site"] = row["site_id"], None
+            record = model(pk=row["pk"], **codes, **({"code": row["code"]} if "code" in row else {}))
+            entries.append(
+                build_entry(
+                    instance=record,
+                    action=HistoryEntry.Action.TRANSFER,
+                    channel=channel,
+                    user=actor,
+                    before=old,
+                    after=new,
+                )
+            )
+    history_record_many(entries)
 
 
 def _set_id_number(person: Person, id_number: str) -> None:
@@ -384,6 +422,7 @@ def grievance_save(
     grievance.village = village
     _copy_area_codes(grievance, village)
     _assign(grievance, data, GRIEVANCE_FIELDS)
+    redact_fields(grievance, FREE_TEXT_FIELDS["households.Grievance"])
     _grievance_rules(grievance)
     _save(instance=grievance, before=before, actor=actor, channel=channel)
     changefeed_add()
@@ -420,6 +459,7 @@ def action_create(
     action = FollowUpAction(code=data.pop("code", None) or _next_action_code(), household=household, site=site)
     _copy_area_codes(action, (household or site).village)  # type: ignore[union-attr]
     _assign(action, data, ACTION_FIELDS)
+    redact_fields(action, FREE_TEXT_FIELDS["households.FollowUpAction"])
     _action_rules(action)
     return _save(instance=action, before=None, actor=actor, channel=channel)
 
@@ -439,6 +479,7 @@ def action_update(
     action = access_object(FollowUpAction.objects.select_for_update(), actor, pk=action.pk)
     before = snapshot(action)
     _assign(action, data, ACTION_FIELDS)
+    redact_fields(action, FREE_TEXT_FIELDS["households.FollowUpAction"])
     if action.status == ActionStatus.DONE and not action.done_on:
         action.done_on = timezone.localdate()
     _action_rules(action)
@@ -540,7 +581,6 @@ def grievance_next_code() -> str:
 # ---------------------------------------------------------------------------------------------
 
 from .choices import MONITORED, MonitoringDecisionKind  # noqa: E402
-from .models import MonitoringDecision  # noqa: E402
 
 
 @transaction.atomic
@@ -577,7 +617,7 @@ def monitoring_decide(
         decided_on=decided_on or timezone.localdate(),
         decision=decision,
         category=category,
-        note=(note or "").strip(),
+        note=redact_id_numbers((note or "").strip()),
         decided_by=actor if getattr(actor, "pk", None) else None,
         county_code=household.county_code,
         township_code=household.township_code,

@@ -1,10 +1,14 @@
 """Admin for the catalogue, periods, values and the county/city inputs (city administrator only).
 Computed values and runs are read-only: they are rebuilt by the engine, never typed in."""
 
+from typing import Any
+
 from django.contrib import admin
 
-from households.admin import ReadOnlyAdmin, RecordedAdmin
+from households.admin import ReadOnlyAdmin, RecordedAdmin, ServiceAdmin
+from households.choices import Channel
 
+from .finance import AMOUNTS, finance_save
 from .models import (
     AssessmentConfig,
     AssessmentResult,
@@ -54,7 +58,10 @@ class IndicatorValueAdmin(ReadOnlyAdmin):
 
 
 @admin.register(CountyFinance)
-class CountyFinanceAdmin(RecordedAdmin):
+class CountyFinanceAdmin(ServiceAdmin):
+    """Amounts only, through ``finance_save`` (its checks, history and change feed); the county and the
+    year of a row are fixed (issue 17 finding 19)."""
+
     list_display = (
         "county",
         "year",
@@ -65,6 +72,11 @@ class CountyFinanceAdmin(RecordedAdmin):
     )
     list_filter = ("year",)
     raw_id_fields = ("county",)
+    write_kind, service_fields = "finance", frozenset(AMOUNTS)
+
+    def service_save(self, actor: Any, obj: Any, data: dict[str, Any]) -> None:
+        county_code = obj.county.code
+        finance_save(actor=actor, county_code=county_code, year=obj.year, amounts=data, channel=Channel.ADMIN)
 
 
 @admin.register(CityStatistic)

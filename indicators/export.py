@@ -6,11 +6,14 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from households.models import Area, Site
+from households.spreadsheet import csv_row, openpyxl_append
 
 from .catalogue import ORDER
 from .models import IndicatorValue, Level, Period
 
 COLUMNS = ["area_code", "area_name", "level", "indicator", "numerator", "denominator", "value", "target", "met"]
+# The columns holding text (names come from users): neutralised as formulas; the numbers never are.
+TEXT_COLUMNS = frozenset({0, 1, 2, 3, 8})
 MONEY_CODES = frozenset({"M9-1"})
 
 
@@ -64,7 +67,7 @@ def rows_to_csv(rows: Iterable[list[str]]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow(COLUMNS)
-    writer.writerows(rows)
+    writer.writerows(csv_row(row, TEXT_COLUMNS) for row in rows)
     return buffer.getvalue()
 
 
@@ -77,7 +80,7 @@ def rows_to_xlsx(rows: Iterable[list[str]]) -> bytes:
     sheet.title = "indicators"
     sheet.append(COLUMNS)
     for row in rows:
-        sheet.append([_cell(cell) if index >= 4 and index <= 7 else cell for index, cell in enumerate(row)])
+        openpyxl_append(sheet, [_cell(cell) if index >= 4 and index <= 7 else cell for index, cell in enumerate(row)])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -17,6 +17,8 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from households.spreadsheet import XLSXWRITER_OPTIONS
+
 from .models import Met
 
 MET_LABELS = {Met.TRUE: "达标", Met.FALSE: "未达标", Met.NA: "不适用"}
@@ -56,7 +58,8 @@ def assessment_xlsx(data: Mapping[str, Any]) -> bytes:
     import xlsxwriter
 
     buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    # Unit names and commendation titles come from users: never parsed as formulas or links.
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, **XLSXWRITER_OPTIONS})
     stamp = data["published_at"] or data["computed_at"]
     workbook.set_properties(
         {

@@ -32,6 +32,7 @@ from accounts.models import Department, Role
 from households import services as household_services
 from households.choices import ActionKind, ActionStatus, AreaLevel
 from households.models import Area, FollowUpAction, Household, Site
+from households.spreadsheet import XLSXWRITER_OPTIONS, xlsx_write
 
 from . import dashboards as boards
 from .assessment import assessment_readable, assessment_summary
@@ -533,14 +534,11 @@ def _back_url(actor: Any, area: Area | None, site: Site | None, period_key: str)
     return reverse("dashboard_township", args=[area.township_code]) + f"?period={period_key}"
 
 
-FORMULA_STARTS = ("=", "+", "-", "@")
-
-
 def _list_xlsx(
     actor: Any, value: IndicatorValue, records: list[Any], area: Area | None, site: Site | None
 ) -> HttpResponse:
-    """The whole list as .xlsx, masked like the page. Every text cell is written with
-    ``write_string``, so a cell that starts with = + - @ stays text and never becomes a formula."""
+    """The whole list as .xlsx, masked like the page. Every cell goes through
+    ``households.spreadsheet.xlsx_write``: a text starting with = + - @ stays text, never a formula."""
     import xlsxwriter
 
     table = boards.list_table(
@@ -551,25 +549,20 @@ def _list_xlsx(
         villages=boards.village_names(records),
     )
     buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, **XLSXWRITER_OPTIONS})
     sheet = workbook.add_worksheet(value.indicator.code)
     bold = workbook.add_format({"bold": True})
     unit_name = site.name if site else area.name  # type: ignore[union-attr]
     title = f"{value.indicator.code} {value.indicator.name} · {unit_name} · {value.period.key}"
-    sheet.write_string(0, 0, title, bold)
+    xlsx_write(sheet, 0, 0, title, bold)
     sheet.write_string(1, 0, f"{_('参考日期')} {value.reference_date.isoformat()} · {len(table.rows)} {_('条')}")
     for column, header in enumerate(table.headers):
         sheet.write_string(3, column, str(header), bold)
     for row_index, row in enumerate(table.rows, start=4):
         for column, cell in enumerate(row.cells):
-            if cell is None:
-                continue
             if isinstance(cell, bool):
-                sheet.write_string(row_index, column, _("是") if cell else _("否"))
-            elif isinstance(cell, int | float) or cell.__class__.__name__ == "Decimal":
-                sheet.write_number(row_index, column, float(cell))
-            else:
-                sheet.write_string(row_index, column, str(cell))
+                cell = _("是") if cell else _("否")
+            xlsx_write(sheet, row_index, column, cell)
     sheet.set_column(0, len(table.headers) - 1, 18)
     workbook.close()
     response = HttpResponse(

@@ -32,6 +32,7 @@ from accounts.access import access_area, can_write, display_id_number, require_w
 from households import services as household_services
 from households.choices import MONITORED, ActionKind, ActionStatus, AreaLevel, MonitoringDecisionKind
 from households.models import Area, FollowUpAction, Household, Person
+from households.spreadsheet import XLSXWRITER_OPTIONS, xlsx_write
 from households.validators import age_on
 
 from . import dashboards as boards
@@ -177,17 +178,17 @@ def _warnings_xlsx(area: Area, rows: list[WarningRow]) -> HttpResponse:
     import xlsxwriter
 
     buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, **XLSXWRITER_OPTIONS})
     sheet = workbook.add_worksheet(_("预警清单"))
     bold = workbook.add_format({"bold": True})
-    sheet.write_string(0, 0, f"{_('防返贫预警清单')} · {area.name}（{area.code}）", bold)
+    xlsx_write(sheet, 0, 0, f"{_('防返贫预警清单')} · {area.name}（{area.code}）", bold)
     today = timezone.localdate()
     sheet.write_string(1, 0, f"{_('导出日期')} {today.isoformat()} · {len(rows)} {_('户')}")
     for column, header in enumerate(WARNING_HEADERS):
         sheet.write_string(3, column, str(header), bold)
     for row_index, row in enumerate(rows, start=4):
         for column, cell in enumerate(row.cells):
-            sheet.write_string(row_index, column, str(cell))
+            xlsx_write(sheet, row_index, column, str(cell))
     sheet.set_column(0, 3, 20)
     sheet.set_column(4, 4, 60)
     workbook.close()

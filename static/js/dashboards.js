@@ -10,6 +10,15 @@
     : { met: "达标", near: "接近目标（≥95%）", far: "差距较大", na: "不适用", target: "目标" };
   var charts = [];
 
+  // Names come from users (a site may be named "<img src=x onerror=...>"): every text put into an
+  // HTML tooltip is escaped first. Axis labels are SVG text and need no escaping.
+  var HTML_ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+  function escapeHTML(value) {
+    return String(value === null || value === undefined ? "" : value).replace(/[&<>"']/g, function (c) {
+      return HTML_ESCAPES[c];
+    });
+  }
+
   function readJSON(id) {
     var node = document.getElementById(id);
     return node ? JSON.parse(node.textContent) : null;
@@ -36,7 +45,7 @@
         position: "top",
         formatter: function (p) {
           var i = p.dataIndex;
-          return data.y[p.value[1]] + "<br>" + data.x[p.value[0]] + "：" + data.texts[i];
+          return escapeHTML(data.y[p.value[1]]) + "<br>" + escapeHTML(data.x[p.value[0]]) + "：" + escapeHTML(data.texts[i]);
         }
       },
       grid: { left: 8, right: 16, top: 8, bottom: 70, containLabel: true },
