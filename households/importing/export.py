@@ -24,13 +24,14 @@ def export_kind(
 
     ``masked``: ID and phone numbers as ``431302********1234``; defaults to the user's role (access.md),
     unmasked for the system. Returns the number of data rows written."""
-    from accounts.models import MASKED_ROLES
+    from accounts.access import sees_personal_data
 
     definition = get_kind(kind)
     if definition is None:
         raise FileError(f"未知的数据类型“{kind}”，可选：{', '.join(kind_names())}。")
     if masked is None:
-        masked = user is not None and user.role in MASKED_ROLES and not user.is_superuser
+        # The same rule as every page (a superuser is masked too: issue 17).
+        masked = user is not None and not sees_personal_data(user)
     if fmt is None:
         fmt = "csv" if str(getattr(target, "name", target)).lower().endswith(".csv") else "xlsx"
     ctx = Context(kind=definition, user=user, headers=definition.headers)

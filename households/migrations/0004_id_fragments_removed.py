@@ -3,7 +3,7 @@
 ``id_number_masked`` / ``head_id_masked`` (first 6 + last 4) beside ``birth_date`` rebuilt every ID:
 the columns go, and pages derive the masked form from the ciphertext. History snapshots that copied
 them now only record that the ID was set or changed; ID fragments and full IDs left in history
-values, import error rows and the unmask log's labels are blanked the same way.
+values, import error rows, the unmask log's labels and the admin's log are blanked the same way.
 """
 
 import re
@@ -57,11 +57,17 @@ def scrub_snapshot(data):  # type: ignore[no-untyped-def]
     return cleaned
 
 
-def _rewrite(model, fields, clean) -> None:  # type: ignore[no-untyped-def]
+def scrub_code(value):  # type: ignore[no-untyped-def]
+    """An entry's code that was a masked ID (imported persons) becomes empty."""
+    return "" if FRAGMENT.fullmatch(value or "") else value
+
+
+def _rewrite(model, cleaners) -> None:  # type: ignore[no-untyped-def]
+    fields = list(cleaners)
     changed = []
     for row in model.objects.only("pk", *fields).order_by("pk").iterator(chunk_size=BATCH):
         dirty = False
-        for name in fields:
+        for name, clean in cleaners.items():
             old = getattr(row, name)
             new = clean(old)
             if new != old:
@@ -77,13 +83,20 @@ def _rewrite(model, fields, clean) -> None:  # type: ignore[no-untyped-def]
 
 
 def scrub(apps, schema_editor) -> None:  # type: ignore[no-untyped-def]
-    _rewrite(apps.get_model("households", "HistoryEntry"), ["before", "after"], scrub_snapshot)
-    _rewrite(apps.get_model("households", "ImportJob"), ["errors", "warnings"], scrub_text)
-    _rewrite(apps.get_model("accounts", "PersonalDataAccess"), ["object_label"], scrub_text)
+    history = {"before": scrub_snapshot, "after": scrub_snapshot, "object_code": scrub_code}
+    _rewrite(apps.get_model("households", "HistoryEntry"), history)
+    _rewrite(apps.get_model("households", "ImportJob"), {"errors": scrub_text, "warnings": scrub_text})
+    _rewrite(apps.get_model("accounts", "PersonalDataAccess"), {"object_label": scrub_text})
+    # The admin's log kept ``str(person)``, which carried the masked ID.
+    _rewrite(apps.get_model("admin", "LogEntry"), {"object_repr": scrub_text, "change_message": scrub_text})
 
 
 class Migration(migrations.Migration):
-    dependencies = [("households", "0003_household_member_counts"), ("accounts", "0003_personal_data_access")]
+    dependencies = [
+        ("households", "0003_household_member_counts"),
+        ("accounts", "0003_personal_data_access"),
+        ("admin", "0003_logentry_add_action_flag_choices"),
+    ]
 
     operations = [
         # Rewrite first: irreversible, the fragments are not put back on the way down.
