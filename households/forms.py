@@ -27,7 +27,14 @@ from .choices import (
     Schooling,
 )
 from .services import PERSON_FIELDS
-from .validators import validate_phone
+from .validators import (
+    validate_due_date,
+    validate_household_size,
+    validate_indicator_code,
+    validate_past_date,
+    validate_phone,
+    validate_record_code,
+)
 
 BLANK = [("", _("— 请选择 —"))]
 
@@ -104,7 +111,7 @@ def attach_id_check(form: forms.BaseForm, field_name: str = "id_number") -> None
 
 
 class HouseholdForm(forms.Form):
-    code = forms.CharField(label=_("户编号"), max_length=40)
+    code = forms.CharField(label=_("户编号"), max_length=40, validators=[validate_record_code])
     head_name = forms.CharField(label=_("户主姓名"), max_length=50)
     village = forms.ChoiceField(label=_("现居村（社区）"))
     site = forms.ChoiceField(label=_("安置点"), required=False, help_text=_("留空表示分散安置"))
@@ -194,12 +201,15 @@ class PersonForm(forms.Form):
         label=_("就业信息更新日期"),
         required=False,
         widget=DateInput(),
+        validators=[validate_past_date],
         help_text=_("有劳动能力（普通、技能、弱或半劳动力）的人员必填"),
     )
     work_place = forms.CharField(label=_("务工地点"), max_length=100, required=False)
     transport_subsidy = yes_no(_("交通补助已发放"))
     wants_training = yes_no(_("培训意愿"))
-    trained_on = forms.DateField(label=_("最近培训日期"), required=False, widget=DateInput())
+    trained_on = forms.DateField(
+        label=_("最近培训日期"), required=False, widget=DateInput(), validators=[validate_past_date]
+    )
     schooling = forms.ChoiceField(label=_("在校情况"), choices=Schooling.choices, initial=Schooling.NOT_IN_SCHOOL)
     hardship_student = yes_no(_("困难学生"))
     student_aid = yes_no(_("已获资助"))
@@ -244,7 +254,7 @@ MemberFormSet = forms.formset_factory(MemberForm, formset=BaseMemberFormSet, ext
 
 class IncomeForm(forms.Form):
     year = forms.IntegerField(label=_("年度"), min_value=2016)
-    size = forms.IntegerField(label=_("家庭人口数"), min_value=1)
+    size = forms.IntegerField(label=_("家庭人口数"), min_value=1, validators=[validate_household_size])
     per_capita_income = money(_("人均可支配收入（元）"))
 
     def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
@@ -255,9 +265,15 @@ class IncomeForm(forms.Form):
 
 
 class GrievanceForm(forms.Form):
-    code = forms.CharField(label=_("事项编号"), max_length=40, required=False, help_text=_("留空则自动生成"))
+    code = forms.CharField(
+        label=_("事项编号"),
+        max_length=40,
+        required=False,
+        help_text=_("留空则自动生成"),
+        validators=[validate_record_code],
+    )
     site = forms.ChoiceField(label=_("安置点"), required=False)
-    received_on = forms.DateField(label=_("受理日期"), widget=DateInput())
+    received_on = forms.DateField(label=_("受理日期"), widget=DateInput(), validators=[validate_past_date])
     topic = forms.ChoiceField(label=_("事项类别"), choices=GrievanceTopic.choices, initial=GrievanceTopic.OTHER)
     content = forms.CharField(label=_("反映内容"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     handling = forms.CharField(label=_("办理情况"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
@@ -265,7 +281,11 @@ class GrievanceForm(forms.Form):
         label=_("办理状态"), choices=GrievanceStatus.choices, initial=GrievanceStatus.IN_PROGRESS
     )
     resolved_on = forms.DateField(
-        label=_("办结日期"), required=False, widget=DateInput(), help_text=_("已办结时必填，不早于受理日期")
+        label=_("办结日期"),
+        required=False,
+        widget=DateInput(),
+        help_text=_("已办结时必填，不早于受理日期"),
+        validators=[validate_past_date],
     )
     resolved_in_village = yes_no(_("村社区内解决"))
 
@@ -283,12 +303,24 @@ class GrievanceForm(forms.Form):
 class ActionForm(forms.Form):
     kind = forms.ChoiceField(label=_("帮扶类别"), choices=ActionKind.choices, initial=ActionKind.OTHER)
     person = forms.ChoiceField(label=_("涉及成员"), required=False)
-    indicator = forms.CharField(label=_("指标代码"), max_length=8, required=False, help_text=_("如 M3-2，可留空"))
+    indicator = forms.CharField(
+        label=_("指标代码"),
+        max_length=8,
+        required=False,
+        help_text=_("如 M3-2，可留空"),
+        validators=[validate_indicator_code],
+    )
     description = forms.CharField(label=_("措施内容"), widget=forms.Textarea(attrs={"rows": 3}))
     owner = forms.CharField(label=_("责任人"), max_length=50)
-    due_on = forms.DateField(label=_("期限"), required=False, widget=DateInput())
+    due_on = forms.DateField(label=_("期限"), required=False, widget=DateInput(), validators=[validate_due_date])
     status = forms.ChoiceField(label=_("办理状态"), choices=ActionStatus.choices, initial=ActionStatus.TODO)
-    done_on = forms.DateField(label=_("完成日期"), required=False, widget=DateInput(), help_text=_("已完成时必填"))
+    done_on = forms.DateField(
+        label=_("完成日期"),
+        required=False,
+        widget=DateInput(),
+        help_text=_("已完成时必填"),
+        validators=[validate_past_date],
+    )
     visit_note = forms.CharField(label=_("走访记录"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args: Any, members: list[tuple[int, str]], **kwargs: Any) -> None:

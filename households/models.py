@@ -35,6 +35,17 @@ from .choices import (
     Sex,
     SiteKind,
 )
+from .validators import (
+    PARENT_LEVEL,
+    validate_area_code,
+    validate_area_code_prefix,
+    validate_area_parent,
+    validate_due_date,
+    validate_household_size,
+    validate_indicator_code,
+    validate_past_date,
+    validate_record_code,
+)
 
 
 class AreaCodes(models.Model):
@@ -69,9 +80,23 @@ class Area(models.Model):
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
 
+    def clean(self) -> None:
+        """Digits of the level's length, a parent one level up, and the parent's code as prefix."""
+        from django.core.exceptions import ValidationError
+
+        if self.level not in PARENT_LEVEL and self.level != AreaLevel.CITY:
+            return  # the level field's own choices check reports it
+        parent = self.parent if self.parent_id else None
+        try:
+            self.code = validate_area_code(self.code, self.level)
+            validate_area_parent(self.level, parent.level if parent else None)
+            validate_area_code_prefix(self.code, parent.code if parent else None, parent.level if parent else None)
+        except ValidationError as exc:
+            raise ValidationError({"code" if exc.code != "area_parent" else "parent": exc.messages}) from exc
+
 
 class Site(AreaCodes):
-    code = models.CharField(_("安置点编码"), max_length=40, unique=True)
+    code = models.CharField(_("安置点编码"), max_length=40, unique=True, validators=[validate_record_code])
     name = models.CharField(_("安置点名称"), max_length=100)
     village = models.ForeignKey(Area, verbose_name=_("所在村社区"), on_delete=models.PROTECT, related_name="sites")
     kind = models.CharField(_("安置方式"), max_length=8, choices=SiteKind.choices)
@@ -108,7 +133,7 @@ class Site(AreaCodes):
 
 
 class Household(AreaCodes):
-    code = models.CharField(_("户编号"), max_length=40, unique=True)
+    code = models.CharField(_("户编号"), max_length=40, unique=True, validators=[validate_record_code])
     head_name = models.CharField(_("户主姓名"), max_length=50)
     # The 户主 ID as typed on the household row, kept until a persons file brings the 户主.
     head_id_hash = models.CharField(max_length=64, blank=True, db_index=True)
@@ -191,11 +216,13 @@ class Person(AreaCodes):
     employment = models.CharField(
         _("就业状态"), max_length=6, choices=Employment.choices, default=Employment.UNEMPLOYED
     )
-    employment_checked_on = models.DateField(_("就业信息更新日期"), null=True, blank=True)
+    employment_checked_on = models.DateField(
+        _("就业信息更新日期"), null=True, blank=True, validators=[validate_past_date]
+    )
     work_place = models.CharField(_("务工地点"), max_length=100, blank=True)
     transport_subsidy = models.BooleanField(_("交通补助已发放"), default=False)
     wants_training = models.BooleanField(_("培训意愿"), default=False)
-    trained_on = models.DateField(_("最近培训日期"), null=True, blank=True)
+    trained_on = models.DateField(_("最近培训日期"), null=True, blank=True, validators=[validate_past_date])
     schooling = models.CharField(
         _("在校情况"), max_length=6, choices=Schooling.choices, default=Schooling.NOT_IN_SCHOOL
     )
@@ -240,7 +267,7 @@ class Person(AreaCodes):
 class Income(models.Model):
     household = models.ForeignKey(Household, verbose_name=_("户"), on_delete=models.PROTECT, related_name="incomes")
     year = models.PositiveSmallIntegerField(_("年度"))
-    size = models.PositiveSmallIntegerField(_("家庭人口数"))
+    size = models.PositiveSmallIntegerField(_("家庭人口数"), validators=[validate_household_size])
     per_capita_income = models.BigIntegerField(_("人均可支配收入（分）"))
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -259,16 +286,16 @@ class Income(models.Model):
 
 
 class Grievance(AreaCodes):
-    code = models.CharField(_("事项编号"), max_length=40, unique=True)
+    code = models.CharField(_("事项编号"), max_length=40, unique=True, validators=[validate_record_code])
     site = models.ForeignKey(Site, verbose_name=_("安置点"), null=True, blank=True, on_delete=models.PROTECT)
     household = models.ForeignKey(Household, verbose_name=_("户"), null=True, blank=True, on_delete=models.PROTECT)
     village = models.ForeignKey(Area, verbose_name=_("所在村社区"), on_delete=models.PROTECT, related_name="+")
-    received_on = models.DateField(_("受理日期"))
+    received_on = models.DateField(_("受理日期"), validators=[validate_past_date])
     topic = models.CharField(_("事项类别"), max_length=6, choices=GrievanceTopic.choices, default=GrievanceTopic.OTHER)
     content = models.TextField(_("反映内容"), blank=True)
     handling = models.TextField(_("办理情况"), blank=True)
     status = models.CharField(_("办理状态"), max_length=4, choices=GrievanceStatus.choices)
-    resolved_on = models.DateField(_("办结日期"), null=True, blank=True)
+    resolved_on = models.DateField(_("办结日期"), null=True, blank=True, validators=[validate_past_date])
     resolved_in_village = models.BooleanField(_("村社区内解决"), default=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -288,7 +315,7 @@ class Grievance(AreaCodes):
 
 
 class FollowUpAction(AreaCodes):
-    code = models.CharField(_("台账编号"), max_length=40, unique=True)
+    code = models.CharField(_("台账编号"), max_length=40, unique=True, validators=[validate_record_code])
     household = models.ForeignKey(
         Household, verbose_name=_("户"), null=True, blank=True, on_delete=models.PROTECT, related_name="actions"
     )
@@ -299,12 +326,12 @@ class FollowUpAction(AreaCodes):
         Person, verbose_name=_("成员"), null=True, blank=True, on_delete=models.PROTECT, related_name="actions"
     )
     kind = models.CharField(_("帮扶类别"), max_length=6, choices=ActionKind.choices, default=ActionKind.OTHER)
-    indicator = models.CharField(_("指标代码"), max_length=8, blank=True)
+    indicator = models.CharField(_("指标代码"), max_length=8, blank=True, validators=[validate_indicator_code])
     description = models.TextField(_("措施内容"))
     owner = models.CharField(_("责任人"), max_length=50)
-    due_on = models.DateField(_("期限"), null=True, blank=True)
+    due_on = models.DateField(_("期限"), null=True, blank=True, validators=[validate_due_date])
     status = models.CharField(_("办理状态"), max_length=4, choices=ActionStatus.choices, default=ActionStatus.TODO)
-    done_on = models.DateField(_("完成日期"), null=True, blank=True)
+    done_on = models.DateField(_("完成日期"), null=True, blank=True, validators=[validate_past_date])
     visit_note = models.TextField(_("走访记录"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

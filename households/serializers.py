@@ -35,7 +35,17 @@ from .choices import (
 )
 from .models import Area, FollowUpAction, Grievance, Household, ImportJob, Income, Person, Site
 from .services import SITE_FIELDS
-from .validators import age_on
+from .validators import (
+    age_on,
+    validate_chosen_action_code,
+    validate_due_date,
+    validate_indicator_code,
+    validate_past_date,
+    validate_record_code,
+)
+
+CODE = {"max_length": 40, "validators": [validate_record_code]}
+PAST = {"validators": [validate_past_date]}
 
 # The ``level`` words of export_indicators (interfaces.md) for the Chinese levels of data.md.
 LEVEL_WORDS = {"市": "city", "县": "county", "乡镇": "township", "村": "village"}
@@ -126,7 +136,7 @@ class SiteSerializer(serializers.ModelSerializer):
 
 
 class SiteInputSerializer(serializers.Serializer):
-    code = serializers.CharField(max_length=40)
+    code = serializers.CharField(**CODE)
     name = serializers.CharField(max_length=100)
     village = serializers.CharField(max_length=12)
     kind = Choice(SiteKind)
@@ -180,7 +190,7 @@ class HouseholdSerializer(serializers.ModelSerializer):
 
 
 class HouseholdInputSerializer(serializers.Serializer):
-    code = serializers.CharField(max_length=40)
+    code = serializers.CharField(**CODE)
     head_name = serializers.CharField(max_length=50)
     village = serializers.CharField(max_length=12)
     site = serializers.CharField(max_length=40, required=False, allow_blank=True, allow_null=True)
@@ -259,11 +269,11 @@ class PersonInputSerializer(serializers.Serializer):
     labour = Choice(Labour)
     wants_work = serializers.BooleanField(required=False)
     employment = Choice(Employment, required=False)
-    employment_checked_on = serializers.DateField(required=False, allow_null=True)
+    employment_checked_on = serializers.DateField(required=False, allow_null=True, **PAST)
     work_place = serializers.CharField(max_length=100, required=False, allow_blank=True)
     transport_subsidy = serializers.BooleanField(required=False)
     wants_training = serializers.BooleanField(required=False)
-    trained_on = serializers.DateField(required=False, allow_null=True)
+    trained_on = serializers.DateField(required=False, allow_null=True, **PAST)
     schooling = Choice(Schooling, required=False)
     hardship_student = serializers.BooleanField(required=False)
     student_aid = serializers.BooleanField(required=False)
@@ -325,16 +335,16 @@ class GrievanceSerializer(serializers.ModelSerializer):
 
 
 class GrievanceInputSerializer(serializers.Serializer):
-    code = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    code = serializers.CharField(required=False, allow_blank=True, **CODE)
     site = serializers.CharField(max_length=40, required=False, allow_blank=True, allow_null=True)
     household = serializers.CharField(max_length=40, required=False, allow_blank=True, allow_null=True)
     village = serializers.CharField(max_length=12, required=False, allow_blank=True)
-    received_on = serializers.DateField()
+    received_on = serializers.DateField(**PAST)
     topic = Choice(GrievanceTopic, required=False)
     content = serializers.CharField(required=False, allow_blank=True, max_length=5000)
     handling = serializers.CharField(required=False, allow_blank=True, max_length=5000)
     status = Choice(GrievanceStatus)
-    resolved_on = serializers.DateField(required=False, allow_null=True)
+    resolved_on = serializers.DateField(required=False, allow_null=True, **PAST)
     resolved_in_village = serializers.BooleanField(required=False)
 
 
@@ -375,17 +385,21 @@ class ActionSerializer(serializers.ModelSerializer):
 
 
 class ActionInputSerializer(serializers.Serializer):
-    code = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    code = serializers.CharField(
+        max_length=40, required=False, allow_blank=True, validators=[validate_chosen_action_code]
+    )
     household = serializers.CharField(max_length=40, required=False, allow_blank=True, allow_null=True)
     site = serializers.CharField(max_length=40, required=False, allow_blank=True, allow_null=True)
     person = serializers.CharField(max_length=30, required=False, allow_blank=True, allow_null=True)
     kind = Choice(ActionKind, required=False)
-    indicator = serializers.CharField(max_length=8, required=False, allow_blank=True)
+    indicator = serializers.CharField(
+        max_length=8, required=False, allow_blank=True, validators=[validate_indicator_code]
+    )
     description = serializers.CharField(max_length=5000)
     owner = serializers.CharField(max_length=50)
-    due_on = serializers.DateField(required=False, allow_null=True)
+    due_on = serializers.DateField(required=False, allow_null=True, validators=[validate_due_date])
     status = Choice(ActionStatus, required=False)
-    done_on = serializers.DateField(required=False, allow_null=True)
+    done_on = serializers.DateField(required=False, allow_null=True, **PAST)
     visit_note = serializers.CharField(required=False, allow_blank=True, max_length=5000)
 
 

@@ -9,7 +9,7 @@ import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,7 +29,15 @@ from .choices import (
 from .free_text import FREE_TEXT_FIELDS, redact_fields, redact_id_numbers
 from .history import build_entry, changefeed_add, diff, history_record, history_record_many, snapshot
 from .models import Area, FollowUpAction, Grievance, HistoryEntry, Household, Income, MonitoringDecision, Person, Site
-from .validators import id_birth_date, id_sex, validate_id_number, validate_phone
+from .validators import (
+    id_birth_date,
+    id_sex,
+    normalise_text,
+    validate_chosen_action_code,
+    validate_id_number,
+    validate_phone,
+    validate_record_code,
+)
 
 DUPLICATE_ID_MESSAGE = "该身份证号已在系统中登记，请联系县级管理员"
 
@@ -43,11 +51,19 @@ def _copy_area_codes(record: Any, village: Area) -> None:
 def area_reference(*, actor: User | None, code: str, level: str, field: str) -> Area:
     """Resolve a code typed by the user; out-of-area and unknown codes get the same 400 message."""
     try:
-        return scope(Area.objects.all(), actor).get(code=str(code).strip(), level=level)
+        return scope(Area.objects.all(), actor).get(code=normalise_text(code), level=level)
     except Area.DoesNotExist as exc:
         raise ValidationError(
             {field: _("区划代码“%(code)s”不存在或不是%(level)s级，请核对。") % {"code": code, "level": level}}
         ) from exc
+
+
+def record_code(code: Any, field: str = "code") -> str:
+    """A new record's code, normalised and whitelisted (validators.validate_record_code)."""
+    try:
+        return validate_record_code(code)
+    except ValidationError as exc:
+        raise ValidationError({field: exc.messages}) from exc
 
 
 def _save(
@@ -142,6 +158,7 @@ def household_register(
     channel: str = Channel.FORM,
 ) -> Household:
     require_write(actor, "households")
+    code = record_code(code)
     village = area_reference(actor=actor, code=village_code, level=AreaLevel.VILLAGE, field="village")
     if Household.objects.filter(code=code).exists():
         raise ValidationError({"code": _("该户编号已在系统中登记，请联系县级管理员")})
@@ -404,6 +421,7 @@ def grievance_save(
     *, actor: User | None, code: str, village_code: str, data: dict[str, Any], channel: str = Channel.FORM
 ) -> Grievance:
     """Create or update a petition by its code."""
+    code = record_code(code)
     existing = Grievance.objects.select_for_update().filter(code=code).first()
     if existing is not None:
         existing = access_object(Grievance.objects.all(), actor, pk=existing.pk)
@@ -432,11 +450,29 @@ def grievance_save(
 ACTION_FIELDS = {"kind", "indicator", "description", "owner", "due_on", "status", "done_on", "visit_note", "person"}
 
 
+ACTION_NUMBER_SEQUENCE = "households_action_number"
+
+
+def _next_action_number() -> int:
+    """The next automatic 台账 number, city-wide, from the database: a SEQUENCE on PostgreSQL; on
+    SQLite the one-row counter table of migration 0005 (SQLite serialises writers, so the UPDATE …
+    RETURNING is atomic). Neither is derived from the codes users typed, so none can be squatted."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT nextval(%s)", [ACTION_NUMBER_SEQUENCE])
+        else:
+            cursor.execute(f"UPDATE {ACTION_NUMBER_SEQUENCE} SET value = value + 1 WHERE id = 1 RETURNING value")
+        return int(cursor.fetchone()[0])
+
+
 def _next_action_code() -> str:
-    today = timezone.localdate()
-    prefix = f"TZ{today:%Y%m%d}"
-    count = FollowUpAction.objects.filter(code__startswith=prefix).count()
-    return f"{prefix}{count + 1:04d}"
+    """``TZ<yyyymmdd><number, 6+ digits>``; a code typed before user codes were barred from this
+    pattern is skipped over."""
+    prefix = f"TZ{timezone.localdate():%Y%m%d}"
+    while True:
+        code = f"{prefix}{_next_action_number():06d}"
+        if not FollowUpAction.objects.filter(code=code).exists():
+            return code
 
 
 @transaction.atomic
@@ -456,7 +492,14 @@ def action_create(
         site = access_object(Site.objects.select_related("village"), actor, pk=site.pk)
     if household is None and site is None:
         raise ValidationError({"household": _("请指定户编号或安置点编码。")})
-    action = FollowUpAction(code=data.pop("code", None) or _next_action_code(), household=household, site=site)
+    chosen = data.pop("code", None)
+    try:
+        code = validate_chosen_action_code(chosen) if chosen else _next_action_code()
+    except ValidationError as exc:
+        raise ValidationError({"code": exc.messages}) from exc
+    if chosen and FollowUpAction.objects.filter(code=code).exists():
+        raise ValidationError({"code": _("该台账编号已在系统中登记，请换一个编号或留空由系统生成。")})
+    action = FollowUpAction(code=code, household=household, site=site)
     _copy_area_codes(action, (household or site).village)  # type: ignore[union-attr]
     _assign(action, data, ACTION_FIELDS)
     redact_fields(action, FREE_TEXT_FIELDS["households.FollowUpAction"])
@@ -501,6 +544,7 @@ def site_save(
     *, actor: User | None, code: str, village_code: str, data: dict[str, Any], channel: str = Channel.FORM
 ) -> Site:
     require_write(actor, "sites")
+    code = record_code(code)
     existing = Site.objects.select_for_update().filter(code=code).first()
     if existing is not None:
         existing = access_object(Site.objects.all(), actor, pk=existing.pk)

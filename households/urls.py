@@ -1,9 +1,28 @@
+from urllib.parse import quote, unquote
+
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import path, register_converter
 
 from accounts.forms import LoginForm
 
 from . import views
+
+
+class RecordCodeConverter:
+    """A record code in a path. Codes are URL-safe ASCII (validators.RECORD_CODE_RE), for which this
+    changes nothing; any other code that ever reached a page (``0/``) is percent-encoded whole, so
+    reversing it cannot fail and the record stays reachable (to cancel or correct it)."""
+
+    regex = "[^/]+"
+
+    def to_python(self, value: str) -> str:
+        return unquote(value)
+
+    def to_url(self, value: str) -> str:
+        return quote(str(value), safe="")
+
+
+register_converter(RecordCodeConverter, "code")
 
 urlpatterns = [
     # Users with a confirmed TOTP device (city administrators may be required to have one) must
@@ -16,15 +35,15 @@ urlpatterns = [
     path("households/new/", views.household_create, name="household_create"),
     path("households/validate-id/", views.validate_id, name="household_validate_id"),
     path("households/persons/<int:pk>/employment/", views.person_employment, name="person_employment"),
-    path("households/<str:code>/", views.household_detail, name="household_detail"),
-    path("households/<str:code>/edit/", views.household_edit, name="household_edit"),
-    path("households/<str:code>/persons/new/", views.person_create, name="person_create"),
-    path("households/<str:code>/persons/<int:pk>/edit/", views.person_edit, name="person_edit"),
-    path("households/<str:code>/incomes/new/", views.income_edit, name="income_create"),
-    path("households/<str:code>/incomes/<int:year>/edit/", views.income_edit, name="income_edit"),
-    path("households/<str:code>/grievances/new/", views.grievance_edit, name="grievance_create"),
-    path("households/<str:code>/grievances/<str:grievance_code>/edit/", views.grievance_edit, name="grievance_edit"),
-    path("households/<str:code>/actions/new/", views.action_edit, name="action_create"),
-    path("households/<str:code>/actions/<str:action_code>/edit/", views.action_edit, name="action_edit"),
-    path("households/<str:code>/actions/<str:action_code>/close/", views.action_close, name="action_close"),
+    path("households/<code:code>/", views.household_detail, name="household_detail"),
+    path("households/<code:code>/edit/", views.household_edit, name="household_edit"),
+    path("households/<code:code>/persons/new/", views.person_create, name="person_create"),
+    path("households/<code:code>/persons/<int:pk>/edit/", views.person_edit, name="person_edit"),
+    path("households/<code:code>/incomes/new/", views.income_edit, name="income_create"),
+    path("households/<code:code>/incomes/<int:year>/edit/", views.income_edit, name="income_edit"),
+    path("households/<code:code>/grievances/new/", views.grievance_edit, name="grievance_create"),
+    path("households/<code:code>/grievances/<code:grievance_code>/edit/", views.grievance_edit, name="grievance_edit"),
+    path("households/<code:code>/actions/new/", views.action_edit, name="action_create"),
+    path("households/<code:code>/actions/<code:action_code>/edit/", views.action_edit, name="action_edit"),
+    path("households/<code:code>/actions/<code:action_code>/close/", views.action_close, name="action_close"),
 ]

@@ -3,23 +3,135 @@ in Chinese that says how to fix the value (the UI language can translate it)."""
 
 import datetime
 import re
+import unicodedata
+from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .choices import AreaLevel, Sex
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK_CHARS = "10X98765432"
-MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
-LANDLINE_RE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
-TRUNCATED_RE = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
+MOBILE_RE = re.compile(r"^1[3-9][0-9]{9}$")
+LANDLINE_RE = re.compile(r"^0[0-9]{2,3}-?[0-9]{7,8}$")
+TRUNCATED_RE = re.compile(r"^[0-9](\.[0-9]+)?[eE]\+?[0-9]+$")
 LEVEL_DIGITS = {AreaLevel.CITY: 6, AreaLevel.COUNTY: 6, AreaLevel.TOWNSHIP: 9, AreaLevel.VILLAGE: 12}
 PARENT_LEVEL = {
     AreaLevel.COUNTY: AreaLevel.CITY,
     AreaLevel.TOWNSHIP: AreaLevel.COUNTY,
     AreaLevel.VILLAGE: AreaLevel.TOWNSHIP,
 }
+
+
+# Record codes (户编号, 安置点编码, 事项编号, 台账编号) end up in URLs and file names: ASCII letters,
+# digits, "-" and "_" only (the worked example uses H01, S1, G1, TZ2025-001).
+RECORD_CODE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}", re.ASCII)
+# The pattern of automatic 台账编号 (TZ + date + sequence number): reserved, never chosen by hand.
+AUTOMATIC_ACTION_CODE_RE = re.compile(r"TZ20[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])[0-9]{4,}", re.ASCII)
+AREA_CODE_RE = re.compile(r"[0-9]{6}|[0-9]{9}|[0-9]{12}", re.ASCII)
+# Casework dates (petitions, actions, employment checks, training) cannot predate the programme.
+DATE_FLOOR = datetime.date(2000, 1, 1)
+DUE_DATE_HORIZON_DAYS = 2 * 366
+HOUSEHOLD_SIZE_MAX = 99
+
+
+def normalise_text(value: Any) -> str:
+    """One spelling per value for IDs, codes and numbers: NFKC (full-width → ASCII), invisible
+    characters (Unicode Cf: zero-width space/joiners, BOM, bidi marks) removed, every decimal digit
+    (Arabic-Indic, Devanagari …) turned into its ASCII digit, surrounding spaces (NBSP and the
+    ideographic space included, which NFKC makes plain spaces) trimmed. Otherwise look-alikes such as
+    ``４３１３２２…`` pass as different values and bypass uniqueness."""
+    text = str(value)
+    if text.isascii():
+        return text.strip()
+    text = unicodedata.normalize("NFKC", text)
+    kept = []
+    for char in text:
+        category = unicodedata.category(char)
+        if category == "Cf":
+            continue
+        kept.append(str(unicodedata.digit(char)) if category == "Nd" else char)
+    return "".join(kept).strip()
+
+
+def validate_record_code(value: Any) -> str:
+    """A 户编号, 安置点编码, 事项编号 or 台账编号, normalised; refused unless URL-safe ASCII."""
+    code = normalise_text(value)
+    if not RECORD_CODE_RE.fullmatch(code):
+        raise ValidationError(
+            _("编号只能由英文字母、数字、“-”和“_”组成（最多 40 位，以字母或数字开头），如 H01、TZ2025-001，请修改。"),
+            code="record_code",
+        )
+    return code
+
+
+def validate_chosen_action_code(value: Any) -> str:
+    """A 台账编号 typed by a user: a record code that does not take the automatic pattern."""
+    code = validate_record_code(value)
+    if AUTOMATIC_ACTION_CODE_RE.fullmatch(code):
+        raise ValidationError(
+            _(
+                "“TZ+日期+序号”格式的台账编号由系统自动生成，不能手工填写："
+                "请留空由系统生成，或改用其他编号（如 TZ2025-001）。"
+            ),
+            code="action_code_reserved",
+        )
+    return code
+
+
+def validate_past_date(value: datetime.date | None) -> None:
+    """A date something happened (受理、办结、完成、就业核实、培训): 2000-01-01 to today."""
+    if value is None:
+        return
+    today = timezone.localdate()
+    if value > today:
+        raise ValidationError(
+            _("日期 %(value)s 晚于今天，请填写已经发生的日期。"),
+            code="date_future",
+            params={"value": value.isoformat()},
+        )
+    if value < DATE_FLOOR:
+        raise ValidationError(
+            _("日期 %(value)s 早于 2000-01-01，请核对年份。"), code="date_floor", params={"value": value.isoformat()}
+        )
+
+
+def validate_due_date(value: datetime.date | None) -> None:
+    """A deadline (期限): from 2000-01-01 to two years ahead."""
+    if value is None:
+        return
+    horizon = timezone.localdate() + datetime.timedelta(days=DUE_DATE_HORIZON_DAYS)
+    if value > horizon or value < DATE_FLOOR:
+        raise ValidationError(
+            _("期限 %(value)s 不合理：应在 2000-01-01 至 %(horizon)s 之间，请核对年份。"),
+            code="due_date_range",
+            params={"value": value.isoformat(), "horizon": horizon.isoformat()},
+        )
+
+
+def validate_household_size(value: int | None) -> None:
+    if value is not None and not 1 <= value <= HOUSEHOLD_SIZE_MAX:
+        raise ValidationError(
+            _("家庭人口数应为 1–%(max)s 之间的整数，请核对。"),
+            code="household_size",
+            params={"max": HOUSEHOLD_SIZE_MAX},
+        )
+
+
+def indicator_codes() -> frozenset[str]:
+    from indicators.catalogue import CATALOGUE  # plain data: the catalogue of indicators.md
+
+    return frozenset(entry.code for entry in CATALOGUE)
+
+
+def validate_indicator_code(value: Any) -> str:
+    """The 指标代码 of a follow-up action: blank, or a code of the catalogue (``M3-2``)."""
+    code = normalise_text(value or "")
+    if code and code not in indicator_codes():
+        raise ValidationError(_("指标代码应为指标目录中的代码（如 M3-2），或留空，请核对。"), code="indicator_code")
+    return code
 
 
 def id_check_digit(first17: str) -> str:
@@ -32,11 +144,12 @@ def looks_truncated_by_excel(value: str) -> bool:
     text = value.strip()
     if TRUNCATED_RE.match(text):
         return True
-    return bool(re.fullmatch(r"\d{16}0{2}|\d{15}0{3}", text)) and id_check_digit(text[:17]) != text[17]
+    return bool(re.fullmatch(r"[0-9]{16}0{2}|[0-9]{15}0{3}", text)) and id_check_digit(text[:17]) != text[17]
 
 
 def normalise_id_number(value: str) -> str:
-    return str(value).strip().replace(" ", "").upper()
+    """The ID as its blind index is computed: normalised (``normalise_text``), no spaces, upper-case X."""
+    return normalise_text(value).replace(" ", "").upper()
 
 
 def validate_id_number(value: str, *, today: datetime.date | None = None) -> str:
@@ -48,7 +161,7 @@ def validate_id_number(value: str, *, today: datetime.date | None = None) -> str
             code="id_truncated",
             params={"value": id_number},
         )
-    if not re.fullmatch(r"\d{17}[\dX]", id_number):
+    if not re.fullmatch(r"[0-9]{17}[0-9X]", id_number):
         raise ValidationError(
             _("身份证号应为 18 位：前 17 位是数字，最后一位是数字或 X，请核对后重新输入。"), code="id_format"
         )
@@ -87,7 +200,7 @@ def age_on(birth_date: datetime.date, reference: datetime.date) -> int:
 
 
 def validate_phone(value: str) -> str:
-    phone = str(value).strip().replace(" ", "")
+    phone = normalise_text(value).replace(" ", "")
     if not phone:
         return ""
     if MOBILE_RE.match(phone) or LANDLINE_RE.match(phone):
@@ -99,7 +212,7 @@ def validate_phone(value: str) -> str:
 
 def normalise_area_code(code: str, level: str) -> str:
     """A 12-digit code ending in 000 / 000000 given for a 乡镇 / 县 (or 市) means its 9 / 6 digit form."""
-    text = str(code).strip()
+    text = normalise_text(code)
     want = LEVEL_DIGITS[level]
     if len(text) == 12 and want < 12 and text.endswith("0" * (12 - want)):
         return text[:want]
@@ -108,7 +221,7 @@ def normalise_area_code(code: str, level: str) -> str:
 
 def validate_area_code(code: str, level: str) -> str:
     text = normalise_area_code(code, level)
-    if not text.isdigit() or len(text) != LEVEL_DIGITS[level]:
+    if not re.fullmatch(r"[0-9]+", text) or len(text) != LEVEL_DIGITS[level]:
         raise ValidationError(
             _("%(level)s的区划代码应为 %(digits)s 位数字（或以 0 补足的 12 位），请核对。"),
             code="area_code",
@@ -128,4 +241,20 @@ def validate_area_parent(level: str, parent_level: str | None) -> None:
             _("%(level)s的上级必须是%(expected)s级区划，请填写正确的上级代码。"),
             code="area_parent",
             params={"level": level, "expected": expected},
+        )
+
+
+def area_code_prefix(parent_code: str, parent_level: str) -> str:
+    """The digits every child code starts with: the city's 4 (431300 → 4313), else the whole code."""
+    return parent_code[:4] if parent_level == AreaLevel.CITY else parent_code
+
+
+def validate_area_code_prefix(code: str, parent_code: str | None, parent_level: str | None) -> None:
+    """An area's code starts with its parent's (4313 → 431322 → 431322101 → 431322101001): a township
+    cannot create a village carrying another county's prefix. The message names no other area."""
+    if parent_code and parent_level and not code.startswith(area_code_prefix(parent_code, parent_level)):
+        raise ValidationError(
+            _("区划代码“%(code)s”应以上级区划代码开头（如村的 12 位代码以所属乡镇的 9 位代码开头），请核对。"),
+            code="area_code_prefix",
+            params={"code": code},
         )

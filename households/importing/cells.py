@@ -12,7 +12,18 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
-from ..validators import normalise_area_code, validate_area_code
+from ..validators import (
+    AREA_CODE_RE,
+    normalise_area_code,
+    normalise_text,
+    validate_area_code,
+    validate_chosen_action_code,
+    validate_due_date,
+    validate_household_size,
+    validate_indicator_code,
+    validate_past_date,
+    validate_record_code,
+)
 
 YES = frozenset({"是", "y", "yes", "1", "true", "√", "✓", "✔", "t"})
 NO = frozenset({"否", "n", "no", "0", "false", "×", "f"})
@@ -47,8 +58,13 @@ def parse_text(value: Any) -> str:
     return text_of(value)
 
 
+def number_text(value: Any) -> str:
+    """An ID, code or number cell as text, normalised once (``validators.normalise_text``)."""
+    return normalise_text(text_of(value))
+
+
 def parse_bool(value: Any) -> bool:
-    text = text_of(value).lower()
+    text = number_text(value).lower()
     if text in YES:
         return True
     if text in NO:
@@ -61,7 +77,7 @@ def parse_date(value: Any) -> datetime.date:
         return value.date()
     if isinstance(value, datetime.date):
         return value
-    text = text_of(value)
+    text = number_text(value)
     for pattern in DATE_PATTERNS:
         match = pattern.match(text)
         if match:
@@ -74,7 +90,7 @@ def parse_date(value: Any) -> datetime.date:
 
 def parse_money(value: Any) -> int:
     """Yuan with up to 2 decimals (``12,345.50`` accepted) → whole fen."""
-    text = text_of(value).replace("，", ",").replace(" ", "")
+    text = number_text(value).replace("，", ",").replace(" ", "")
     if text.startswith("-"):
         raise CellError("金额不能为负数，请填写 0 或正数（单位：元）。")
     if not MONEY_RE.match(text):
@@ -91,7 +107,7 @@ def format_money(fen: int) -> str:
 
 def parse_percent(value: Any) -> Decimal:
     """``6.1`` or ``6.1%`` both mean 6.1 %; up to 4 decimals."""
-    text = text_of(value).replace(" ", "").removesuffix("%").removesuffix("％")
+    text = number_text(value).replace(" ", "").removesuffix("%").removesuffix("％")
     try:
         number = Decimal(text)
     except InvalidOperation:
@@ -108,9 +124,9 @@ def format_decimal(number: Decimal) -> str:
 
 def int_parser(low: int, high: int | Callable[[], int], what: str) -> Callable[[Any], int]:
     def parse(value: Any) -> int:
-        text = text_of(value)
+        text = number_text(value)
         top = high() if callable(high) else high
-        if not re.fullmatch(r"\d+", text) or not low <= int(text) <= top:
+        if not re.fullmatch(r"[0-9]{1,9}", text) or not low <= int(text) <= top:
             raise CellError(f"{what}应为 {low}–{top} 之间的整数。")
         return int(text)
 
@@ -134,7 +150,7 @@ def area_code_parser(level: str) -> Callable[[Any], str]:
 
     def parse(value: Any) -> str:
         try:
-            return validate_area_code(text_of(value), level)
+            return validate_area_code(number_text(value), level)
         except ValidationError as error:
             raise CellError(error.messages[0]) from None
 
@@ -143,8 +159,8 @@ def area_code_parser(level: str) -> Callable[[Any], str]:
 
 def any_area_code(value: Any) -> str:
     """An area code of unknown level (迁出地代码): 6, 9 or 12 digits; lookups try the padded forms."""
-    text = text_of(value)
-    if not re.fullmatch(r"\d{6}|\d{9}|\d{12}", text):
+    text = number_text(value)
+    if not AREA_CODE_RE.fullmatch(text):
         raise CellError("区划代码应为 6、9 或 12 位数字，请核对。")
     return text
 
@@ -167,3 +183,49 @@ def max_length(limit: int) -> Callable[[Any], str]:
         return text
 
     return parse
+
+
+def _checked(validator: Callable[[Any], Any], value: Any) -> Any:
+    try:
+        return validator(value)
+    except ValidationError as error:
+        raise CellError(error.messages[0]) from None
+
+
+def record_code(value: Any) -> str:
+    """A 户编号, 安置点编码, 事项编号 or 台账编号 (key or reference): normalised, URL-safe ASCII."""
+    return _checked(validate_record_code, text_of(value))
+
+
+def past_date(value: Any) -> datetime.date:
+    """A date something happened: 2000-01-01 to today."""
+    day = parse_date(value)
+    _checked(validate_past_date, day)
+    return day
+
+
+def due_date(value: Any) -> datetime.date:
+    day = parse_date(value)
+    _checked(validate_due_date, day)
+    return day
+
+
+def household_size(value: Any) -> int:
+    text = number_text(value)
+    if not re.fullmatch(r"[0-9]{1,9}", text):
+        _checked(validate_household_size, 0)
+    _checked(validate_household_size, int(text))
+    return int(text)
+
+
+def indicator_code(value: Any) -> str:
+    return _checked(validate_indicator_code, text_of(value))
+
+
+def reserved_action_code(code: str) -> str | None:
+    """The reason a new 台账编号 cannot be chosen by hand, or None."""
+    try:
+        validate_chosen_action_code(code)
+    except ValidationError as error:
+        return error.messages[0]
+    return None

@@ -1,8 +1,11 @@
 """The seven registry templates of data.md: areas, sites, households, persons, incomes, grievances,
 actions. (finance, citystats and commendations live in ``indicators/imports.py``.)"""
 
+import re
 from collections import defaultdict
 from typing import Any
+
+from django.core.exceptions import ValidationError
 
 from accounts.models import Role
 
@@ -27,7 +30,14 @@ from ..choices import (
 from ..id_lookup import import_foreign_ids
 from ..models import Area, FollowUpAction, Grievance, Household, Income, Person, Site
 from ..personal_data import blind_index, decrypt, encrypt, mask_phone
-from ..validators import LEVEL_DIGITS, PARENT_LEVEL, id_birth_date, id_sex, normalise_area_code
+from ..validators import (
+    LEVEL_DIGITS,
+    PARENT_LEVEL,
+    id_birth_date,
+    id_sex,
+    normalise_area_code,
+    validate_area_code_prefix,
+)
 from .base import (
     AreaInfo,
     Column,
@@ -35,7 +45,6 @@ from .base import (
     ImportRow,
     Kind,
     chunks,
-    date,
     money,
     parse_id_number,
     parse_phone,
@@ -44,7 +53,20 @@ from .base import (
     text,
     yes_no,
 )
-from .cells import any_area_code, area_code_parser, choice_parser, int_parser, parse_text
+from .cells import (
+    any_area_code,
+    area_code_parser,
+    choice_parser,
+    due_date,
+    household_size,
+    indicator_code,
+    int_parser,
+    number_text,
+    parse_text,
+    past_date,
+    record_code,
+    reserved_action_code,
+)
 from .readers import FileError
 from .registry import register
 
@@ -82,13 +104,13 @@ class AreasKind(Kind):
     model = Area
     roles = frozenset({Role.CITY_ADMIN, Role.TOWNSHIP_STAFF})
     columns = [
-        Column("区划代码", "code", parse_text, key=True),
+        Column("区划代码", "code", number_text, key=True),
         text("名称", "name", 100, required=True),
         choice("级别", "level", AreaLevel, required=True),
         Column(
             "上级代码",
             "parent",
-            parse_text,
+            number_text,
             required_column=True,
             getter=lambda area, _m: area.parent.code if area.parent_id else "",
         ),
@@ -98,7 +120,7 @@ class AreasKind(Kind):
     def make_key(self, ctx: Context, row: ImportRow) -> tuple[Any, ...]:
         code, level = row.values["code"], row.values.get("level")
         short = normalise_area_code(code, level)
-        if not short.isdigit() or len(short) != LEVEL_DIGITS[level]:
+        if not re.fullmatch(r"[0-9]+", short) or len(short) != LEVEL_DIGITS[level]:
             ctx.error(
                 row, "区划代码", f"{level}的区划代码应为 {LEVEL_DIGITS[level]} 位数字（或以 0 补足的 12 位），请核对。"
             )
@@ -119,6 +141,17 @@ class AreasKind(Kind):
         values = row.values
         code, level, parent_code = values["code"], values["level"], values.get("parent", "")
         existing = ctx.existing.get((code,))
+        scoped_user = ctx.scope_area is not None
+        if scoped_user and not self._allowed(ctx, level, parent_code):
+            # A township's staff: their own villages only, checked before any lookup so that nothing
+            # is said about another area (access.md).
+            ctx.error(row, "区划代码", "您只能新增或修改本乡镇的村（社区）。")
+            return
+        if scoped_user and not self._prefixed(ctx, row, code, parent_code, AreaLevel.TOWNSHIP):
+            return
+        if scoped_user and existing is not None and not ctx.in_scope(existing.county_code, existing.township_code):
+            ctx.error(row, "区划代码", "该区划代码已在系统中登记，请联系县级管理员。")
+            return
         if existing is not None and existing.level != level:
             ctx.error(row, "级别", f"区划 {code} 已登记为“{existing.level}”级，级别不能通过导入更改。")
             return
@@ -140,6 +173,8 @@ class AreasKind(Kind):
             if parent_level != expected:
                 ctx.error(row, "上级代码", f"{level}的上级必须是{expected}级区划，“{parent_code}”是{parent_level}级。")
                 return
+            if not self._prefixed(ctx, row, code, parent_code, parent_level):
+                return
         if existing is not None and (existing.parent.code if existing.parent_id else "") != (parent_code or ""):
             ctx.error(
                 row,
@@ -148,9 +183,6 @@ class AreasKind(Kind):
                 "上级不能通过导入更改。",
             )
             return
-        if not self._allowed(ctx, level, parent_code):
-            ctx.error(row, "区划代码", "您只能新增或修改本乡镇的村（社区）。")
-            return
         county, township = self._path(ctx, level, code, parent_code)
         row.existing = existing
         row.attrs = {"code": code, "level": level, "county_code": county, "township_code": township}
@@ -158,6 +190,15 @@ class AreasKind(Kind):
         for name in ("name", "has_industrial_park"):
             if name in values:
                 row.attrs[name] = values[name]
+
+    @staticmethod
+    def _prefixed(ctx: Context, row: ImportRow, code: str, parent_code: str, parent_level: str) -> bool:
+        try:
+            validate_area_code_prefix(code, parent_code, parent_level)
+        except ValidationError as error:
+            ctx.error(row, "区划代码", error.messages[0])
+            return False
+        return True
 
     @staticmethod
     def _allowed(ctx: Context, level: str, parent_code: str) -> bool:
@@ -259,7 +300,7 @@ class SitesKind(Kind):
     model = Site
     roles = frozenset({Role.TOWNSHIP_STAFF})
     columns = [
-        text("安置点编码", "code", 40, key=True),
+        Column("安置点编码", "code", record_code, key=True),
         text("安置点名称", "name", 100, required=True),
         Column(
             "所在村社区代码",
@@ -316,7 +357,7 @@ class HouseholdsKind(Kind):
     model = Household
     roles = FIELD_STAFF
     columns = [
-        text("户编号", "code", 40, key=True),
+        Column("户编号", "code", record_code, key=True),
         text("户主姓名", "head_name", 50, required=True),
         Column(
             "户主身份证号",
@@ -332,7 +373,7 @@ class HouseholdsKind(Kind):
             required=True,
             getter=related_code("village"),
         ),
-        text("安置点编码", "site", 40, getter=related_code("site")),
+        Column("安置点编码", "site", record_code, getter=related_code("site")),
         Column("迁出地代码", "origin", any_area_code, getter=related_code("origin")),
         Column("搬迁年份", "relocation_year", int_parser(2001, this_year, "搬迁年份"), default=None),
         choice("户类型", "category", HouseholdCategory, required=True),
@@ -498,17 +539,17 @@ class PersonsKind(Kind):
             getter=secret_getter("id_number_encrypted"),
         ),
         text("姓名", "name", 50, required=True),
-        text("户编号", "household", 40, required=True, getter=related_code("household")),
+        Column("户编号", "household", record_code, required=True, getter=related_code("household")),
         choice("与户主关系", "relation", Relation, required=True),
         choice("状态", "status", RecordStatus, default=RecordStatus.ACTIVE),
         choice("劳动能力", "labour", Labour, required=True),
         yes_no("就业意愿", "wants_work"),
         choice("就业状态", "employment", Employment, default=Employment.UNEMPLOYED),
-        date("就业信息更新日期", "employment_checked_on", required_column=True),
+        Column("就业信息更新日期", "employment_checked_on", past_date, default=None, required_column=True),
         text("务工地点", "work_place", 100),
         yes_no("交通补助已发放", "transport_subsidy"),
         yes_no("培训意愿", "wants_training"),
-        date("最近培训日期", "trained_on"),
+        Column("最近培训日期", "trained_on", past_date, default=None),
         choice("在校情况", "schooling", Schooling, default=Schooling.NOT_IN_SCHOOL),
         yes_no("困难学生", "hardship_student"),
         yes_no("已获资助", "student_aid"),
@@ -688,9 +729,9 @@ class IncomesKind(Kind):
     change_family = "incomes"
     year_field = "year"
     columns = [
-        text("户编号", "household", 40, key=True, getter=related_code("household")),
+        Column("户编号", "household", record_code, key=True, getter=related_code("household")),
         Column("年度", "year", int_parser(2016, this_year, "年度"), key=True),
-        Column("家庭人口数", "size", int_parser(1, 999, "家庭人口数"), required=True),
+        Column("家庭人口数", "size", household_size, required=True),
         money("人均可支配收入", "per_capita_income", required=True),
     ]
 
@@ -745,9 +786,9 @@ class GrievancesKind(Kind):
     model = Grievance
     roles = FIELD_STAFF
     columns = [
-        text("事项编号", "code", 40, key=True),
-        text("安置点编码", "site", 40, getter=related_code("site")),
-        text("户编号", "household", 40, getter=related_code("household")),
+        Column("事项编号", "code", record_code, key=True),
+        Column("安置点编码", "site", record_code, getter=related_code("site")),
+        Column("户编号", "household", record_code, getter=related_code("household")),
         Column(
             "所在村社区代码",
             "village",
@@ -755,12 +796,12 @@ class GrievancesKind(Kind):
             required=True,
             getter=related_code("village"),
         ),
-        date("受理日期", "received_on", required=True),
+        Column("受理日期", "received_on", past_date, default=None, required=True),
         choice("事项类别", "topic", GrievanceTopic, default=GrievanceTopic.OTHER),
         Column("反映内容", "content", parse_text),
         Column("办理情况", "handling", parse_text),
         choice("办理状态", "status", GrievanceStatus, required=True),
-        date("办结日期", "resolved_on", required_column=True),
+        Column("办结日期", "resolved_on", past_date, default=None, required_column=True),
         yes_no("村社区内解决", "resolved_in_village"),
     ]
 
@@ -826,9 +867,9 @@ class ActionsKind(Kind):
     roles = FIELD_STAFF
     one_of = ("户编号", "安置点编码")
     columns = [
-        text("台账编号", "code", 40, key=True),
-        text("户编号", "household", 40, getter=related_code("household")),
-        text("安置点编码", "site", 40, getter=related_code("site")),
+        Column("台账编号", "code", record_code, key=True),
+        Column("户编号", "household", record_code, getter=related_code("household")),
+        Column("安置点编码", "site", record_code, getter=related_code("site")),
         Column(
             "身份证号",
             "person",
@@ -841,12 +882,12 @@ class ActionsKind(Kind):
             ),
         ),
         choice("帮扶类别", "kind", ActionKind, default=ActionKind.OTHER),
-        text("指标代码", "indicator", 8),
+        Column("指标代码", "indicator", indicator_code),
         Column("措施内容", "description", parse_text, required=True),
         text("责任人", "owner", 50, required=True),
-        date("期限", "due_on"),
+        Column("期限", "due_on", due_date, default=None),
         choice("办理状态", "status", ActionStatus, default=ActionStatus.TODO),
-        date("完成日期", "done_on", required_column=True),
+        Column("完成日期", "done_on", past_date, default=None, required_column=True),
         Column("走访记录", "visit_note", parse_text),
     ]
 
@@ -873,6 +914,10 @@ class ActionsKind(Kind):
         existing = ctx.existing.get(row.key)
         if existing is not None and not ctx.record_in_scope(existing):
             ctx.error(row, "台账编号", "该台账编号已在系统中登记，请联系县级管理员。")
+            return
+        reserved = reserved_action_code(row.key[0]) if existing is None else None
+        if reserved:
+            ctx.error(row, "台账编号", reserved)
             return
         household = (
             ctx.data["households_by_id"].get(existing.household_id) if existing and existing.household_id else None
