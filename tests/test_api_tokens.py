@@ -488,3 +488,35 @@ def test_address_failures_age_out_with_the_cool_off(official):
     AccessAttempt.objects.update(attempt_time=timezone.now() - datetime.timedelta(hours=1))
 
     assert login(Client(), "xian", PASSWORD, "10.9.9.9").status_code == 302
+
+
+# issue 17 findings 5 and 17
+def test_the_django_admin_password_change_checks_the_username_and_revokes_tokens(county, city):
+    edited = User.objects.create_user("zhaoliangcai9", password=PASSWORD, role=Role.COUNTY_OFFICIAL, area=county)
+    superuser = User.objects.create_superuser("root", password=PASSWORD, role=Role.CITY_ADMIN, area=city)
+    key = token_create(user=edited)[1]
+    client = Client()
+    client.force_login(superuser)
+    url = f"/admin/accounts/user/{edited.pk}/password/"
+
+    refused = client.post(url, {"password1": "zhaoliangcai9", "password2": "zhaoliangcai9", "usable_password": "true"})
+    assert refused.status_code == 200 and refused.context["form"].errors["password2"]
+    assert with_token(key).get(f"{API}areas/").status_code == 200
+
+    new = "Lianyuan-hills-77"
+    changed = client.post(url, {"password1": new, "password2": new, "usable_password": "true"})
+    assert changed.status_code == 302
+    assert with_token(key).get(f"{API}areas/").status_code == 401
+
+
+# issue 17 finding 22
+@override_settings(AXES_FAILURE_LIMIT=3, LOGIN_ADDRESS_FAILURE_LIMIT=6)
+def test_the_admin_login_honours_the_address_limit(city):
+    User.objects.create_superuser("root", password=PASSWORD, role=Role.CITY_ADMIN, area=city)
+    for n in range(6):
+        login(Client(), f"guess{n}", "wrong", "10.9.9.9")
+    client = Client()
+
+    client.post("/admin/login/", {"username": "root", "password": PASSWORD}, REMOTE_ADDR="10.9.9.9")
+
+    assert "_auth_user_id" not in client.session
