@@ -459,7 +459,7 @@ def _next_action_number() -> int:
     RETURNING is atomic). Neither is derived from the codes users typed, so none can be squatted."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("SELECT nextval(%s)", [ACTION_NUMBER_SEQUENCE])
+            cursor.execute(f"SELECT nextval('{ACTION_NUMBER_SEQUENCE}')")
         else:
             cursor.execute(f"UPDATE {ACTION_NUMBER_SEQUENCE} SET value = value + 1 WHERE id = 1 RETURNING value")
         return int(cursor.fetchone()[0])
