@@ -13,6 +13,7 @@ most. Job errors are those of the importer, personal data masked there.
 
 import datetime
 import logging
+import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
@@ -28,6 +29,7 @@ from django.utils.translation import gettext as _
 from .choices import Channel
 from .importing import FileError, get_kind, kind_names, run_import
 from .importing.base import Kind, mask_value
+from .importing.readers import check_extension, sniff_format
 from .models import ImportJob
 
 logger = logging.getLogger(__name__)
@@ -96,15 +98,27 @@ def _suffix(file_name: str) -> str:
 
 
 def _store(upload: Any, suffix: str) -> Path:
-    """Write the upload under a random name: the original name (often a person's) never reaches the disk."""
+    """Write the upload under a random name: the original name (often a person's) never reaches the disk.
+    Owner-only (0600 in a 0700 folder): the file holds personal data."""
     folder = import_upload_dir()
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder.chmod(0o700)
     path = folder / f"{secrets.token_hex(16)}{suffix}"
     chunks = upload.chunks() if hasattr(upload, "chunks") else iter(lambda: upload.read(1 << 20), b"")
-    with path.open("xb") as target:
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as target:
         for chunk in chunks:
             target.write(chunk)
     return path
+
+
+def _check_content(path: Path, file_name: str) -> None:
+    """The content must be what the extension says (a CSV named .xls is refused, not imported)."""
+    try:
+        with path.open("rb") as handle:
+            check_extension(file_name, sniff_format(handle))
+    except FileError as error:
+        raise ValidationError({"file": str(error)}) from None
 
 
 def _discard_file(job: ImportJob) -> None:
@@ -125,6 +139,7 @@ def import_job_create(*, actor: Any, kind: str, upload: IO[bytes] | Any, channel
         raise ValidationError({"file": _("文件过大（上限 50 MB）。")})
     path = _store(upload, suffix)
     try:
+        _check_content(path, file_name)
         job = ImportJob.objects.create(
             kind=definition.name, file_name=file_name[:255], stored_file=str(path), created_by=actor, channel=channel
         )
@@ -179,19 +194,17 @@ def _run(job: ImportJob, *, dry_run: bool) -> ImportJob:
             job.kind, job.stored_file, user=user, dry_run=dry_run, job=job, progress=_progress_writer(job)
         )
     except FileError as error:
+        # The file as a whole is refused: no row to correct in it, so it is not kept.
+        _discard_file(job)
         job.status = ImportJob.Status.INVALID
         job.errors = _file_error(str(error))
         job.progress = 100
-        job.save(update_fields=["status", "errors", "progress"])
+        job.save(update_fields=["status", "errors", "progress", "stored_file"])
         return job
     except Exception as error:  # the job row carries every failure; nothing was written (one transaction)
         logger.exception("import job %s failed", job.pk)
-        job.status = ImportJob.Status.FAILED
-        # The exception text may quote row data: only its class reaches the job row.
-        job.errors = _file_error(_("导入失败（%(error)s），未写入任何数据。请稍后重试或联系管理员。") % {
+        _fail(job, _("导入失败（%(error)s），未写入任何数据。请稍后重试或联系管理员。") % {
             "error": error.__class__.__name__})  # fmt: skip
-        job.finished_at = timezone.now()
-        job.save(update_fields=["status", "errors", "finished_at"])
         return job
     file_warnings = [{"row": 0, "column": "", "value": "", "reason": text} for text in result.file_warnings]
     job.warnings = file_warnings + [warning.as_dict() for warning in result.warnings]
@@ -201,10 +214,26 @@ def _run(job: ImportJob, *, dry_run: bool) -> ImportJob:
     return job
 
 
+def _fail(job: ImportJob, reason: str) -> None:
+    """End ``job`` as failed and delete its file (the exception text may quote row data: not shown)."""
+    _discard_file(job)
+    job.status = ImportJob.Status.FAILED
+    job.errors = _file_error(reason)
+    job.finished_at = timezone.now()
+    job.save(update_fields=["status", "errors", "finished_at", "stored_file"])
+
+
 def import_job_validate(*, job_id: int) -> ImportJob | None:
     """The dry run of an uploaded job (task body). Writes no record; idempotent: a job past
-    validation is left alone. A worker lost mid-run gets the job again (acks late) and restarts it."""
-    job = _claim(job_id, (ImportJob.Status.UPLOADED, ImportJob.Status.VALIDATING), ImportJob.Status.VALIDATING)
+    validation is left alone. A job found still validating was being read by a worker that died
+    (acks late redelivers it): the file is not read a second time — the job fails, its file deleted."""
+    with transaction.atomic():
+        lost = ImportJob.objects.select_for_update().filter(pk=job_id, status=ImportJob.Status.VALIDATING).first()
+        if lost is not None:
+            logger.error("import job %s: the worker died while validating it", job_id)
+            _fail(lost, _("校验时处理进程意外中止，未写入任何数据。文件可能过大或格式异常：请检查后重新上传。"))
+            return lost
+    job = _claim(job_id, (ImportJob.Status.UPLOADED,), ImportJob.Status.VALIDATING)
     if job is None:
         return ImportJob.objects.filter(pk=job_id).first()
     return _run(job, dry_run=True)
@@ -292,6 +321,14 @@ def import_jobs_purge(*, now: datetime.datetime | None = None, max_age: datetime
 # --- the error workbook --------------------------------------------------------------------------
 
 
+def _rows_while_readable(rows: Any) -> Any:
+    """The uploaded rows up to where the reader refuses the file (its bounds): the errors say why."""
+    try:
+        yield from rows
+    except FileError:
+        return
+
+
 def import_job_errors_workbook(*, actor: Any, job: ImportJob, target: IO[bytes]) -> None:
     """An .xlsx of the job's errors: while the upload is kept, its rows with an extra 错误 column (so
     the file can be corrected and uploaded again), and always a sheet 错误清单 (row, column, value,
@@ -319,7 +356,7 @@ def import_job_errors_workbook(*, actor: Any, job: ImportJob, target: IO[bytes])
     table = None
     if job.stored_file and Path(job.stored_file).is_file():
         try:
-            table = open_table(job.stored_file)
+            table = open_table(job.stored_file, columns=len(kind.columns) if kind is not None else None)
         except FileError:
             table = None
     if table is not None:
@@ -338,7 +375,7 @@ def import_job_errors_workbook(*, actor: Any, job: ImportJob, target: IO[bytes])
         sheet.write_string(0, error_column, _("错误"), red)
         sheet.set_column(error_column, error_column, 60, text)
         out = 1
-        for number, values in table.rows:
+        for number, values in _rows_while_readable(table.rows):
             for column, value in enumerate(values):
                 cell = value.isoformat() if isinstance(value, datetime.date) else str(cell_value(value))
                 if column in secret and masked and cell:

@@ -50,6 +50,7 @@ class RunRefused(Exception):
 # --- runs ----------------------------------------------------------------------------------------
 
 
+@transaction.atomic  # a refused period (future, closed, malformed) leaves no Period row behind
 def compute_run_create(
     *,
     period_key: str,

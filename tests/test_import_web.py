@@ -514,16 +514,16 @@ def test_every_template_of_township_staff_round_trips_its_headers(staff_client, 
     assert book.sheetnames[1] == "填写说明"
 
 
-def test_an_empty_template_imports_as_an_empty_file(staff_client, tmp_path):
-    from households.importing import run_import
+def test_an_empty_template_is_refused_as_a_file_without_data_rows(staff_client, tmp_path):
+    # issue 17 finding 16: 0 data rows is said plainly, not "previewed" with nothing in it
+    from households.importing import FileError, run_import
 
     response = staff_client.get("/imports/templates/persons.xlsx")
     path = tmp_path / "persons.xlsx"
     path.write_bytes(response.content)
 
-    result = run_import("persons", path, dry_run=True)
-
-    assert (result.ok, result.total, result.file_warnings) == (True, 0, [])
+    with pytest.raises(FileError, match="文件中没有数据行"):
+        run_import("persons", path, dry_run=True)
 
 
 # --- the uploaded file's lifecycle and personal data --------------------------------------------

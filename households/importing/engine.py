@@ -6,6 +6,7 @@ file and the database together before anything is written, and the writes are ba
 ``bulk_update``. Unchanged rows are not written: no history, no re-encryption, no change-feed row.
 """
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import IO, Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ..choices import Channel
 from ..history import ID_KEYS, SECRET_FIELDS, _plain, build_entry, history_record_many, snapshot
@@ -103,10 +105,11 @@ def _job_update(job: ImportJob, **values: Any) -> None:
 def _run(
     kind: Kind, source: str | Path | IO[bytes], *, user: Any, dry_run: bool, job: ImportJob | None, report: Progress
 ) -> ImportResult:
-    table = open_table(source, number_formats=kind.number_formats)
+    table = open_table(source, number_formats=kind.number_formats, columns=len(kind.columns))
     result = ImportResult(kind=kind.name, dry_run=dry_run)
     present = [header for header in table.headers if header]
-    duplicates = sorted({header for header in present if present.count(header) > 1})
+    # Counted once (linear): the reader already caps the number of columns.
+    duplicates = sorted(header for header, count in Counter(present).items() if count > 1)
     if duplicates:
         raise FileError(f"表头重复：{'、'.join(duplicates)}。每一列只能出现一次。")
     missing = [header for header in kind.required_headers() if header not in present]
@@ -125,6 +128,9 @@ def _run(
         if header in kind.column_by_header
     ]
     rows = _parse_rows(ctx, table.rows, positions)
+    result.file_warnings.extend(table.warnings)
+    if not rows:
+        raise FileError(_("文件中没有数据行：第 1 行是表头，请从第 2 行起填写数据后重新上传。"))
     result.total = len(rows)
     report(20)
     keyed: dict[tuple[Any, ...], ImportRow] = {}

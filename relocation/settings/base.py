@@ -308,6 +308,10 @@ SPECTACULAR_SETTINGS = {
 }
 
 IMPORT_EXPORT_SKIP_ADMIN_LOG = True
+# Bounds of an uploaded template (households/importing/readers.py, issue 17): rows read at most (empty
+# rows count), and the unpacked size of an .xlsx (a zip bomb is refused before anything is unpacked).
+IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "500000"))
+IMPORT_MAX_UNZIPPED_MB = int(os.environ.get("IMPORT_MAX_UNZIPPED_MB", "300"))
 
 LOGGING = {
     "version": 1,
