@@ -255,9 +255,17 @@ def import_job_confirm(*, actor: Any, job: ImportJob) -> ImportJob:
     return job
 
 
-def import_job_run(*, job_id: int) -> ImportJob | None:
+def import_job_run(*, job_id: int, redelivered: bool = False) -> ImportJob | None:
     """The confirmed import (task body): all or nothing, progress on the job row, then the uploaded
-    file is deleted whatever the outcome. Idempotent: a job already done is a no-op."""
+    file is deleted whatever the outcome. Idempotent: a job already done is a no-op. ``redelivered``
+    (the broker's flag: the worker running it died, its transaction rolled back): the job fails."""
+    if redelivered:
+        with transaction.atomic():
+            lost = ImportJob.objects.select_for_update().filter(pk=job_id, status=ImportJob.Status.IMPORTING).first()
+            if lost is not None:
+                logger.error("import job %s: the worker died while importing it", job_id)
+                _fail(lost, _("导入时处理进程意外中止，未写入任何数据。请重新上传文件后再试。"))
+                return lost
     job = _claim(job_id, (ImportJob.Status.IMPORTING,), ImportJob.Status.IMPORTING)
     if job is None:
         job = ImportJob.objects.filter(pk=job_id).first()

@@ -16,10 +16,12 @@ def import_job_validate_task(job_id: int) -> str:
     return job.status if job is not None else "missing"
 
 
-@shared_task(acks_late=True, time_limit=IMPORT_TIME_LIMIT, soft_time_limit=IMPORT_TIME_LIMIT - 60)
-def import_job_run_task(job_id: int) -> str:
-    """The confirmed import, all or nothing; a job already done is left alone."""
-    job = import_jobs.import_job_run(job_id=job_id)
+@shared_task(bind=True, acks_late=True, time_limit=IMPORT_TIME_LIMIT, soft_time_limit=IMPORT_TIME_LIMIT - 60)
+def import_job_run_task(self, job_id: int) -> str:  # type: ignore[no-untyped-def]
+    """The confirmed import, all or nothing; a job already done is left alone. A redelivered message
+    (its worker died mid-run) fails the job instead of reading the file again."""
+    redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
+    job = import_jobs.import_job_run(job_id=job_id, redelivered=redelivered)
     return job.status if job is not None else "missing"
 
 

@@ -392,3 +392,16 @@ def test_compute_indicators_for_a_future_period_writes_no_period_row(db):
 
     assert status == 1 and "2099" in out + err
     assert not Period.objects.filter(key="2099").exists()
+
+
+def test_a_redelivered_import_run_ends_failed_and_deletes_its_file(village_staff, media):
+    # issue 17 finding 1: the broker redelivers the run of a worker that died; it is not run again
+    job = _uploaded(village_staff, media)
+    stored = Path(job.stored_file)
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.IMPORTING)
+
+    import_jobs.import_job_run(job_id=job.pk, redelivered=True)
+
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.FAILED and "进程意外中止" in job.errors[0]["reason"]
+    assert job.stored_file == "" and not stored.exists() and nothing_written()
