@@ -405,3 +405,15 @@ def test_a_redelivered_import_run_ends_failed_and_deletes_its_file(village_staff
     job.refresh_from_db()
     assert job.status == ImportJob.Status.FAILED and "进程意外中止" in job.errors[0]["reason"]
     assert job.stored_file == "" and not stored.exists() and nothing_written()
+
+
+def test_a_workbook_with_oversized_shared_strings_is_refused_before_unpacking(db, settings, tmp_path):
+    # issue 17 finding 6: parts loaded whole (shared strings, styles) get a quarter of the unpacked limit
+    settings.IMPORT_MAX_UNZIPPED_MB = 4
+    path = far_cell(tmp_path / "strings.xlsx", "A2")
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/sharedStrings.xml", os.urandom(768 * 1024).hex())  # 1.5 MB, barely compressible
+
+    status, out, err = run_command("import_data", "households", str(path))
+
+    assert status == 2 and "xl/sharedStrings.xml 解压后约 1 MB（上限 1 MB）" in out + err
