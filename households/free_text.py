@@ -2,14 +2,16 @@
 
 Notes, petition contents and action descriptions are typed by people, and people paste ID numbers
 into them; the old village's staff then read a member's full ID in an action (issue 17 finding 8).
-Every service that writes free text passes it through ``redact_id_numbers``: an 18-character ID
-number (ASCII or full-width digits) becomes its masked form ``431302********1234``.
+Every service and import that writes free text passes it through ``redact_id_numbers``: an
+18-character ID number (ASCII or full-width digits) is replaced whole by ``[身份证号已隐去]``. Not
+even the 前6后4 form is kept: beside the person's stored birth date it would rebuild the number.
 """
 
 import re
-import unicodedata
 from typing import Any
 
+from django.apps import apps as django_apps
+from django.apps.registry import Apps
 from django.db import transaction
 from django.db.models import Q
 
@@ -20,16 +22,14 @@ ID_NUMBER_IN_TEXT = re.compile(r"(?<![0-9A-Za-z０-９Ａ-Ｚａ-ｚ])\d{17}[\dX
 ID_NUMBER_SQL = r"[0-9]{17}[0-9Xx]"
 
 
-def _mask(match: re.Match[str]) -> str:
-    text = unicodedata.normalize("NFKC", match.group(0)).upper()
-    return text[:6] + "*" * 8 + text[-4:]
+REDACTED = "[身份证号已隐去]"
 
 
 def redact_id_numbers(text: str) -> str:
-    """``text`` with every ID number in it masked (first 6 and last 4 kept)."""
+    """``text`` with every ID number in it replaced by ``REDACTED``."""
     if not text:
         return text
-    return ID_NUMBER_IN_TEXT.sub(_mask, text)
+    return ID_NUMBER_IN_TEXT.sub(REDACTED, text)
 
 
 def redact_fields(instance: Any, fields: tuple[str, ...]) -> None:
@@ -49,11 +49,11 @@ FREE_TEXT_FIELDS: dict[str, tuple[str, ...]] = {
 
 
 @transaction.atomic
-def redact_stored_free_text() -> int:
-    """Sweep the stored texts once (``manage.py redact_free_text``): only rows the database finds
-    with an 18-digit run are read and rewritten. Returns the number of rows changed."""
-    from django.apps import apps
+def redact_stored_free_text(apps: Apps = django_apps) -> int:
+    """Sweep the stored texts once (migration 0006 and ``manage.py redact_free_text``): only rows the
+    database finds with an 18-digit run are read and rewritten. Returns the number of rows changed.
 
+    ``apps``: a migration passes its historical registry."""
     changed = 0
     for label, fields in FREE_TEXT_FIELDS.items():
         model = apps.get_model(label)
@@ -71,4 +71,4 @@ def redact_stored_free_text() -> int:
     return changed
 
 
-__all__ = ["FREE_TEXT_FIELDS", "redact_fields", "redact_id_numbers", "redact_stored_free_text"]
+__all__ = ["FREE_TEXT_FIELDS", "REDACTED", "redact_fields", "redact_id_numbers", "redact_stored_free_text"]

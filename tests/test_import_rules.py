@@ -381,3 +381,24 @@ def test_township_staff_may_add_villages_of_its_township_only(staff, tmp_path):
     assert run_command("import_data", "areas", str(path), "--user", "zhen")[0] == 0
     other = write_csv(tmp_path / "b.csv", headers, [["431321100201", "H村", "村", "431321100"]])
     assert_rejected(other, "areas", 2, "区划代码", "本乡镇", user="zhen")
+
+
+# issue 17 finding 8: an ID number pasted into an imported text is dropped, as the services drop it
+def test_imported_texts_keep_no_id_number(example_db, tmp_path):
+    pasted = "431302197507070078"
+    path = variant_file(
+        tmp_path,
+        "actions",
+        {"台账编号": "TZ9", "措施内容": f"核实 {pasted} 的就业", "走访记录": f"身份证{pasted}", "责任人": f"张三{pasted}"},
+        base=1,
+    )
+    status, out, err = run_command("import_data", "actions", str(path))
+    assert status == 0, (out, err)
+    action = FollowUpAction.objects.get(code="TZ9")
+    assert action.description == "核实 [身份证号已隐去] 的就业"
+    assert pasted not in action.visit_note + action.owner
+    path = variant_file(tmp_path, "grievances", {"事项编号": "XF9", "反映内容": f"{pasted}反映漏水", "办理情况": pasted})
+    status, out, err = run_command("import_data", "grievances", str(path))
+    assert status == 0, (out, err)
+    grievance = Grievance.objects.get(code="XF9")
+    assert pasted not in grievance.content + grievance.handling

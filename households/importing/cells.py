@@ -12,6 +12,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
+from ..free_text import redact_id_numbers
 from ..validators import (
     AREA_CODE_RE,
     normalise_area_code,
@@ -56,6 +57,11 @@ def text_of(value: Any) -> str:
 
 def parse_text(value: Any) -> str:
     return text_of(value)
+
+
+def free_text(value: Any) -> str:
+    """A typed note or content: an ID number pasted into it is dropped, as the services do."""
+    return redact_id_numbers(text_of(value))
 
 
 def number_text(value: Any) -> str:
@@ -175,9 +181,9 @@ def area_code_candidates(code: str) -> list[str]:
     return forms
 
 
-def max_length(limit: int) -> Callable[[Any], str]:
+def max_length(limit: int, *, redact: bool = False) -> Callable[[Any], str]:
     def parse(value: Any) -> str:
-        text = text_of(value)
+        text = free_text(value) if redact else text_of(value)
         if len(text) > limit:
             raise CellError(f"内容过长：最多 {limit} 个字符，现有 {len(text)} 个。")
         return text
