@@ -32,7 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.access import scope, sees_personal_data
-from accounts.models import PersonalDataAccess, User
+from accounts.models import PersonalDataAccess, Role, User
 from accounts.services import UNMASK_PERMISSION
 
 from . import personal_data
@@ -148,8 +148,6 @@ class ProbeFlag:
 def id_probe_flags(*, actor: User | None) -> list[ProbeFlag]:
     """Users who, in the last 24 hours, had imports report at least ``IMPORT_FOREIGN_ID_FLAG`` ID numbers
     registered outside their area: the city administrator's notice (two queries). Empty for anyone else."""
-    from accounts.models import Role
-
     if actor is None or not (actor.is_superuser or actor.role == Role.CITY_ADMIN):
         return []
     rows = (
