@@ -389,7 +389,12 @@ def test_imported_texts_keep_no_id_number(example_db, tmp_path):
     path = variant_file(
         tmp_path,
         "actions",
-        {"台账编号": "TZ9", "措施内容": f"核实 {pasted} 的就业", "走访记录": f"身份证{pasted}", "责任人": f"张三{pasted}"},
+        {
+            "台账编号": "TZ9",
+            "措施内容": f"核实 {pasted} 的就业",
+            "走访记录": f"身份证{pasted}",
+            "责任人": f"张三{pasted}",
+        },
         base=1,
     )
     status, out, err = run_command("import_data", "actions", str(path))
@@ -397,7 +402,9 @@ def test_imported_texts_keep_no_id_number(example_db, tmp_path):
     action = FollowUpAction.objects.get(code="TZ9")
     assert action.description == "核实 [身份证号已隐去] 的就业"
     assert pasted not in action.visit_note + action.owner
-    path = variant_file(tmp_path, "grievances", {"事项编号": "XF9", "反映内容": f"{pasted}反映漏水", "办理情况": pasted})
+    path = variant_file(
+        tmp_path, "grievances", {"事项编号": "XF9", "反映内容": f"{pasted}反映漏水", "办理情况": pasted}
+    )
     status, out, err = run_command("import_data", "grievances", str(path))
     assert status == 0, (out, err)
     grievance = Grievance.objects.get(code="XF9")

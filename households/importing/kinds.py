@@ -689,8 +689,7 @@ class PersonsKind(Kind):
                     ctx.warn(
                         row,
                         "身份证号",
-                        f"与搬迁户表中户 {household.code} 的户主身份证号不同，"
-                        "以家庭成员表为准。",
+                        f"与搬迁户表中户 {household.code} 的户主身份证号不同，以家庭成员表为准。",
                     )
 
     def complete(self, row: ImportRow, instance: Any, changed: list[str] | None) -> None:
@@ -877,9 +876,7 @@ class ActionsKind(Kind):
             parse_id_number,
             secret="id",
             getter=lambda action, masked: (
-                secret_getter("id_number_encrypted")(action.person, masked)
-                if action.person_id
-                else ""
+                secret_getter("id_number_encrypted")(action.person, masked) if action.person_id else ""
             ),
         ),
         choice("帮扶类别", "kind", ActionKind, default=ActionKind.OTHER),
