@@ -151,6 +151,8 @@ MEASURE = """
 import json, resource, sys, time
 import django
 django.setup()
+from django.utils import translation
+translation.activate("zh-hans")  # the portal's language, whatever the process inherited
 from households.importing import FileError, run_import
 start = time.monotonic()
 try:
