@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from django.core.files import File
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 
 from accounts.models import Role, User
 from households import import_jobs
@@ -180,6 +181,13 @@ def hostile_dir(tmp_path_factory):
 @pytest.fixture(scope="module")
 def hostile_files(hostile_dir):
     return {name: build(hostile_dir) for name, (build, _message) in HOSTILE.items()}
+
+
+@pytest.fixture(autouse=True)
+def portal_language():
+    """The messages are asserted in the portal's language; an earlier test may leave English active."""
+    with translation.override("zh-hans"):
+        yield
 
 
 @pytest.fixture(autouse=True)
