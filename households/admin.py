@@ -119,7 +119,8 @@ class ServiceAdmin(RecordedAdmin):
             self.message_user(request, "；".join(getattr(exc, "messages", None) or [str(exc)]), messages.ERROR)
 
     def service_save(self, actor: Any, obj: Any, data: dict[str, Any]) -> None:
-        raise NotImplementedError
+        """Each admin names its service; one without (decisions) keeps its records read-only."""
+        raise PermissionDenied(_("此类记录在管理后台只读，请在平台页面中办理。"))
 
     def response_change(self, request: HttpRequest, obj: Any) -> HttpResponse:
         if getattr(request, "_service_refused", False):

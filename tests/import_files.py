@@ -10,9 +10,8 @@ import openpyxl
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-EXAMPLE = Path("/work/shared/spec/example")
-if not EXAMPLE.is_dir():  # CI lays shared/ beside the clone
-    EXAMPLE = Path(__file__).resolve().parents[2] / "shared" / "spec" / "example"
+# The specification's worked example, copied into the repository (tests/data/example/README.md).
+EXAMPLE = Path(__file__).resolve().parent / "data" / "example"
 EXAMPLE_FILES = [
     ("areas", "areas.xlsx"),
     ("sites", "sites.xlsx"),

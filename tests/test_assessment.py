@@ -3,10 +3,8 @@ expected_assessment.md end to end, the configuration, and who may read and chang
 
 import io
 from fractions import Fraction as F
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
@@ -16,8 +14,8 @@ from households.models import Area
 from indicators import assessment
 from indicators.assessment import ConfigItem, ScoringConfig, UnitValue, indicator_points, unit_score
 from indicators.models import AssessmentResult, Commendation, Kind, Met
+from tests.import_files import EXAMPLE
 
-EXAMPLE = Path(settings.BASE_DIR).parent / "shared/spec/example"
 IMPORTS = [
     ("areas", "areas.xlsx"),
     ("sites", "sites.xlsx"),
@@ -30,7 +28,6 @@ IMPORTS = [
     ("citystats", "citystats.csv"),
     ("commendations", "commendations.xlsx"),
 ]
-needs_example = pytest.mark.skipif(not EXAMPLE.is_dir(), reason=f"the worked example is not at {EXAMPLE}")
 COUNTY = AssessmentResult.UnitKind.COUNTY
 DEPARTMENT = AssessmentResult.UnitKind.DEPARTMENT
 
@@ -309,7 +306,6 @@ def _rows(units):
     ]
 
 
-@needs_example
 def test_example_county_table_equals_expected_assessment_md(example_assessed):
     data = assessment.assessment_result_for_year(2025)
     assert data is not None and not data["published"]
@@ -325,7 +321,6 @@ def test_example_county_table_equals_expected_assessment_md(example_assessed):
     assert [c["year"] for c in by_code["431321"]["commendations"]] == [2025]  # the 2024 one does not count
 
 
-@needs_example
 def test_example_points_per_indicator_equal_expected_assessment_md(example_assessed):
     data = assessment.assessment_result_for_year(2025)
     for unit in data["counties"][:2]:
@@ -337,7 +332,6 @@ def test_example_points_per_indicator_equal_expected_assessment_md(example_asses
     assert shuangfeng["M2-5"]["weight"] == "" and not shuangfeng["M2-5"]["applicable"]
 
 
-@needs_example
 def test_example_department_table_equals_expected_assessment_md(example_assessed):
     data = assessment.assessment_result_for_year(2025)
     assert _rows(data["departments"]) == EXPECTED_DEPARTMENTS
@@ -349,7 +343,6 @@ def test_example_department_table_equals_expected_assessment_md(example_assessed
     assert "县市区政府" not in [u["unit_code"] for u in data["departments"]]
 
 
-@needs_example
 def test_assess_prints_the_tables_and_recomputes_until_published(example_assessed):
     assert "1  431321 双峰县  51.26" in example_assessed and "47713/913" in example_assessed
     Commendation.objects.create(unit="431302", year=2025, level="省级", title="另一项表彰")
@@ -391,7 +384,6 @@ def users(example_assessed):
     }
 
 
-@needs_example
 def test_unpublished_assessment_is_read_by_city_roles_only(client, users):
     for name in ("admin", "bureau"):
         client.force_login(users[name])
@@ -407,7 +399,6 @@ def test_unpublished_assessment_is_read_by_city_roles_only(client, users):
         assert "2025" not in client.get("/assessment/").content.decode().split("<main", 1)[1]
 
 
-@needs_example
 def test_compute_publish_and_config_are_the_administrators(client, users):
     client.force_login(users["bureau"])
     assert client.post("/assessment/2025/compute/").status_code == 403
@@ -426,7 +417,6 @@ def test_compute_publish_and_config_are_the_administrators(client, users):
     assert assessment.assessment_is_published(2025)
 
 
-@needs_example
 def test_published_assessment_is_read_by_every_role(client, users):
     call_command("assess", "--year", "2025", "--publish", stdout=io.StringIO())
     for name in ("village", "county", "bureau"):
@@ -441,7 +431,6 @@ def test_published_assessment_is_read_by_every_role(client, users):
     assert client.post("/assessment/2025/compute/").status_code == 403
 
 
-@needs_example
 def test_config_page_validates_in_chinese_and_saves(client, users):
     client.force_login(users["admin"])
     page = client.get("/assessment/2025/config/")

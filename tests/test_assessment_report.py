@@ -16,9 +16,9 @@ from households.models import Area, Household, Site
 from indicators import assessment
 from indicators.models import Commendation, IndicatorValue
 
-from .test_assessment import example_import, needs_example
+from .test_assessment import example_import
 
-pytestmark = [pytest.mark.django_db, needs_example]
+pytestmark = pytest.mark.django_db
 needs_poppler = pytest.mark.skipif(not shutil.which("pdftotext"), reason="pdftotext (poppler-utils) missing")
 
 

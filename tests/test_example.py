@@ -2,13 +2,12 @@
 compute period 2025, and compare the five exports with the expected files byte for byte."""
 
 import io
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command, get_commands
 
-EXAMPLE = Path(settings.BASE_DIR).parent / "shared/spec/example"
+from tests.import_files import EXAMPLE
+
 IMPORTS = [
     ("areas", "areas.xlsx"),
     ("sites", "sites.xlsx"),
@@ -23,10 +22,7 @@ IMPORTS = [
 ]
 LEVELS = ["city", "county", "township", "village", "site"]
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(not EXAMPLE.is_dir(), reason=f"the worked example is not at {EXAMPLE}"),
-]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
