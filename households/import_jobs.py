@@ -223,16 +223,28 @@ def _fail(job: ImportJob, reason: str) -> None:
     job.save(update_fields=["status", "errors", "finished_at", "stored_file"])
 
 
+@transaction.atomic
+def _fail_if_lost(job_id: int, status: str, message: str) -> ImportJob | None:
+    """A job still in ``status`` when its task starts was held by a worker that died: fail it (its
+    file deleted) rather than read the file that may have killed that worker a second time."""
+    lost = ImportJob.objects.select_for_update().filter(pk=job_id, status=status).first()
+    if lost is not None:
+        logger.error("import job %s: the worker died while it was %s", job_id, status)
+        _fail(lost, message)
+    return lost
+
+
 def import_job_validate(*, job_id: int) -> ImportJob | None:
     """The dry run of an uploaded job (task body). Writes no record; idempotent: a job past
     validation is left alone. A job found still validating was being read by a worker that died
     (acks late redelivers it): the file is not read a second time — the job fails, its file deleted."""
-    with transaction.atomic():
-        lost = ImportJob.objects.select_for_update().filter(pk=job_id, status=ImportJob.Status.VALIDATING).first()
-        if lost is not None:
-            logger.error("import job %s: the worker died while validating it", job_id)
-            _fail(lost, _("校验时处理进程意外中止，未写入任何数据。文件可能过大或格式异常：请检查后重新上传。"))
-            return lost
+    lost = _fail_if_lost(
+        job_id,
+        ImportJob.Status.VALIDATING,
+        _("校验时处理进程意外中止，未写入任何数据。文件可能过大或格式异常：请检查后重新上传。"),
+    )
+    if lost is not None:
+        return lost
     job = _claim(job_id, (ImportJob.Status.UPLOADED,), ImportJob.Status.VALIDATING)
     if job is None:
         return ImportJob.objects.filter(pk=job_id).first()
@@ -260,12 +272,11 @@ def import_job_run(*, job_id: int, redelivered: bool = False) -> ImportJob | Non
     file is deleted whatever the outcome. Idempotent: a job already done is a no-op. ``redelivered``
     (the broker's flag: the worker running it died, its transaction rolled back): the job fails."""
     if redelivered:
-        with transaction.atomic():
-            lost = ImportJob.objects.select_for_update().filter(pk=job_id, status=ImportJob.Status.IMPORTING).first()
-            if lost is not None:
-                logger.error("import job %s: the worker died while importing it", job_id)
-                _fail(lost, _("导入时处理进程意外中止，未写入任何数据。请重新上传文件后再试。"))
-                return lost
+        lost = _fail_if_lost(
+            job_id, ImportJob.Status.IMPORTING, _("导入时处理进程意外中止，未写入任何数据。请重新上传文件后再试。")
+        )
+        if lost is not None:
+            return lost
     job = _claim(job_id, (ImportJob.Status.IMPORTING,), ImportJob.Status.IMPORTING)
     if job is None:
         job = ImportJob.objects.filter(pk=job_id).first()
