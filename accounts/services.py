@@ -2,13 +2,15 @@
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from households import personal_data
 
-from .access import access_object
-from .models import PersonalDataAccess, User
+from .access import access_object, require_write
+from .models import ROLE_LEVEL, PersonalDataAccess, Role, User
+from .tokens import tokens_revoke_all
 
 UNMASK_PERMISSION = "accounts.view_personal_data"
 
@@ -46,13 +48,6 @@ def _user_area(*, actor: User, area_code: str, level: str) -> Any:
 @transaction.atomic
 def user_save(*, actor: User, data: dict[str, Any], user: User | None = None) -> User:
     """Create or change a user: role, area, department, active. City administrators only."""
-    from django.contrib.auth.password_validation import validate_password
-    from django.core.exceptions import ValidationError
-
-    from .access import require_write
-    from .models import ROLE_LEVEL, Role
-    from .tokens import tokens_revoke_all
-
     require_write(actor, "users")
     role = data["role"]
     area = _user_area(actor=actor, area_code=data["area_code"], level=ROLE_LEVEL[role])

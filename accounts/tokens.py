@@ -70,9 +70,8 @@ def tokens_live(user: User) -> QuerySet[ApiToken]:
 
 
 def tokens_revoke(tokens: QuerySet[ApiToken]) -> int:
-    """Revoke the live ones of ``tokens`` (one UPDATE); the number revoked. A token revoked before
-    keeps its first revocation time."""
-    return tokens.filter(revoked__isnull=True).update(revoked=timezone.now())
+    """Revoke the live ones of ``tokens``; the number revoked."""
+    return ApiToken.objects.filter(pk__in=tokens.values("pk")).revoke()
 
 
 def tokens_revoke_all(user: User) -> int:

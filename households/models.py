@@ -10,6 +10,7 @@ Only services write these tables (``households.services``); no logic lives in ``
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -82,8 +83,6 @@ class Area(models.Model):
 
     def clean(self) -> None:
         """Digits of the level's length, a parent one level up, and the parent's code as prefix."""
-        from django.core.exceptions import ValidationError
-
         if self.level not in PARENT_LEVEL and self.level != AreaLevel.CITY:
             return  # the level field's own choices check reports it
         parent = self.parent if self.parent_id else None

@@ -395,6 +395,7 @@ def _streaming_workbook(handle: IO[bytes]) -> Any:
     """``openpyxl.load_workbook(read_only=True)`` without its dimension scan: openpyxl parses each
     sheet up to its ``<dimension>`` on opening — the whole sheet when there is none (7 s for a million
     empty rows). The declared dimension is ignored anyway: the bounds are the template's."""
+    # Imported here: openpyxl is only the fallback path, and calamine reads most files alone.
     from openpyxl.reader.excel import ExcelReader
     from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
