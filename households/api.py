@@ -448,6 +448,7 @@ class PersonViewSet(ReadViewSet):
     def get_object(self) -> Any:
         return access_object(self.scoped_queryset(), self.request.user, pk=self.kwargs["id"])
 
+    @services.counts_foreign_ids  # outside the transaction: its log survives a refused write
     @transaction.atomic
     def create(self, request: Request) -> Response:
         actor = request.user
@@ -461,6 +462,7 @@ class PersonViewSet(ReadViewSet):
             person = services.person_update(actor=actor, person=person, data={"status": wanted_status}, channel=API)
         return self.answer(person, status.HTTP_201_CREATED)
 
+    @services.counts_foreign_ids  # outside the transaction: its log survives a refused write
     @transaction.atomic
     def partial_update(self, request: Request, id: str) -> Response:  # noqa: A002 - the URL keyword
         actor = request.user

@@ -138,6 +138,14 @@ def import_foreign_ids(*, actor: User | None, person_ids: Iterable[int], new_to_
     ) % {"limit": limit}
 
 
+def foreign_id_limit_reached(actor: User | None) -> bool:
+    """The user reached today's limit of numbers reported as registered outside their area: from
+    now on every number new to their area is refused, found elsewhere or not."""
+    if actor is None or actor.is_superuser:
+        return False
+    return _recent(actor, IMPORT_ENTITY, IMPORT_WINDOW) >= settings.IMPORT_FOREIGN_ID_LIMIT
+
+
 @dataclass(frozen=True)
 class ProbeFlag:
     user: User

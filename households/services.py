@@ -6,7 +6,10 @@ Imports use the batched writers of ``households.importing`` with the same valida
 """
 
 import datetime
-from typing import Any
+import functools
+from collections.abc import Callable
+from contextvars import ContextVar
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -28,6 +31,7 @@ from .choices import (
 )
 from .free_text import FREE_TEXT_FIELDS, redact_fields, redact_id_numbers
 from .history import build_entry, changefeed_add, diff, history_record, history_record_many, snapshot
+from .id_lookup import foreign_id_limit_reached, import_foreign_ids
 from .models import Area, FollowUpAction, Grievance, HistoryEntry, Household, Income, MonitoringDecision, Person, Site
 from .validators import (
     id_birth_date,
@@ -279,12 +283,80 @@ def _set_id_number(person: Person, id_number: str) -> None:
     person.sex = id_sex(id_number)
 
 
-def _check_duplicate_id(person: Person) -> None:
+# Numbers a person service found registered outside the actor's area, collected for the outermost
+# counting call (``counts_foreign_ids``): its transaction has rolled back when it logs them.
+_foreign_clashes: ContextVar[list[tuple[User, int]] | None] = ContextVar("foreign_id_clashes", default=None)
+Service = TypeVar("Service", bound=Callable[..., Any])
+
+
+def counts_foreign_ids(service: Service) -> Service:
+    """The neutral "already registered" answer of a form or API write counts like an import's (issue
+    17 finding 12): each number found outside the user's area is logged, and past the daily limit
+    the write is refused without saying whether the number exists. Put it outside every transaction
+    of the write (the services here; an API view that wraps them in its own), so the log row
+    survives the rollback of the refused write."""
+
+    @functools.wraps(service)
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        if _foreign_clashes.get() is not None:
+            return service(*args, **kwargs)  # an outer call counts
+        token = _foreign_clashes.set([])
+        try:
+            return service(*args, **kwargs)
+        except ValidationError as exc:
+            clashes = _foreign_clashes.get() or []
+            if not clashes:
+                raise
+            actor = clashes[0][0]
+            holders = [holder for _actor, holder in clashes]
+            refusal = import_foreign_ids(
+                actor=actor, person_ids=holders, new_to_area=len(holders), label=kwargs.get("channel", Channel.FORM)
+            )
+            if refusal:  # the same words as for a number that exists nowhere (``_check_duplicate_id``)
+                raise _neutral_replaced(exc, _limit_message()) from exc
+            raise
+        finally:
+            _foreign_clashes.reset(token)
+
+    return counted  # type: ignore[return-value]
+
+
+def _neutral_replaced(exc: ValidationError, text: str) -> ValidationError:
+    """``exc`` with the neutral "already registered" message replaced by ``text``, under the same keys
+    (``id_number``, or ``members-<i>-id_number`` on the household page)."""
+    if not hasattr(exc, "error_dict"):
+        return ValidationError(text)
+    return ValidationError(
+        {
+            field: [text if m == DUPLICATE_ID_MESSAGE else m for m in messages]
+            for field, messages in exc.message_dict.items()
+        }
+    )
+
+
+def _limit_message() -> str:
+    return _("您今日查到辖区外已登记身份证号的次数已达上限，暂不能登记辖区外的新身份证号。请联系县级管理员核实。")
+
+
+def _check_duplicate_id(person: Person, actor: User | None, *, new_number: bool = True) -> None:
+    """One active person per number. A number found outside the actor's area is noted for
+    ``counts_foreign_ids``; once the daily limit is reached every number new to the area is
+    refused alike, so the answer no longer depends on the number existing elsewhere."""
+    if person.status != RecordStatus.ACTIVE:
+        return
     clash = Person.objects.filter(id_number_hash=person.id_number_hash, status=RecordStatus.ACTIVE)
     if person.pk:
         clash = clash.exclude(pk=person.pk)
-    if person.status == RecordStatus.ACTIVE and clash.exists():
+    holder = clash.values_list("pk", flat=True).first()
+    foreign = holder is not None and actor is not None and not scope(Person.objects.filter(pk=holder), actor).exists()
+    if foreign:
+        clashes = _foreign_clashes.get()
+        if clashes is not None:
+            clashes.append((actor, holder))
+    if holder is not None:
         raise ValidationError({"id_number": DUPLICATE_ID_MESSAGE})
+    if new_number and foreign_id_limit_reached(actor):
+        raise ValidationError({"id_number": _limit_message()})
 
 
 def _check_labour_date(person: Person) -> None:
@@ -292,6 +364,7 @@ def _check_labour_date(person: Person) -> None:
         raise ValidationError({"employment_checked_on": _("有劳动能力的人员必须填写就业信息更新日期。")})
 
 
+@counts_foreign_ids
 @transaction.atomic
 def person_create(
     *, actor: User | None, household: Household, id_number: str, data: dict[str, Any], channel: str = Channel.FORM
@@ -306,13 +379,14 @@ def person_create(
     _copy_area_codes(person, household.village)
     _set_id_number(person, id_number)
     _assign(person, data, PERSON_FIELDS)
-    _check_duplicate_id(person)
+    _check_duplicate_id(person, actor)
     _check_labour_date(person)
     _save(instance=person, before=None, actor=actor, channel=channel)
     changefeed_add()
     return person
 
 
+@counts_foreign_ids
 @transaction.atomic
 def person_update(*, actor: User | None, person: Person, data: dict[str, Any], channel: str = Channel.FORM) -> Person:
     require_write(actor, "persons")
@@ -322,7 +396,7 @@ def person_update(*, actor: User | None, person: Person, data: dict[str, Any], c
     _assign(person, data, PERSON_FIELDS)
     if status is not None:
         person.status = status
-        _check_duplicate_id(person)
+        _check_duplicate_id(person, actor, new_number=False)
     _check_labour_date(person)
     _save(instance=person, before=before, actor=actor, channel=channel)
     changefeed_add()
@@ -348,6 +422,7 @@ def person_set_employment(
     )
 
 
+@counts_foreign_ids
 @transaction.atomic
 def person_correct_id_number(
     *, actor: User | None, person: Person, id_number: str, channel: str = Channel.FORM
@@ -361,7 +436,7 @@ def person_correct_id_number(
         raise ValidationError({"id_number": exc.messages}) from exc
     before = snapshot(person)
     _set_id_number(person, id_number)
-    _check_duplicate_id(person)
+    _check_duplicate_id(person, actor)
     _save(instance=person, before=before, actor=actor, channel=channel, action=HistoryEntry.Action.CORRECT_ID)
     changefeed_add()
     return person
@@ -583,6 +658,7 @@ __all__ = [
 # ---------------------------------------------------------------------------------------------
 
 
+@counts_foreign_ids
 @transaction.atomic
 def household_register_with_members(
     *,

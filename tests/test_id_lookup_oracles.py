@@ -14,12 +14,13 @@ import time
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.models import PersonalDataAccess, User
-from households import services
+from households import personal_data, services
 from households.choices import Labour, Relation
 from households.id_lookup import IMPORT_ENTITY, SEARCH_ENTITY, id_probe_flags
 from households.importing import FileError, run_import
@@ -350,3 +351,48 @@ def test_the_api_import_job_ends_refused_without_row_errors(
     assert [error["row"] for error in job.errors] == [0]  # a file-level refusal: no row is named
     assert "不逐行说明哪些号码已登记" in job.errors[0]["reason"]
     assert _foreign_reveals(world, repr(job.errors)) == []
+
+
+def _member(number: str, household_code: str) -> dict[str, str]:
+    return {
+        "id_number": number,
+        "name": "王五",
+        "household": household_code,
+        "relation": "子女",
+        "labour": "普通劳动力",
+        "employment": "外出务工",
+        "employment_checked_on": "2025-06-01",
+    }
+
+
+@pytest.mark.django_db
+def test_one_record_at_a_time_counts_like_an_import_and_stops_at_the_limit(world, settings):  # issue 17 finding 12
+    # A clerk typing numbers into the person form or the API, one by one, is the same probe as a
+    # dry-run import: each number found in another county is logged, and past the limit the answer
+    # is the same whether the number exists elsewhere or nowhere.
+    settings.IMPORT_FOREIGN_ID_LIMIT = 2
+    staff = world.a.users["village"]
+    elsewhere = _register_elsewhere(world, 3)
+    api = _api_client(staff)
+    household = world.a.household.code
+
+    numbers = [personal_data.decrypt(person.id_number_encrypted) for person in elsewhere]
+    first = api.post("/api/v1/persons/", _member(numbers[0], household), format="json")
+    assert first.status_code == 400 and first.json()["id_number"] == [NEUTRAL.rstrip("。")]
+    with pytest.raises(ValidationError) as second:
+        services.person_create(
+            actor=staff, household=world.a.household, id_number=numbers[1],
+            data={"name": "王五", "relation": Relation.CHILD, "labour": Labour.ORDINARY,
+                  "employment_checked_on": datetime.date(2025, 6, 1)},
+        )  # fmt: skip
+    assert second.value.message_dict["id_number"] == [NEUTRAL.rstrip("。")]
+    assert [log.object_id for log in _import_logs(staff)] == [elsewhere[0].pk, elsewhere[1].pk]  # survived rollback
+
+    exists = api.post(
+        "/api/v1/persons/", _member(personal_data.decrypt(elsewhere[2].id_number_encrypted), household), format="json"
+    )
+    nowhere = api.post("/api/v1/persons/", _member(NOBODY, household), format="json")
+    assert exists.status_code == nowhere.status_code == 400
+    assert exists.json() == nowhere.json()  # past the limit, existence makes no difference
+    assert "已达上限" in exists.json()["id_number"][0]
+    assert not Person.objects.filter(name="王五").exists()
