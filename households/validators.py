@@ -174,7 +174,7 @@ def validate_id_number(value: str, *, today: datetime.date | None = None) -> str
     birth = id_birth_date(id_number)
     if birth is None:
         raise ValidationError(_("身份证号中的出生日期（第 7–14 位）不是真实日期，请核对号码。"), code="id_birth_date")
-    if birth > (today or datetime.date.today()):
+    if birth > (today or timezone.localdate()):
         raise ValidationError(_("身份证号中的出生日期在今天之后，请核对号码。"), code="id_birth_future")
     return id_number
 
