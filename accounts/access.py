@@ -11,9 +11,9 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
-from households.personal_data import mask_id_number, mask_phone, plain_of
-
-from .models import MASKED_ROLES, Role, User
+from accounts.models import MASKED_ROLES, Role, User
+from accounts.personal_data import mask_id_number, mask_phone, plain_of
+from areas.models import Area
 
 M = TypeVar("M", bound=Model)
 
@@ -37,8 +37,6 @@ def _scope_filter(model: type[Model], actor: User | None) -> Q | None:
     area = actor.area
     if area is None:
         return Q(pk__in=[])  # a user without an area sees nothing
-    from households.models import Area
-
     if model is Area:
         if area.level == "县":
             return Q(code=area.code) | Q(county_code=area.code)
@@ -51,9 +49,10 @@ def _scope_filter(model: type[Model], actor: User | None) -> Q | None:
         if area.level == "县":
             return Q(area__code=area.code) | Q(area__county_code=area.code)
         return Q(pk=actor.pk)  # staff below the county see only themselves
-    if model._meta.label == "indicators.IndicatorValue" and area.level == "村":
-        # Values are kept per township; a village sees its own value and its sites' values.
-        return Q(level="village", unit_code=area.code) | Q(level="site", site__village_code=area.code)
+    village_scope = getattr(model, "village_scope", None)
+    if village_scope is not None and area.level == "村":
+        # A model kept per township that a village may partly see says how (indicator values).
+        return village_scope(area.code)
     field_names = {field.name for field in model._meta.get_fields()}
     if "county" in field_names and "county_code" not in field_names and area.level != "市":
         # County-level rows (后扶资金) name their county: a county sees its own, levels below none.
@@ -86,27 +85,7 @@ def access_object(queryset: QuerySet[M], actor: User | None, **lookup: object) -
         raise Http404 from exc
 
 
-def access_household(actor: User | None, code: str):  # type: ignore[no-untyped-def]
-    from households.models import Household
-
-    return access_object(Household.objects.all(), actor, code=code)
-
-
-def access_person(actor: User | None, pk: int):  # type: ignore[no-untyped-def]
-    from households.models import Person
-
-    return access_object(Person.objects.select_related("household"), actor, pk=pk)
-
-
-def access_site(actor: User | None, code: str):  # type: ignore[no-untyped-def]
-    from households.models import Site
-
-    return access_object(Site.objects.all(), actor, code=code)
-
-
-def access_area(actor: User | None, code: str):  # type: ignore[no-untyped-def]
-    from households.models import Area
-
+def access_area(actor: User | None, code: str) -> Area:
     return access_object(Area.objects.all(), actor, code=code)
 
 

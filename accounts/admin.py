@@ -1,9 +1,36 @@
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from .models import ApiToken, User
-from .tokens import tokens_revoke
+from accounts.access import display_id_number, sees_personal_data
+from accounts.models import ApiToken, User
+from accounts.personal_data import mask_id_number, plain_of
+from accounts.tokens import tokens_revoke
+
+
+class ActorAdmin(admin.ModelAdmin):
+    """Remembers the viewer on the shown record, so read-only columns can mask for that role
+    (the admin is open to the city administrator, a masked role: issue 17 finding 2)."""
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> Any:
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            obj._viewer = request.user
+        return obj
+
+
+def shown_in_full(obj: Any) -> bool:
+    """Unmasked only for a known viewer who sees personal data (the change list knows none)."""
+    viewer = getattr(obj, "_viewer", None)
+    return viewer is not None and sees_personal_data(viewer)
+
+
+def id_shown(obj: Any, field: str) -> str:
+    viewer = getattr(obj, "_viewer", None)
+    return display_id_number(viewer, obj, field) if viewer is not None else mask_id_number(plain_of(obj, field))
 
 
 @admin.register(User)

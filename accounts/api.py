@@ -13,8 +13,8 @@ from rest_framework.exceptions import Throttled
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from . import login_limit, tokens
-from .models import ApiToken, User
+from accounts import login_limit, tokens
+from accounts.models import ApiToken, User
 
 OTP_MISSING = _("该账号已绑定动态口令设备：请在 otp_token 中填写设备上显示的 6 位动态口令后再获取令牌。")
 OTP_WRONG = _("动态口令不正确或已过期：请核对设备上当前显示的口令（每 30 秒更新）后重试。")

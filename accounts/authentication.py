@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
-from . import tokens
+from accounts import tokens
 
 
 class ApiTokenAuthentication(TokenAuthentication):

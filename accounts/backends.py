@@ -6,6 +6,7 @@ saves one query on every request.
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 
 
@@ -19,6 +20,4 @@ class AreaModelBackend(ModelBackend):
         return user if self.user_can_authenticate(user) else None
 
     def _get_user_model(self) -> Any:
-        from django.contrib.auth import get_user_model
-
         return get_user_model()

@@ -6,8 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from django_otp import devices_for_user
 from django_otp.forms import OTPAuthenticationForm
 
-from . import login_limit
-from .models import ROLE_LEVEL, Department, Role, User
+from accounts import login_limit
+from accounts.models import ROLE_LEVEL, Department, Role, User
 
 
 class LoginForm(OTPAuthenticationForm):

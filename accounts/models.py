@@ -48,7 +48,7 @@ MASKED_ROLES = frozenset({Role.COUNTY_OFFICIAL, Role.CITY_BUREAU, Role.CITY_ADMI
 class User(AbstractUser):
     role = models.CharField(_("角色"), max_length=20, choices=Role.choices, default=Role.VILLAGE_STAFF)
     area = models.ForeignKey(
-        "households.Area", verbose_name=_("所属区划"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "areas.Area", verbose_name=_("所属区划"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     department = models.CharField(_("部门"), max_length=10, choices=Department.choices, blank=True)
 

@@ -1,44 +1,22 @@
-"""Writes about users and personal-data access."""
+"""Writes about users: roles, areas, passwords, deactivation."""
 
 from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.contrib.sessions.models import Session
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
-from households import personal_data
-
-from .access import access_object, require_write
-from .models import ROLE_LEVEL, PersonalDataAccess, Role, User
-from .tokens import tokens_revoke_all
+from accounts.access import require_write, scope
+from accounts.models import ROLE_LEVEL, Role, User
+from accounts.tokens import tokens_revoke_all
+from areas.models import Area
 
 UNMASK_PERMISSION = "accounts.view_personal_data"
 
 
-@transaction.atomic
-def personal_data_unmask(*, actor: User, person: Any, ip_address: str | None) -> dict[str, str]:
-    """Plain ID number (and the household phone) of ONE record, logged; 403 without the permission."""
-    from households.models import Person
-
-    if not actor.has_perm(UNMASK_PERMISSION):
-        raise PermissionDenied("您没有查看完整个人信息的权限。")
-    person = access_object(Person.objects.select_related("household"), actor, pk=person.pk)
-    PersonalDataAccess.objects.create(
-        user=actor, entity="person", object_id=person.pk, object_label=person.name, ip_address=ip_address
-    )
-    return {
-        "id_number": personal_data.decrypt(person.id_number_encrypted),
-        "phone": personal_data.decrypt(person.household.phone_encrypted),
-    }
-
-
-def _user_area(*, actor: User, area_code: str, level: str) -> Any:
-    from django.core.exceptions import ValidationError
-
-    from households.models import Area
-
-    from .access import scope
-
+def _user_area(*, actor: User, area_code: str, level: str) -> Area:
     try:
         return scope(Area.objects.all(), actor).get(code=area_code.strip(), level=level)
     except Area.DoesNotExist as exc:
@@ -77,9 +55,6 @@ def user_save(*, actor: User, data: dict[str, Any], user: User | None = None) ->
 
 def _end_sessions(user: User) -> None:
     """A deactivated account loses its open sessions at once (ASVS 7.4.2)."""
-    from django.contrib.sessions.models import Session
-    from django.utils import timezone
-
     for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
         if session.get_decoded().get("_auth_user_id") == str(user.pk):
             session.delete()

@@ -16,8 +16,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .access import can_write, scope
-from .models import ApiToken, User
+from accounts.access import can_write, scope
+from accounts.models import ApiToken, User
 
 PREFIX_LENGTH = 8
 # ``last_used`` is written at most this often per token: an API client making many calls a minute

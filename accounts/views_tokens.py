@@ -14,9 +14,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from . import tokens
-from .access import access_object, can_write
-from .models import ApiToken, Role, User
+from accounts import tokens
+from accounts.access import access_object, can_write
+from accounts.models import ApiToken, Role, User
 
 
 class TokenForm(forms.Form):

@@ -38,8 +38,8 @@ def timed(function) -> float:  # type: ignore[no-untyped-def]
 
 
 def full_recompute(year: int):  # type: ignore[no-untyped-def]
+    from indicators.engine.runs import compute_run_create, compute_run_execute
     from indicators.models import ComputeRun
-    from indicators.services import compute_run_create, compute_run_execute
 
     run = compute_run_create(period_key=str(year))
     run = compute_run_execute(run_id=run.pk)
@@ -55,7 +55,7 @@ def floor_query(reference: datetime.date) -> None:
 
     from households.choices import LABOUR_FORCE
     from households.models import Person
-    from indicators import engine
+    from indicators.engine import compute as engine
 
     rules = engine.person_rules(reference)
     aggregates: dict[str, Count] = {

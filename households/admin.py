@@ -9,13 +9,13 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.access import can_write, display_id_number, masked_snapshot, sees_personal_data
-
-from . import services
-from .choices import Channel
-from .history import changefeed_add, diff, history_record, snapshot
-from .models import (
-    Area,
+from accounts.access import can_write, masked_snapshot
+from accounts.admin import ActorAdmin, id_shown, shown_in_full
+from areas.models import Area
+from households import services
+from households.choices import Channel
+from households.history import changefeed_add, diff, history_record, snapshot
+from households.models import (
     ChangeFeed,
     FollowUpAction,
     Grievance,
@@ -27,40 +27,7 @@ from .models import (
     Person,
     Site,
 )
-from .personal_data import mask_id_number, plain_of
-from .validators import age_on
-
-
-def admin_allowed(request: HttpRequest) -> bool:
-    user = request.user
-    return bool(user.is_active and (user.is_superuser or getattr(user, "role", "") == "city_admin"))
-
-
-admin.site.has_permission = admin_allowed  # type: ignore[method-assign]
-admin.site.site_header = "娄底市易地扶贫搬迁后续扶持工作平台 · 管理后台"
-admin.site.site_title = "管理后台"
-
-
-class ActorAdmin(admin.ModelAdmin):
-    """Remembers the viewer on the shown record, so read-only columns can mask for that role
-    (the admin is open to the city administrator, a masked role: issue 17 finding 2)."""
-
-    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> Any:
-        obj = super().get_object(request, object_id, from_field)
-        if obj is not None:
-            obj._viewer = request.user
-        return obj
-
-
-def _full(obj: Any) -> bool:
-    """Unmasked only for a known viewer who sees personal data (the change list knows none)."""
-    viewer = getattr(obj, "_viewer", None)
-    return viewer is not None and sees_personal_data(viewer)
-
-
-def _id_shown(obj: Any, field: str) -> str:
-    viewer = getattr(obj, "_viewer", None)
-    return display_id_number(viewer, obj, field) if viewer is not None else mask_id_number(plain_of(obj, field))
+from households.validators import age_on
 
 
 class RecordedAdmin(ActorAdmin):
@@ -171,7 +138,7 @@ class HouseholdAdmin(ServiceAdmin):
 
     @admin.display(description=_("户主身份证号"))
     def head_id_shown(self, household: Household) -> str:
-        return _id_shown(household, "head_id_encrypted")
+        return id_shown(household, "head_id_encrypted")
 
 
 @admin.register(Person)
@@ -189,12 +156,12 @@ class PersonAdmin(ServiceAdmin):
 
     @admin.display(description=_("身份证号"))
     def id_number_shown(self, person: Person) -> str:
-        return _id_shown(person, "id_number_encrypted")
+        return id_shown(person, "id_number_encrypted")
 
     @admin.display(description=_("出生日期（年龄）"))
     def birth_shown(self, person: Person) -> str:
         """The birth date for unmasked viewers; masked ones get the age only (access.md)."""
-        if _full(person):
+        if shown_in_full(person):
             return person.birth_date.isoformat()
         return str(age_on(person.birth_date, timezone.localdate()))
 
@@ -273,11 +240,11 @@ class HistoryEntryAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("修改前"))
     def before_shown(self, entry: HistoryEntry) -> dict[str, Any]:
-        return entry.before if _full(entry) else masked_snapshot(entry.before)
+        return entry.before if shown_in_full(entry) else masked_snapshot(entry.before)
 
     @admin.display(description=_("修改后"))
     def after_shown(self, entry: HistoryEntry) -> dict[str, Any]:
-        return entry.after if _full(entry) else masked_snapshot(entry.after)
+        return entry.after if shown_in_full(entry) else masked_snapshot(entry.after)
 
 
 @admin.register(ImportJob)

@@ -14,27 +14,32 @@ import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied, Throttled, ValidationError
+from rest_framework.exceptions import PermissionDenied, Throttled, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
-from rest_framework.views import exception_handler as drf_exception_handler
 
+from accounts import personal_data
 from accounts.access import access_object, require_write, scope, sees_personal_data
-
-from . import id_lookup, import_jobs, personal_data, selectors, services
-from .choices import (
+from accounts.viewsets import ReadViewSet
+from areas.choices import AreaLevel
+from areas.models import Area
+from core.api import CodeFilterSet, neutral_duplicate, unknown_code
+from core.money import yuan_to_fen
+from households import (
+    id_lookup,
+    import_jobs,
+    selectors,
+    services,
+)
+from households.choices import (
     ActionKind,
     ActionStatus,
-    AreaLevel,
     Channel,
     Employment,
     GrievanceStatus,
@@ -43,8 +48,17 @@ from .choices import (
     Monitoring,
     RecordStatus,
 )
-from .models import Area, FollowUpAction, Grievance, Household, ImportJob, Income, Person, Site
-from .serializers import (
+from households.importing import kind_names
+from households.models import (
+    FollowUpAction,
+    Grievance,
+    Household,
+    ImportJob,
+    Income,
+    Person,
+    Site,
+)
+from households.serializers import (
     LEVEL_BY_WORD,
     ActionInputSerializer,
     ActionPatchSerializer,
@@ -68,78 +82,15 @@ from .serializers import (
     SitePatchSerializer,
     SiteSerializer,
     is_masked,
-    yuan_to_fen,
 )
-from .validators import normalise_id_number
+from households.validators import normalise_id_number
 
 API = Channel.API
 
 # --- errors and the schema ------------------------------------------------------------------------
 
 
-def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """DRF's handler, plus the ``ValidationError`` of the services as a 400 with per-field messages
-    (``__all__`` becomes ``non_field_errors``), and one Chinese 404 for every missing record."""
-    if isinstance(exc, DjangoValidationError):
-        if hasattr(exc, "error_dict"):
-            detail: Any = {
-                (api_settings.NON_FIELD_ERRORS_KEY if field == "__all__" else field): messages
-                for field, messages in exc.message_dict.items()
-            }
-        else:
-            detail = {api_settings.NON_FIELD_ERRORS_KEY: exc.messages}
-        exc = ValidationError(detail=detail)
-    elif isinstance(exc, Http404):
-        # ``get_object_or_404`` says "No CountyFinance matches the given query." in English and names
-        # the model: every 404 of the API is the same Chinese answer (issue 17 finding 20).
-        exc = NotFound()
-    return drf_exception_handler(exc, context)
-
-
-ERROR_SCHEMA = {
-    "type": "object",
-    "properties": {"detail": {"type": "string"}},
-    "required": ["detail"],
-}
-FIELD_ERRORS_SCHEMA = {
-    "type": "object",
-    "description": "每个字段的错误信息（non_field_errors 为整体错误）",
-    "additionalProperties": {"type": "array", "items": {"type": "string"}},
-}
-ERROR_DESCRIPTIONS = {
-    "400": "请求有误：逐字段的错误信息；引用了不存在或不在本辖区的编码",
-    "401": "未登录或令牌无效",
-    "403": "无权进行此操作（角色不允许，或缺少 CSRF 令牌）",
-    "404": "不存在，或不在本辖区",
-    "429": "请求过于频繁",
-}
-
-
-class APIAutoSchema(AutoSchema):
-    """Every operation documents the error answers of access.md: 400, 401, 403, 404 (and 429)."""
-
-    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
-        responses = super()._get_response_bodies(direction)
-        for code, description in ERROR_DESCRIPTIONS.items():
-            if code in responses:
-                continue
-            schema = FIELD_ERRORS_SCHEMA if code == "400" else ERROR_SCHEMA
-            response = self._get_response_for_code(schema, code, direction=direction)
-            response["description"] = description
-            responses[code] = response
-        return responses
-
-
 # --- shared plumbing ------------------------------------------------------------------------------
-
-
-class CodeFilterSet(django_filters.FilterSet):
-    """Filters by codes and Chinese choice values; an invalid choice answers 400."""
-
-
-def unknown_code(field: str, label: str, code: str) -> DjangoValidationError:
-    """The one message for a code that does not exist and a code outside the area (access.md)."""
-    return DjangoValidationError({field: _("%(label)s“%(code)s”不存在，请核对。") % {"label": label, "code": code}})
 
 
 def household_reference(actor: Any, code: str, field: str = "household") -> Household:
@@ -183,55 +134,6 @@ def full_id_hash(request: Request, id_number: str, channel: str) -> str:
         )
     except id_lookup.IdLookupRefused as exc:
         raise (Throttled(detail=exc.message) if exc.throttled else PermissionDenied(exc.message)) from exc
-
-
-def neutral_duplicate(field: str, label: str) -> DjangoValidationError:
-    """A new code already taken anywhere: refused without saying where (access.md)."""
-    return DjangoValidationError({field: _("该%(label)s已在系统中登记，请联系县级管理员") % {"label": label}})
-
-
-class ScopedViewSet(viewsets.GenericViewSet):
-    """Lists and single records through ``accounts.access``: ``scoped_queryset`` is the only source
-    of rows, ``get_object`` answers 404 for missing and foreign records alike."""
-
-    lookup_field = "code"
-    lookup_value_regex = "[^/]+"
-    output_serializer: type[serializers.BaseSerializer]
-    input_serializer: type[serializers.Serializer] | None = None
-    patch_serializer: type[serializers.Serializer] | None = None
-
-    def base_queryset(self) -> QuerySet:
-        """The unscoped rows of the resource; every subclass names its own."""
-        return self.output_serializer.Meta.model.objects.all()
-
-    def scoped_queryset(self) -> QuerySet:
-        return scope(self.base_queryset(), self.request.user)
-
-    def get_queryset(self) -> QuerySet:
-        if getattr(self, "swagger_fake_view", False):  # schema generation: no user, no rows
-            return self.output_serializer.Meta.model.objects.none()
-        return self.scoped_queryset()
-
-    def get_serializer_class(self) -> type[serializers.BaseSerializer]:
-        return self.output_serializer
-
-    def get_object(self) -> Any:
-        value = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
-        return access_object(self.scoped_queryset(), self.request.user, **{self.lookup_field: value})
-
-    def validated(self, serializer_class: type[serializers.Serializer]) -> dict[str, Any]:
-        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
-        serializer.is_valid(raise_exception=True)
-        return dict(serializer.validated_data)
-
-    def answer(self, instance: Any, code: int = status.HTTP_200_OK) -> Response:
-        """The written record as a list would show it (annotations included)."""
-        fresh = self.get_queryset().get(pk=instance.pk)
-        return Response(self.output_serializer(fresh, context=self.get_serializer_context()).data, status=code)
-
-
-class ReadViewSet(ScopedViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
-    pass
 
 
 # --- areas ---------------------------------------------------------------------------------------
@@ -730,8 +632,6 @@ class ImportViewSet(viewsets.GenericViewSet, mixins.ListModelMixin, mixins.Retri
 
     @extend_schema(request={"multipart/form-data": ImportUploadSerializer}, responses={201: ImportJobSerializer})
     def create(self, request: Request) -> Response:
-        from .importing import kind_names
-
         upload = ImportUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
         kind, file = upload.validated_data["kind"], upload.validated_data["file"]

@@ -11,7 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .choices import (
+from core.money import yuan_to_fen
+from households.choices import (
     ActionKind,
     ActionStatus,
     Employment,
@@ -26,8 +27,8 @@ from .choices import (
     SafetyNet,
     Schooling,
 )
-from .services import PERSON_FIELDS
-from .validators import (
+from households.services import PERSON_FIELDS
+from households.validators import (
     validate_due_date,
     validate_household_size,
     validate_indicator_code,
@@ -64,14 +65,6 @@ def money(label: str, *, required: bool = True) -> forms.DecimalField:
         help_text=_("单位：元，最多两位小数"),
         widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "inputmode": "decimal"}),
     )
-
-
-def yuan_to_fen(value: Decimal | None) -> int:
-    return int((value or Decimal("0")) * 100)
-
-
-def fen_to_yuan(value: int) -> Decimal:
-    return (Decimal(value) / 100).quantize(Decimal("0.01"))
 
 
 def _message_fields() -> dict[str, str]:

@@ -12,8 +12,8 @@ from typing import Any
 
 from django.db import models, transaction
 
-from .choices import Channel
-from .models import MEMBER_COUNT_FIELDS, ChangeFeed, HistoryEntry, ImportJob
+from households.choices import Channel
+from households.models import MEMBER_COUNT_FIELDS, ChangeFeed, HistoryEntry, ImportJob
 
 # Fields never copied into a snapshot: ciphertexts and blind indexes (the phone's masked form is kept).
 SECRET_FIELDS = frozenset(

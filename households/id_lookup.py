@@ -22,29 +22,24 @@ the record an auditor reads is exactly what the throttle counted.
 import datetime
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts import personal_data
 from accounts.access import scope, sees_personal_data
-from accounts.models import PersonalDataAccess, Role, User
+from accounts.models import PersonalDataAccess, User
+from accounts.selectors import IMPORT_ENTITY, IMPORT_WINDOW
 from accounts.services import UNMASK_PERMISSION
-
-from . import personal_data
-from .models import Person
-from .validators import normalise_id_number
+from households.models import Person
+from households.validators import normalise_id_number
 
 logger = logging.getLogger(__name__)
 
 SEARCH_ENTITY = "身份证号查询"
-IMPORT_ENTITY = "区外身份证号（导入）"
 SEARCH_WINDOW = datetime.timedelta(hours=1)
-IMPORT_WINDOW = datetime.timedelta(hours=24)
 
 
 class IdLookupRefused(PermissionDenied):
@@ -144,27 +139,3 @@ def foreign_id_limit_reached(actor: User | None) -> bool:
     if actor is None or actor.is_superuser:
         return False
     return _recent(actor, IMPORT_ENTITY, IMPORT_WINDOW) >= settings.IMPORT_FOREIGN_ID_LIMIT
-
-
-@dataclass(frozen=True)
-class ProbeFlag:
-    user: User
-    count: int
-    last_at: datetime.datetime
-
-
-def id_probe_flags(*, actor: User | None) -> list[ProbeFlag]:
-    """Users who, in the last 24 hours, had imports report at least ``IMPORT_FOREIGN_ID_FLAG`` ID numbers
-    registered outside their area: the city administrator's notice (two queries). Empty for anyone else."""
-    if actor is None or not (actor.is_superuser or actor.role == Role.CITY_ADMIN):
-        return []
-    rows = (
-        PersonalDataAccess.objects.filter(entity=IMPORT_ENTITY, at__gte=timezone.now() - IMPORT_WINDOW)
-        .values("user_id")
-        .annotate(count=Count("id"), last_at=Max("at"))
-        .filter(count__gte=settings.IMPORT_FOREIGN_ID_FLAG)
-        .order_by("-count", "user_id")
-    )
-    counts: dict[int, Any] = {row["user_id"]: row for row in rows}
-    users = User.objects.in_bulk(list(counts))
-    return [ProbeFlag(users[pk], counts[pk]["count"], counts[pk]["last_at"]) for pk in counts if pk in users]

@@ -1,7 +1,7 @@
 """Import jobs of the web page and the API: upload → dry run (preview) → confirm or abandon.
 
-The long work runs in ``households.tasks`` (thin tasks taking the job id, queued on commit); the
-state machine and the lifecycle of the uploaded file live here:
+The long work runs in ``households.import_runs``, called by the thin tasks of ``households.tasks``
+(queued on commit, taking the job id); the state machine and the lifecycle of the uploaded file live here:
 
     uploaded → validating → previewed ─confirm→ importing → done | invalid | failed
                           ↘ invalid                      (any of uploaded/previewed/invalid) → abandoned
@@ -15,36 +15,30 @@ import datetime
 import logging
 import os
 import secrets
-from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-from django.conf import settings
+import xlsxwriter
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .choices import Channel
-from .importing import FileError, get_kind, kind_names, run_import
-from .importing.base import Kind, mask_value
-from .importing.readers import check_extension, sniff_format
-from .models import ImportJob
+from accounts.access import sees_personal_data
+from households.choices import Channel
+from households.import_runs import RUNNING, discard_file, import_upload_dir
+from households.importing import FileError, get_kind, kind_names
+from households.importing.base import Kind, mask_value
+from households.importing.readers import cell_value, check_extension, open_table, sniff_format
+from households.models import ImportJob
+from households.tasks import import_job_run_task, import_job_validate_task
 
 logger = logging.getLogger(__name__)
 
 UPLOAD_SUFFIXES = (".xlsx", ".xls", ".csv")
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
-# The beat runs the purge hourly, so a file is gone within FILE_MAX_AGE + 1 h = 24 h of its upload.
-FILE_MAX_AGE = datetime.timedelta(hours=23)
-RUNNING = (ImportJob.Status.UPLOADED, ImportJob.Status.VALIDATING, ImportJob.Status.IMPORTING)
 ABANDONABLE = (ImportJob.Status.UPLOADED, ImportJob.Status.PREVIEWED, ImportJob.Status.INVALID)
-FINISHED = (ImportJob.Status.DONE, ImportJob.Status.FAILED, ImportJob.Status.ABANDONED)
-
-
-def import_upload_dir() -> Path:
-    return Path(settings.MEDIA_ROOT) / "imports"
 
 
 # --- reads ---------------------------------------------------------------------------------------
@@ -121,12 +115,6 @@ def _check_content(path: Path, file_name: str) -> None:
         raise ValidationError({"file": str(error)}) from None
 
 
-def _discard_file(job: ImportJob) -> None:
-    if job.stored_file:
-        Path(job.stored_file).unlink(missing_ok=True)
-        job.stored_file = ""
-
-
 def import_job_create(*, actor: Any, kind: str, upload: IO[bytes] | Any, channel: str = Channel.IMPORT) -> ImportJob:
     """Store the upload and queue its dry run (after commit). Raises ``Http404`` for an unknown kind
     (callers validate the kind first), ``PermissionDenied`` for a kind the role may not import and
@@ -146,109 +134,9 @@ def import_job_create(*, actor: Any, kind: str, upload: IO[bytes] | Any, channel
     except BaseException:
         path.unlink(missing_ok=True)
         raise
-    from .tasks import import_job_validate_task
-
     # Inside a caller's transaction the task waits for its commit; otherwise the row is committed already.
     import_job_validate_task.delay_on_commit(job.pk)
     return job
-
-
-def _claim(job_id: int, statuses: tuple[str, ...], status: str) -> ImportJob | None:
-    """Move a job to ``status`` if it is in one of ``statuses``; the row lock makes a redelivered or
-    duplicated task a no-op. ``None`` when there is nothing to do."""
-    with transaction.atomic():
-        job = ImportJob.objects.select_for_update().filter(pk=job_id).first()
-        if job is None or job.status not in statuses:
-            return None
-        job.status = status
-        job.progress = 0
-        job.save(update_fields=["status", "progress"])
-        return job
-
-
-def _progress_writer(job: ImportJob) -> Callable[[int], None]:
-    """Each report is its own small commit (outside the import's transaction it is seen at once)."""
-    last = [-1]
-
-    def report(percent: int) -> None:
-        if percent > last[0]:
-            last[0] = percent
-            # Never backwards: inside its write transaction the importer has already set 100.
-            ImportJob.objects.filter(pk=job.pk, progress__lt=percent).update(progress=percent)
-            job.progress = max(job.progress, percent)
-
-    return report
-
-
-def _file_error(reason: str) -> list[dict[str, Any]]:
-    return [{"row": 0, "column": "", "value": "", "reason": reason}]
-
-
-def _run(job: ImportJob, *, dry_run: bool) -> ImportJob:
-    """Run the importer for ``job`` as its creator (their scope and role); every outcome lands on the row."""
-    user, channel = job.created_by, job.channel
-    try:
-        if not job.stored_file or not Path(job.stored_file).is_file():
-            raise FileError(_("上传的文件已删除（文件最多保留 24 小时），请重新上传。"))
-        result = run_import(
-            job.kind, job.stored_file, user=user, dry_run=dry_run, job=job, progress=_progress_writer(job)
-        )
-    except FileError as error:
-        # The file as a whole is refused: no row to correct in it, so it is not kept.
-        _discard_file(job)
-        job.status = ImportJob.Status.INVALID
-        job.errors = _file_error(str(error))
-        job.progress = 100
-        job.save(update_fields=["status", "errors", "progress", "stored_file"])
-        return job
-    except Exception as error:  # the job row carries every failure; nothing was written (one transaction)
-        logger.exception("import job %s failed", job.pk)
-        _fail(job, _("导入失败（%(error)s），未写入任何数据。请稍后重试或联系管理员。") % {
-            "error": error.__class__.__name__})  # fmt: skip
-        return job
-    file_warnings = [{"row": 0, "column": "", "value": "", "reason": text} for text in result.file_warnings]
-    job.warnings = file_warnings + [warning.as_dict() for warning in result.warnings]
-    job.progress = 100
-    job.channel = channel  # the importer records web and API imports alike as channel "import"
-    job.save(update_fields=["warnings", "progress", "channel"])
-    return job
-
-
-def _fail(job: ImportJob, reason: str) -> None:
-    """End ``job`` as failed and delete its file (the exception text may quote row data: not shown)."""
-    _discard_file(job)
-    job.status = ImportJob.Status.FAILED
-    job.errors = _file_error(reason)
-    job.finished_at = timezone.now()
-    job.save(update_fields=["status", "errors", "finished_at", "stored_file"])
-
-
-@transaction.atomic
-def _fail_if_lost(job_id: int, status: str, message: str) -> ImportJob | None:
-    """A job still in ``status`` when its task starts was held by a worker that died: fail it (its
-    file deleted) rather than read the file that may have killed that worker a second time."""
-    lost = ImportJob.objects.select_for_update().filter(pk=job_id, status=status).first()
-    if lost is not None:
-        logger.error("import job %s: the worker died while it was %s", job_id, status)
-        _fail(lost, message)
-    return lost
-
-
-def import_job_validate(*, job_id: int) -> ImportJob | None:
-    """The dry run of an uploaded job (task body). Writes no record; idempotent: a job past
-    validation is left alone. A job found still validating was being read by a worker that died
-    (acks late redelivers it): the file is not read a second time — the job fails, its file deleted."""
-    lost = _fail_if_lost(
-        job_id,
-        ImportJob.Status.VALIDATING,
-        _("校验时处理进程意外中止，未写入任何数据。文件可能过大或格式异常：请检查后重新上传。"),
-    )
-    if lost is not None:
-        return lost
-    job = _claim(job_id, (ImportJob.Status.UPLOADED,), ImportJob.Status.VALIDATING)
-    if job is None:
-        return ImportJob.objects.filter(pk=job_id).first()
-    return _run(job, dry_run=True)
 
 
 @transaction.atomic
@@ -261,33 +149,7 @@ def import_job_confirm(*, actor: Any, job: ImportJob) -> ImportJob:
     job.status = ImportJob.Status.IMPORTING
     job.progress = 0
     job.save(update_fields=["status", "progress"])
-    from .tasks import import_job_run_task
-
     import_job_run_task.delay_on_commit(job.pk)
-    return job
-
-
-def import_job_run(*, job_id: int, redelivered: bool = False) -> ImportJob | None:
-    """The confirmed import (task body): all or nothing, progress on the job row, then the uploaded
-    file is deleted whatever the outcome. Idempotent: a job already done is a no-op. ``redelivered``
-    (the broker's flag: the worker running it died, its transaction rolled back): the job fails."""
-    if redelivered:
-        lost = _fail_if_lost(
-            job_id, ImportJob.Status.IMPORTING, _("导入时处理进程意外中止，未写入任何数据。请重新上传文件后再试。")
-        )
-        if lost is not None:
-            return lost
-    job = _claim(job_id, (ImportJob.Status.IMPORTING,), ImportJob.Status.IMPORTING)
-    if job is None:
-        job = ImportJob.objects.filter(pk=job_id).first()
-        if job is not None and job.status in FINISHED and job.stored_file:
-            _discard_file(job)
-            job.save(update_fields=["stored_file"])
-        return job
-    job = _run(job, dry_run=False)
-    _discard_file(job)
-    job.finished_at = job.finished_at or timezone.now()
-    job.save(update_fields=["stored_file", "finished_at"])
     return job
 
 
@@ -297,44 +159,11 @@ def import_job_abandon(*, actor: Any, job: ImportJob) -> ImportJob:
     job = ImportJob.objects.select_for_update().get(pk=job.pk, created_by=actor)
     if job.status not in ABANDONABLE:
         raise ValidationError({"status": [_("该导入任务正在进行或已结束，不能放弃。")]})
-    _discard_file(job)
+    discard_file(job)
     job.status = ImportJob.Status.ABANDONED
     job.finished_at = timezone.now()
     job.save(update_fields=["stored_file", "status", "finished_at"])
     return job
-
-
-def import_jobs_purge(*, now: datetime.datetime | None = None, max_age: datetime.timedelta = FILE_MAX_AGE) -> int:
-    """Delete uploaded files older than ``max_age`` (beat: hourly) and mark their unfinished jobs
-    abandoned; also files no job refers to (an upload whose job was rolled back). Returns the
-    number of files deleted."""
-    cutoff = (now or timezone.now()) - max_age
-    deleted = 0
-    stale = ImportJob.objects.filter(created_at__lt=cutoff).exclude(stored_file="")
-    for job_id in stale.values_list("pk", flat=True):
-        with transaction.atomic():
-            job = ImportJob.objects.select_for_update().get(pk=job_id)
-            if not job.stored_file:
-                continue
-            _discard_file(job)
-            deleted += 1
-            fields = ["stored_file"]
-            if job.status not in FINISHED:
-                job.status = ImportJob.Status.ABANDONED
-                job.finished_at = timezone.now()
-                fields += ["status", "finished_at"]
-            job.save(update_fields=fields)
-    folder = import_upload_dir()
-    if folder.is_dir():
-        referenced = set(ImportJob.objects.exclude(stored_file="").values_list("stored_file", flat=True))
-        for path in folder.iterdir():
-            if not path.is_file() or str(path) in referenced:
-                continue
-            modified = datetime.datetime.fromtimestamp(path.stat().st_mtime, tz=datetime.UTC)
-            if modified < cutoff:
-                path.unlink(missing_ok=True)
-                deleted += 1
-    return deleted
 
 
 # --- the error workbook --------------------------------------------------------------------------
@@ -353,12 +182,6 @@ def import_job_errors_workbook(*, actor: Any, job: ImportJob, target: IO[bytes])
     the file can be corrected and uploaded again), and always a sheet 错误清单 (row, column, value,
     reason). Every cell is written as a string: nothing starting with = + - @ becomes a formula.
     Secret columns are masked for a role that sees personal data masked."""
-    import xlsxwriter
-
-    from accounts.access import sees_personal_data
-
-    from .importing.readers import cell_value, open_table
-
     kind = get_kind(job.kind)
     workbook = xlsxwriter.Workbook(
         target,

@@ -10,16 +10,37 @@ from typing import Any
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from accounts import personal_data
 from accounts.access import access_object, display_id_number, display_phone, scope, sees_personal_data
 from accounts.models import User
-
-from . import personal_data
-from .choices import LABOUR_FORCE, AreaLevel, RecordStatus
-from .models import Area, FollowUpAction, Grievance, HistoryEntry, Household, Income, Person, Site
-from .validators import age_on, normalise_id_number
+from areas.choices import AreaLevel
+from areas.models import Area
+from households.choices import LABOUR_FORCE, RecordStatus
+from households.models import (
+    FollowUpAction,
+    Grievance,
+    HistoryEntry,
+    Household,
+    Income,
+    Person,
+    Site,
+)
+from households.validators import age_on, normalise_id_number
 
 ID_NUMBER_RE = re.compile(r"^\d{17}[\dX]$")
 HOUSEHOLD_FILTERS = ("village", "site", "category", "monitoring", "status")
+
+
+def access_household(actor: User | None, code: str) -> Household:
+    return access_object(Household.objects.all(), actor, code=code)
+
+
+def access_person(actor: User | None, pk: int) -> Person:
+    return access_object(Person.objects.select_related("household"), actor, pk=pk)
+
+
+def access_site(actor: User | None, code: str) -> Site:
+    return access_object(Site.objects.all(), actor, code=code)
 
 
 def looks_like_id_number(text: str) -> bool:

@@ -14,10 +14,11 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts import personal_data
 from accounts.access import display_id_number, display_phone, sees_personal_data
-
-from . import personal_data
-from .choices import (
+from areas.models import Area
+from core.money import fen_to_yuan
+from households.choices import (
     ActionKind,
     ActionStatus,
     Employment,
@@ -33,9 +34,17 @@ from .choices import (
     Schooling,
     SiteKind,
 )
-from .models import Area, FollowUpAction, Grievance, Household, ImportJob, Income, Person, Site
-from .services import SITE_FIELDS
-from .validators import (
+from households.models import (
+    FollowUpAction,
+    Grievance,
+    Household,
+    ImportJob,
+    Income,
+    Person,
+    Site,
+)
+from households.services import SITE_FIELDS
+from households.validators import (
     age_on,
     validate_chosen_action_code,
     validate_due_date,
@@ -51,14 +60,6 @@ PAST = {"validators": [validate_past_date]}
 LEVEL_WORDS = {"市": "city", "县": "county", "乡镇": "township", "村": "village"}
 LEVEL_BY_WORD = {word: level for level, word in LEVEL_WORDS.items()}
 MONEY = {"max_digits": 14, "decimal_places": 2, "min_value": Decimal("0")}
-
-
-def fen_to_yuan(fen: int | None) -> Decimal | None:
-    return None if fen is None else (Decimal(fen) / 100).quantize(Decimal("0.01"))
-
-
-def yuan_to_fen(yuan: Decimal) -> int:
-    return int((yuan * 100).to_integral_value())
 
 
 def is_masked(value: str) -> bool:

@@ -11,32 +11,42 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts import personal_data
 from accounts.access import access_object, require_write, scope
-from accounts.models import User
-
-from . import personal_data
-from .choices import (
+from accounts.models import PersonalDataAccess, User
+from accounts.services import UNMASK_PERMISSION
+from areas.choices import AreaLevel
+from areas.models import Area
+from core.free_text import FREE_TEXT_FIELDS, redact_fields, redact_id_numbers
+from core.text import normalise_text
+from households.choices import (
     ActionStatus,
-    AreaLevel,
     Channel,
     Employment,
     GrievanceStatus,
     RecordStatus,
     Relation,
 )
-from .free_text import FREE_TEXT_FIELDS, redact_fields, redact_id_numbers
-from .history import build_entry, changefeed_add, diff, history_record, history_record_many, snapshot
-from .id_lookup import foreign_id_limit_reached, import_foreign_ids
-from .models import Area, FollowUpAction, Grievance, HistoryEntry, Household, Income, MonitoringDecision, Person, Site
-from .validators import (
+from households.history import build_entry, changefeed_add, diff, history_record, history_record_many, snapshot
+from households.id_lookup import foreign_id_limit_reached, import_foreign_ids
+from households.models import (
+    FollowUpAction,
+    Grievance,
+    HistoryEntry,
+    Household,
+    Income,
+    MonitoringDecision,
+    Person,
+    Site,
+)
+from households.validators import (
     id_birth_date,
     id_sex,
-    normalise_text,
     validate_chosen_action_code,
     validate_id_number,
     validate_phone,
@@ -700,7 +710,7 @@ def grievance_next_code() -> str:
 # Monitoring decisions (data.md, 监测认定): clearing an early warning of the 预警清单.
 # ---------------------------------------------------------------------------------------------
 
-from .choices import MONITORED, MonitoringDecisionKind  # noqa: E402
+from households.choices import MONITORED, MonitoringDecisionKind  # noqa: E402
 
 
 @transaction.atomic
@@ -750,3 +760,18 @@ def monitoring_decide(
         _save(instance=household, before=before, actor=actor, channel=channel)
     changefeed_add()
     return record
+
+
+@transaction.atomic
+def personal_data_unmask(*, actor: User, person: Person, ip_address: str | None) -> dict[str, str]:
+    """Plain ID number (and the household phone) of ONE record, logged; 403 without the permission."""
+    if not actor.has_perm(UNMASK_PERMISSION):
+        raise PermissionDenied("您没有查看完整个人信息的权限。")
+    person = access_object(Person.objects.select_related("household"), actor, pk=person.pk)
+    PersonalDataAccess.objects.create(
+        user=actor, entity="person", object_id=person.pk, object_label=person.name, ip_address=ip_address
+    )
+    return {
+        "id_number": personal_data.decrypt(person.id_number_encrypted),
+        "phone": personal_data.decrypt(person.household.phone_encrypted),
+    }

@@ -1,11 +1,8 @@
 from urllib.parse import quote, unquote
 
-from django.contrib.auth import views as auth_views
 from django.urls import path, register_converter
 
-from accounts.forms import LoginForm
-
-from . import views
+from households import views
 
 
 class RecordCodeConverter:
@@ -25,11 +22,6 @@ class RecordCodeConverter:
 register_converter(RecordCodeConverter, "code")
 
 urlpatterns = [
-    # Users with a confirmed TOTP device (city administrators may be required to have one) must
-    # give its token; everyone else logs in with username and password.
-    path("login/", auth_views.LoginView.as_view(authentication_form=LoginForm), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("", views.home, name="home"),
     # Township workspace. The fixed paths come before the household codes they could shadow.
     path("households/", views.household_list, name="household_list"),
     path("households/new/", views.household_create, name="household_create"),
@@ -46,4 +38,6 @@ urlpatterns = [
     path("households/<code:code>/actions/new/", views.action_edit, name="action_create"),
     path("households/<code:code>/actions/<code:action_code>/edit/", views.action_edit, name="action_edit"),
     path("households/<code:code>/actions/<code:action_code>/close/", views.action_close, name="action_close"),
+    path("history/", views.history_list, name="history_list"),
+    path("persons/<int:pk>/unmask/", views.person_unmask, name="person_unmask"),
 ]

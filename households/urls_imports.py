@@ -3,7 +3,7 @@ are linked from the household list; keep them stable."""
 
 from django.urls import path
 
-from . import views_imports
+from households import views_imports
 
 urlpatterns = [
     path("imports/", views_imports.import_list, name="import_list"),

@@ -3,26 +3,21 @@ in Chinese that says how to fix the value (the UI language can translate it)."""
 
 import datetime
 import re
-import unicodedata
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .choices import AreaLevel, Sex
+from core.text import normalise_text
+from households.choices import Sex
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK_CHARS = "10X98765432"
 MOBILE_RE = re.compile(r"^1[3-9][0-9]{9}$")
 LANDLINE_RE = re.compile(r"^0[0-9]{2,3}-?[0-9]{7,8}$")
 TRUNCATED_RE = re.compile(r"^[0-9](\.[0-9]+)?[eE]\+?[0-9]+$")
-LEVEL_DIGITS = {AreaLevel.CITY: 6, AreaLevel.COUNTY: 6, AreaLevel.TOWNSHIP: 9, AreaLevel.VILLAGE: 12}
-PARENT_LEVEL = {
-    AreaLevel.COUNTY: AreaLevel.CITY,
-    AreaLevel.TOWNSHIP: AreaLevel.COUNTY,
-    AreaLevel.VILLAGE: AreaLevel.TOWNSHIP,
-}
 
 
 # Record codes (户编号, 安置点编码, 事项编号, 台账编号) end up in URLs and file names: ASCII letters,
@@ -35,25 +30,6 @@ AREA_CODE_RE = re.compile(r"[0-9]{6}|[0-9]{9}|[0-9]{12}", re.ASCII)
 DATE_FLOOR = datetime.date(2000, 1, 1)
 DUE_DATE_HORIZON_DAYS = 2 * 366
 HOUSEHOLD_SIZE_MAX = 99
-
-
-def normalise_text(value: Any) -> str:
-    """One spelling per value for IDs, codes and numbers: NFKC (full-width → ASCII), invisible
-    characters (Unicode Cf: zero-width space/joiners, BOM, bidi marks) removed, every decimal digit
-    (Arabic-Indic, Devanagari …) turned into its ASCII digit, surrounding spaces (NBSP and the
-    ideographic space included, which NFKC makes plain spaces) trimmed. Otherwise look-alikes such as
-    ``４３１３２２…`` pass as different values and bypass uniqueness."""
-    text = str(value)
-    if text.isascii():
-        return text.strip()
-    text = unicodedata.normalize("NFKC", text)
-    kept = []
-    for char in text:
-        category = unicodedata.category(char)
-        if category == "Cf":
-            continue
-        kept.append(str(unicodedata.digit(char)) if category == "Nd" else char)
-    return "".join(kept).strip()
 
 
 def validate_record_code(value: Any) -> str:
@@ -120,10 +96,17 @@ def validate_household_size(value: int | None) -> None:
         )
 
 
-def indicator_codes() -> frozenset[str]:
-    from indicators.catalogue import CATALOGUE  # plain data: the catalogue of indicators.md
+# The indicator codes an action may name. ``indicators`` fills this from its catalogue in
+# ``IndicatorsConfig.ready()``: the registry never imports measurement.
+INDICATOR_CODES: set[str] = set()
 
-    return frozenset(entry.code for entry in CATALOGUE)
+
+def indicator_codes_register(codes: Iterable[str]) -> None:
+    INDICATOR_CODES.update(codes)
+
+
+def indicator_codes() -> frozenset[str]:
+    return frozenset(INDICATOR_CODES)
 
 
 def validate_indicator_code(value: Any) -> str:
@@ -208,53 +191,3 @@ def validate_phone(value: str) -> str:
     raise ValidationError(
         _("联系电话应为 11 位手机号（如 13812345678）或带区号的固定电话（如 0738-8312345）。"), code="phone"
     )
-
-
-def normalise_area_code(code: str, level: str) -> str:
-    """A 12-digit code ending in 000 / 000000 given for a 乡镇 / 县 (or 市) means its 9 / 6 digit form."""
-    text = normalise_text(code)
-    want = LEVEL_DIGITS[level]
-    if len(text) == 12 and want < 12 and text.endswith("0" * (12 - want)):
-        return text[:want]
-    return text
-
-
-def validate_area_code(code: str, level: str) -> str:
-    text = normalise_area_code(code, level)
-    if not re.fullmatch(r"[0-9]+", text) or len(text) != LEVEL_DIGITS[level]:
-        raise ValidationError(
-            _("%(level)s的区划代码应为 %(digits)s 位数字（或以 0 补足的 12 位），请核对。"),
-            code="area_code",
-            params={"level": level, "digits": LEVEL_DIGITS[level]},
-        )
-    return text
-
-
-def validate_area_parent(level: str, parent_level: str | None) -> None:
-    expected = PARENT_LEVEL.get(level)
-    if expected is None:
-        if parent_level is not None:
-            raise ValidationError(_("“市”级区划不能有上级代码，请清空上级代码。"), code="area_parent")
-        return
-    if parent_level != expected:
-        raise ValidationError(
-            _("%(level)s的上级必须是%(expected)s级区划，请填写正确的上级代码。"),
-            code="area_parent",
-            params={"level": level, "expected": expected},
-        )
-
-
-def area_code_prefix(parent_code: str, parent_level: str) -> str:
-    """The digits every child code starts with: the city's 4 (431300 → 4313), else the whole code."""
-    return parent_code[:4] if parent_level == AreaLevel.CITY else parent_code
-
-
-def validate_area_code_prefix(code: str, parent_code: str | None, parent_level: str | None) -> None:
-    """An area's code starts with its parent's (4313 → 431322 → 431322101 → 431322101001): a township
-    cannot create a village carrying another county's prefix. The message names no other area."""
-    if parent_code and parent_level and not code.startswith(area_code_prefix(parent_code, parent_level)):
-        raise ValidationError(
-            _("区划代码“%(code)s”应以上级区划代码开头（如村的 12 位代码以所属乡镇的 9 位代码开头），请核对。"),
-            code="area_code_prefix",
-            params={"code": code},
-        )

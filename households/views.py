@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,7 +23,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import (
     access_object,
-    access_person,
     can_write,
     display_id_number,
     display_snapshot,
@@ -32,19 +31,22 @@ from accounts.access import (
     sees_personal_data,
 )
 from accounts.models import Role
-
-from . import id_lookup, selectors, services
-from .choices import (
+from accounts.personal_data import decrypt, mask_id_number
+from areas.choices import AreaLevel
+from areas.models import Area
+from core.htmx import is_htmx
+from core.money import fen_to_yuan, yuan_to_fen
+from households import id_lookup, selectors, services
+from households.choices import (
     LABOUR_FORCE,
     ActionStatus,
-    AreaLevel,
     Employment,
     HouseholdCategory,
     Monitoring,
     RecordStatus,
     Relation,
 )
-from .forms import (
+from households.forms import (
     ActionForm,
     EmploymentQuickForm,
     GrievanceForm,
@@ -53,21 +55,22 @@ from .forms import (
     MemberFormSet,
     PersonForm,
     apply_service_errors,
-    fen_to_yuan,
-    yuan_to_fen,
 )
-from .models import Area, FollowUpAction, Grievance, Household, Income, Person, Site
-from .personal_data import decrypt, mask_id_number
-from .validators import normalise_id_number, validate_id_number
+from households.models import (
+    FollowUpAction,
+    Grievance,
+    HistoryEntry,
+    Household,
+    Income,
+    Person,
+    Site,
+)
+from households.validators import normalise_id_number, validate_id_number
 
 PAGE_SIZE = 50
 # The blind index of the ID number last searched for; kept in the session so that the number
 # itself never appears in a URL (and so in no access log).
 ID_SEARCH_SESSION_KEY = "household_id_search"
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def _permissions(actor: Any) -> dict[str, bool]:
@@ -80,45 +83,6 @@ def _permissions(actor: Any) -> dict[str, bool]:
         "can_write_actions": can_write(actor, "actions"),
         "full_personal_data": sees_personal_data(actor),
     }
-
-
-WORKSPACE_ROLES = (Role.VILLAGE_STAFF, Role.TOWNSHIP_STAFF)
-WORKSPACE_LEVELS = (AreaLevel.TOWNSHIP, AreaLevel.VILLAGE)
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    """The to-do home of village and township staff, for their own area: each unmet judged indicator
-    with its gap and its 清零清单, open and overdue follow-up actions, the open early warnings and the
-    data-quality warnings with the area's score — each a link to its list. Indicator numbers are stored
-    values; while the running period is being recomputed the page says so and polls until the new
-    values land. Other roles see their open actions and a link to their dashboard. A fixed number of
-    queries, however many records there are."""
-    # The page composes both apps; the registry itself never reads indicators (style: data flows one way).
-    from indicators import workspace
-
-    actor = request.user
-    today = timezone.localdate()
-    area = actor.area
-    context: dict[str, Any] = {"today": today, "area": area, "todo": workspace.action_todo(actor=actor, today=today)}
-    if actor.role in WORKSPACE_ROLES and area is not None and area.level in WORKSPACE_LEVELS:
-        indicators = workspace.indicator_todo(area=area)
-        reference = (indicators.fresh.reference_date if indicators.fresh else None) or today
-        context.update(
-            {
-                "workspace": True,
-                "indicators": indicators,
-                "warnings_count": workspace.warning_count(area=area),
-                "warnings_url": reverse("warnings_list", args=[area.code]),
-                "quality": workspace.quality_summary(area=area, reference_date=reference),
-                "dashboard_url": reverse("dashboard_township", args=[area.township_code])
-                if area.level == AreaLevel.TOWNSHIP
-                else "",
-            }
-        )
-    else:
-        context["dashboard_url"] = reverse("dashboard_home")
-    return render(request, "households/home.html", context)
 
 
 # --- household list ------------------------------------------------------------------------------
@@ -285,7 +249,7 @@ def _history_changes(actor: Any, entry: Any) -> list[tuple[str, str, str]]:
 @require_POST
 def person_employment(request: HttpRequest, pk: int) -> HttpResponse:
     """One click: a new employment status, checked today. htmx gets the re-rendered control back."""
-    person = access_person(request.user, pk)
+    person = selectors.access_person(request.user, pk)
     require_write(request.user, "persons")
     form = EmploymentQuickForm(request.POST)
     error = ""
@@ -300,7 +264,7 @@ def person_employment(request: HttpRequest, pk: int) -> HttpResponse:
             error = " ".join(exc.messages)
     else:
         error = " ".join(form.errors.get("employment", []))
-    if _is_htmx(request):
+    if is_htmx(request):
         context = {
             "person": person,
             "employment_choices": Employment.choices,
@@ -715,3 +679,29 @@ def action_close(request: HttpRequest, code: str, action_code: str) -> HttpRespo
     else:
         messages.success(request, _("帮扶台账 %(code)s 已办结。") % {"code": action.code})
     return redirect("household_detail", code=household.code)
+
+
+@login_required
+def history_list(request: HttpRequest) -> HttpResponse:
+    """The change history: city administrator everything, county officials their county (access.md)."""
+    if not (request.user.is_superuser or request.user.role in (Role.CITY_ADMIN, Role.COUNTY_OFFICIAL)):
+        raise PermissionDenied
+    entries = scope(HistoryEntry.objects.select_related("user", "import_job"), request.user)
+    entity = request.GET.get("entity")
+    if entity:
+        entries = entries.filter(entity=entity)
+    page = Paginator(entries.order_by("-at", "-id"), 50).get_page(request.GET.get("page"))
+    for entry in page:  # masked roles never see a birth date here (issue 17 finding 2)
+        entry.before_shown = display_snapshot(request.user, entry.before)
+        entry.after_shown = display_snapshot(request.user, entry.after)
+    return render(request, "accounts/history_list.html", {"page": page})
+
+
+@login_required
+@require_POST
+def person_unmask(request: HttpRequest, pk: int) -> JsonResponse:
+    person = access_object(Person.objects.all(), request.user, pk=pk)
+    plain = services.personal_data_unmask(actor=request.user, person=person, ip_address=request.META.get("REMOTE_ADDR"))
+    response = JsonResponse(plain)
+    response["Cache-Control"] = "no-store"
+    return response

@@ -21,10 +21,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import import_jobs
-from .importing import get_kind
-from .importing.templates import template_write
-from .models import ImportJob
+from core.htmx import is_htmx
+from households import import_jobs
+from households.importing import get_kind
+from households.importing.templates import template_write
+from households.models import ImportJob
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 LIST_SIZE = 50
@@ -116,7 +117,7 @@ def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
     is told to reload the page, which then shows the preview or the result."""
     job = import_jobs.import_job_access(actor=request.user, pk=pk)
     response = render(request, "households/_import_progress.html", _job_context(job))
-    if not import_jobs.import_job_running(job) and request.headers.get("HX-Request") == "true":
+    if not import_jobs.import_job_running(job) and is_htmx(request):
         response["HX-Refresh"] = "true"
     return response
 

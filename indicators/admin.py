@@ -7,9 +7,8 @@ from django.contrib import admin
 
 from households.admin import ReadOnlyAdmin, RecordedAdmin, ServiceAdmin
 from households.choices import Channel
-
-from .finance import AMOUNTS, finance_save
-from .models import (
+from indicators.finance import AMOUNTS, finance_save
+from indicators.models import (
     AssessmentConfig,
     AssessmentResult,
     AssessmentRun,

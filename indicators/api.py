@@ -24,15 +24,17 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.access import access_object, require_write, scope
-from households.api import CodeFilterSet, ReadViewSet
-from households.choices import AreaLevel, Channel
-from households.models import Area, Grievance, Person
-from households.serializers import yuan_to_fen
-
-from . import selectors
-from .finance import finance_amounts, finance_save
-from .models import CountyFinance, Indicator, IndicatorValue, Kind, Level, Met
-from .serializers import (
+from accounts.viewsets import ReadViewSet
+from areas.choices import AreaLevel
+from areas.models import Area
+from core.api import CodeFilterSet
+from core.money import yuan_to_fen
+from households.choices import Channel
+from households.models import Grievance, Person
+from indicators.finance import finance_amounts, finance_save
+from indicators.models import CountyFinance, Indicator, IndicatorValue, Kind, Level, Met
+from indicators.selectors import values as selectors
+from indicators.serializers import (
     AssessmentSerializer,
     FailingRecordSerializer,
     FinanceInputSerializer,
@@ -222,7 +224,7 @@ class FinanceViewSet(ReadViewSet):
 
 # The assessment engine (``indicators.assessment``) is being finished beside this API: it is looked up
 # at call time, so the endpoint answers 404 until it (and a computed year) exists.
-ASSESSMENT_MODULE = "indicators.assessment"
+ASSESSMENT_MODULE = "indicators.assessment.scoring"
 
 
 def assessment_lookup(*, year: int, actor: Any) -> dict[str, Any] | None:

@@ -7,13 +7,16 @@ class IndicatorsConfig(AppConfig):
     verbose_name = _("指标与考核")
 
     def ready(self) -> None:
+        # Imported here, as Django requires: apps.py is loaded before the models these modules import.
         # The finance / citystats / commendations templates join the households import registry.
         from households.history import CHANGE_LISTENERS
-
-        from .imports import register_kinds
-        from .services import indicators_changes_committed
+        from households.validators import indicator_codes_register
+        from indicators.catalogue import CATALOGUE
+        from indicators.imports import register_kinds
+        from indicators.services import indicators_changes_committed
 
         register_kinds()
+        indicator_codes_register(entry.code for entry in CATALOGUE)
         # households never imports indicators: the engine subscribes to the registry's change feed.
         if indicators_changes_committed not in CHANGE_LISTENERS:
             CHANGE_LISTENERS.append(indicators_changes_committed)

@@ -7,6 +7,8 @@ any time: it is idempotent and updates names, targets and leads in place).
 from dataclasses import dataclass
 from decimal import Decimal
 
+from indicators.models import Indicator, Measure
+
 MEASURES: tuple[tuple[int, str], ...] = (
     (1, "增强集中安置区治理能力"),
     (2, "推动产业帮扶全覆盖"),
@@ -111,8 +113,6 @@ def catalogue_load(measure_model=None, indicator_model=None) -> int:  # type: ig
     The models may be passed in by a migration (historical models); by default the current ones.
     """
     if measure_model is None or indicator_model is None:
-        from .models import Indicator, Measure
-
         measure_model, indicator_model = Measure, Indicator
     measures = {}
     for number, name in MEASURES:

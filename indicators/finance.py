@@ -14,12 +14,12 @@ from django.utils.translation import gettext as _
 
 from accounts.access import require_write
 from accounts.models import User
-from households.choices import AreaLevel, Channel
+from areas.choices import AreaLevel
+from households.choices import Channel
 from households.history import build_entry, changefeed_add, diff, snapshot
 from households.models import ChangeFeed, HistoryEntry
 from households.services import area_reference
-
-from .models import CountyFinance
+from indicators.models import CountyFinance
 
 FIRST_YEAR = 2016
 AMOUNTS = ("asset_proceeds", "proceeds_to_households", "linkage_funds", "linkage_to_relocation")

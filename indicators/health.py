@@ -14,6 +14,7 @@ import socket
 from typing import Any
 from urllib.parse import urlparse
 
+import redis
 from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
@@ -24,13 +25,16 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from households.models import ChangeFeed
+from indicators.models import Period
+
 logger = logging.getLogger(__name__)
 
 HEARTBEAT_KEY = "health:worker-heartbeat"
 BROKER_TIMEOUT = 2.0
 
 
-@shared_task(ignore_result=True, acks_late=False)
+@shared_task(name="indicators.health.worker_heartbeat", ignore_result=True, acks_late=False)
 def worker_heartbeat() -> str:
     """Beat task run by whichever worker consumes the default queue: proves beat, broker and a worker."""
     now = timezone.now()
@@ -50,8 +54,6 @@ def _check_broker(url: str) -> dict[str, Any]:
         return {"ok": True, "detail": "not configured: tasks run in-process"}
     scheme = url.split("://", 1)[0]
     if scheme in ("redis", "rediss"):
-        import redis
-
         client = redis.Redis.from_url(url, socket_connect_timeout=BROKER_TIMEOUT, socket_timeout=BROKER_TIMEOUT)
         try:
             client.ping()
@@ -78,10 +80,6 @@ def _check_worker(broker_url: str) -> dict[str, Any]:
 
 
 def _check_recompute() -> dict[str, Any]:
-    from households.models import ChangeFeed
-
-    from .models import Period
-
     now = timezone.now()
     oldest_change = ChangeFeed.objects.filter(consumed_at__isnull=True).aggregate(oldest=Min("created_at"))["oldest"]
     dirty = Period.objects.filter(dirty_since__isnull=False, closed_at__isnull=True)

@@ -7,7 +7,7 @@ imports ``indicators``.
 from typing import Any
 
 from accounts.models import Department, Role
-from households.choices import AreaLevel
+from areas.choices import AreaLevel
 from households.importing.base import Column, Context, ImportRow, Kind, money
 from households.importing.cells import (
     CellError,
@@ -21,8 +21,7 @@ from households.importing.cells import (
 )
 from households.importing.kinds import fetch, this_year
 from households.importing.registry import register
-
-from .models import CityStatistic, Commendation, CommendationLevel, CountyFinance
+from indicators.models import CityStatistic, Commendation, CommendationLevel, CountyFinance
 
 FIRST_YEAR = 2016
 

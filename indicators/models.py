@@ -158,7 +158,7 @@ class IndicatorValue(models.Model):
     period = _reference(Period, models.PROTECT, related_name="values")
     indicator = _reference(Indicator, models.PROTECT, related_name="values")
     level = models.CharField(_("层级"), max_length=8, choices=Level.choices)
-    area = _reference("households.Area", models.CASCADE, null=True, blank=True, related_name="+")
+    area = _reference("areas.Area", models.CASCADE, null=True, blank=True, related_name="+")
     site = _reference("households.Site", models.CASCADE, null=True, blank=True, related_name="+")
     unit_code = models.CharField(_("区划或安置点编码"), max_length=40)
     county_code = models.CharField(max_length=6, blank=True)
@@ -172,6 +172,12 @@ class IndicatorValue(models.Model):
     reference_date = models.DateField(_("参考日期"))
     computed_at = models.DateTimeField(_("计算时间"))
     run = _reference(ComputeRun, models.SET_NULL, null=True, blank=True, related_name="+")
+
+    @classmethod
+    def village_scope(cls, village_code: str) -> Q:
+        """What village staff see (``accounts.access.scope``): values are kept per township, so a
+        village sees its own value and its sites' values."""
+        return Q(level="village", unit_code=village_code) | Q(level="site", site__village_code=village_code)
 
     class Meta:
         verbose_name = _("指标值")
@@ -193,7 +199,7 @@ class IndicatorValue(models.Model):
 
 
 class CountyFinance(models.Model):
-    county = models.ForeignKey("households.Area", verbose_name=_("县市区"), on_delete=models.PROTECT, related_name="+")
+    county = models.ForeignKey("areas.Area", verbose_name=_("县市区"), on_delete=models.PROTECT, related_name="+")
     year = models.PositiveSmallIntegerField(_("年度"))
     asset_proceeds = models.BigIntegerField(_("盘活资产收益（分）"))
     proceeds_to_households = models.BigIntegerField(_("收益用于搬迁户后扶（分）"))

@@ -8,11 +8,16 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.access import display_id_number
-from households.models import Area, Grievance, Household, Person, Site
+from areas.models import Area
+from households.models import (
+    Grievance,
+    Household,
+    Person,
+    Site,
+)
 from households.serializers import CodeField, Money, actor_of
 from households.validators import age_on
-
-from .models import CountyFinance, Indicator, IndicatorValue
+from indicators.models import CountyFinance, Indicator, IndicatorValue
 
 
 class IndicatorSerializer(serializers.ModelSerializer):

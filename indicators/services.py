@@ -1,283 +1,23 @@
-"""Writes of the indicator engine: compute runs, dirty periods, closing and publishing.
-
-A run is a ``ComputeRun`` row (status, progress, error). Its values replace the period's stored
-values in ONE transaction: readers see all old or all new values, and a failure leaves the old ones.
-Two runs of the same period never overlap: a run claims the period under ``select_for_update`` of
-the Period row (on SQLite transactions are serialised anyway) and refuses while another is running.
-"""
+"""Writes that hand work to the task queue: run a period's computation and wait, and queue a sweep
+after each commit that changed the registry. The engine itself (``indicators.engine``) never queues
+anything, so the tasks import the engine and only this module imports the tasks."""
 
 import contextlib
 import datetime
-import itertools
 import logging
 import threading
-from collections.abc import Iterable, Iterator
-from typing import Any
+import time
+from collections.abc import Iterator
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.utils import timezone
-from django.utils.translation import gettext as _
 
-from households.models import ChangeFeed
-
-from . import engine, partitions
-from .catalogue import YEAR_DATA_CODES
-from .models import ComputeRun, IndicatorValue, Period
-from .periods import (
-    PeriodError,
-    check_computable,
-    period_get_or_create,
-    reference_date_for,
-    running_keys,
-)
+from indicators.engine.runs import compute_run_create
+from indicators.models import ComputeRun
+from indicators.tasks import DEBOUNCE_SECONDS, SWEEP_QUEUED_KEY, compute_run_task, sweep_dirty_periods
 
 logger = logging.getLogger(__name__)
-
-# A run still "running" after this long is taken for a crashed worker and no longer blocks.
-# A run still "running" after this is taken for dead (a killed worker): its period may be computed again.
-STALE_RUN = datetime.timedelta(minutes=15)
-# Bulk edits within this many seconds coalesce into one recomputation (ecosystem.md §2.4).
-DEBOUNCE_SECONDS = 30
-SWEEP_QUEUED_KEY = "indicators:sweep-queued"
-
-
-class RunRefused(Exception):
-    """Another run of the same period is in progress."""
-
-
-# --- runs ----------------------------------------------------------------------------------------
-
-
-@transaction.atomic  # a refused period (future, closed, malformed) leaves no Period row behind
-def compute_run_create(
-    *,
-    period_key: str,
-    as_of: datetime.date | None = None,
-    actor=None,  # type: ignore[no-untyped-def]
-    scope: str = ComputeRun.Scope.FULL,
-    today: datetime.date | None = None,
-) -> ComputeRun:
-    """Queue a run of ``period_key``. Raises ``PeriodError`` for a malformed, future or closed period
-    (a closed but unpublished year accepts the year-data scope)."""
-    period = period_get_or_create(key=period_key)
-    if scope == ComputeRun.Scope.YEAR_DATA:
-        if not period.is_year or period.published_at is not None:
-            raise PeriodError(_("期间 %(key)s 的年度考核已发布，指标值已冻结。") % {"key": period.key})
-        stored = IndicatorValue.objects.filter(period=period).values_list("reference_date", flat=True).first()
-        reference = stored or reference_date_for(period, today=today)
-    else:
-        check_computable(period)
-        reference = reference_date_for(period, as_of=as_of, today=today)
-    return ComputeRun.objects.create(
-        period=period,
-        scope=scope,
-        reference_date=reference,
-        as_of_given=as_of is not None,
-        started_by=actor if getattr(actor, "pk", None) else None,
-    )
-
-
-def _set_progress(run: ComputeRun, progress: int) -> None:
-    run.progress = progress
-    ComputeRun.objects.filter(pk=run.pk).update(progress=progress)
-
-
-def _claim(run: ComputeRun) -> None:
-    """Mark the run running, or raise ``RunRefused`` / ``PeriodError``."""
-    with transaction.atomic():
-        period = Period.objects.select_for_update().get(pk=run.period_id)
-        busy = (
-            ComputeRun.objects.filter(
-                period=period, status=ComputeRun.Status.RUNNING, started_at__gte=timezone.now() - STALE_RUN
-            )
-            .exclude(pk=run.pk)
-            .exists()
-        )
-        if busy:
-            raise RunRefused(_("期间 %(key)s 正在计算中，请稍后再试。") % {"key": period.key})
-        _check_writable(period, run)
-        # The dirty flag is cleared with the values in ``compute_run_execute``, so a worker killed mid-run
-        # leaves the period dirty and the next sweep computes it again.
-        run.status = ComputeRun.Status.RUNNING
-        run.started_at = timezone.now()
-        run.progress = 5
-        run.save(update_fields=["status", "started_at", "progress"])
-
-
-def _check_writable(period: Period, run: ComputeRun) -> None:
-    if run.scope == ComputeRun.Scope.YEAR_DATA:
-        if period.published_at is not None:
-            raise PeriodError(_("期间 %(key)s 的年度考核已发布，指标值已冻结。") % {"key": period.key})
-    else:
-        check_computable(period)
-
-
-VALUE_COLUMNS = (
-    "period_id", "indicator_id", "level", "area_id", "site_id", "unit_code", "county_code", "township_code",
-    "numerator", "denominator", "value", "value_exact", "target", "met", "reference_date", "computed_at", "run_id",
-)  # fmt: skip
-# ``UnitValues``' parts in order: run, unit, indicator and cells.
-RUN_COLUMNS = ("period_id", "reference_date", "computed_at", "run_id")
-UNIT_COLUMNS = ("level", "area_id", "site_id", "unit_code", "county_code", "township_code")
-CELL_COLUMNS = ("indicator_id", "numerator", "denominator", "value", "value_exact", "target", "met")
-
-ID_BLOCK = 10**9  # ids per run: national scale writes 2.5 million rows
-RANKS = 100  # a row's id is ``run id × ID_BLOCK + unit's position × RANKS + indicator's rank``
-
-
-def _copy_text(part: tuple[Any, ...]) -> str:
-    """A tuple of cells in COPY's text format (none of our values holds a tab, newline or backslash)."""
-    return "\t".join(
-        "\\N" if cell is None else (cell.isoformat() if isinstance(cell, datetime.date) else str(cell)) for cell in part
-    )
-
-
-def values_insert(
-    values: Iterable[engine.UnitValues],
-    *,
-    table: str | None = None,
-    run_defaults: bool = False,
-    batch_size: int = 20000,
-) -> None:
-    """Insert computed values as they stream in, unit by unit, into ``table`` (the values table, or
-    a new partition): COPY on PostgreSQL, batched ``executemany`` elsewhere. Each distinct part (run,
-    unit, judged cells) is formatted once: at national scale 2.5 million rows have about 65,000
-    units and a few thousand distinct cells.
-
-    On PostgreSQL the ids are the run's own block, ``run id × ID_BLOCK + unit's position × RANKS +
-    indicator's rank``: no sequence call per row, unique across runs, and in decimal the unit's part
-    followed by the rank's two digits. The id column sits between the unit's columns and the cells',
-    so a unit's lines are ``head + head.join(cells)`` — the head (run, unit, id but its last two
-    digits) once per unit, each cell's text (rank, indicator, cells, newline) once per run — and no
-    string is built per row (2.5 million of them cost ~1 s at national scale).
-
-    ``run_defaults``: ``table`` is the run's own new partition, so the run's cells (period,
-    reference date, computed at, run), the same in every row, become its column defaults for the
-    load instead of being sent and parsed 2.5 million times (a third of each line)."""
-    connection = transaction.get_connection()
-    ops = connection.ops
-    name = table or IndicatorValue._meta.db_table
-    table = ops.quote_name(name)
-    if connection.vendor == "postgresql":
-        blocks = iter(values)
-        first = next(blocks, None)
-        if first is None:
-            return
-        blocks = itertools.chain([first], blocks)
-        run_columns = () if run_defaults else RUN_COLUMNS
-        columns = ", ".join(ops.quote_name(column) for column in (*run_columns, *UNIT_COLUMNS, "id", *CELL_COLUMNS))
-        ranks: dict[int, str] = {}  # indicator id: its two digits of the id
-        texts: dict[int, str] = {}  # by id() of the engine's shared (indicator id, cells) tuples
-        kept: list[tuple[Any, ...]] = []  # holding each formatted tuple keeps its id() unique
-        chunks: list[str] = []
-        rows = 0
-        unit_base = (first.run[3] or 0) * (ID_BLOCK // RANKS)
-        run_text = "" if run_defaults else f"{_copy_text(first.run)}\t"
-        with connection.cursor() as cursor:
-            if run_defaults:
-                partitions.load_defaults(name, dict(zip(RUN_COLUMNS, first.run, strict=True)))
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for position, block in enumerate(blocks):
-                    if position >= ID_BLOCK // RANKS:
-                        raise ValueError("more units than a run's block of ids holds")
-                    head = f"{run_text}{_copy_text(block.unit)}\t{unit_base + position}"
-                    cells = [texts.get(id(pair)) for pair in block.values]
-                    if None in cells:
-                        for index, pair in enumerate(block.values):
-                            if cells[index] is None:
-                                rank = ranks.get(pair[0])
-                                if rank is None:
-                                    if len(ranks) >= RANKS:
-                                        raise ValueError("more indicators than a unit's ids hold")
-                                    rank = ranks[pair[0]] = f"{len(ranks):02d}"
-                                kept.append(pair)
-                                cells[index] = texts[id(pair)] = f"{rank}\t{pair[0]}\t{_copy_text(pair[1])}\n"
-                    chunks += (head, head.join(cells))
-                    rows += len(cells)
-                    if rows >= batch_size:
-                        copy.write("".join(chunks))
-                        chunks.clear()
-                        rows = 0
-                if chunks:
-                    copy.write("".join(chunks))
-            if run_defaults:
-                partitions.load_defaults(name, dict.fromkeys(RUN_COLUMNS))  # dropped: only this load uses them
-        return
-    columns = ", ".join(ops.quote_name(column) for column in VALUE_COLUMNS)
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(VALUE_COLUMNS))})"
-    rows: list[tuple[Any, ...]] = []
-    with connection.cursor() as cursor:
-        for block in values:
-            period_id, reference_date, computed_at, run_id = block.run
-            when = (ops.adapt_datefield_value(reference_date), ops.adapt_datetimefield_value(computed_at), run_id)
-            for indicator_id, (numerator, denominator, value, value_exact, target, met) in block.values:
-                rows.append(
-                    (
-                        period_id, indicator_id, *block.unit, numerator, denominator,
-                        ops.adapt_decimalfield_value(value, 24, 10), value_exact,
-                        ops.adapt_decimalfield_value(target, 24, 10), met, *when,
-                    )
-                )  # fmt: skip
-            if len(rows) >= batch_size:
-                cursor.executemany(sql, rows)
-                rows.clear()
-        if rows:
-            cursor.executemany(sql, rows)
-
-
-def compute_run_execute(*, run_id: int) -> ComputeRun:
-    """Compute a queued run and replace the period's values atomically; never raises for a failed
-    computation (the run row records it). Idempotent for a finished run."""
-    run = ComputeRun.objects.select_related("period").get(pk=run_id)
-    if run.status in (ComputeRun.Status.DONE, ComputeRun.Status.FAILED):
-        return run
-    with engine.collector_paused():
-        return _execute(run)
-
-
-def _execute(run: ComputeRun) -> ComputeRun:
-    try:
-        _claim(run)
-        codes = YEAR_DATA_CODES if run.scope == ComputeRun.Scope.YEAR_DATA else None
-        # Rows are judged while they are written (a stream): old values stay visible until the commit.
-        values = engine.iter_values(
-            run.period,
-            run.reference_date,
-            codes=codes,
-            progress=lambda percent: _set_progress(run, percent),
-            run_id=run.pk,
-        )
-        with transaction.atomic():
-            period = Period.objects.select_for_update().get(pk=run.period_id)
-            _check_writable(period, run)
-            if codes is None and partitions.is_partitioned():
-                # A new table for the period, swapped in before the commit (indicators.partitions).
-                table = partitions.new_partition(period.pk, run.pk)
-                values_insert(values, table=table, run_defaults=True)
-                partitions.attach_partition(period.pk, table)
-            else:
-                old = IndicatorValue.objects.filter(period=period)
-                if codes is not None:
-                    old = old.filter(indicator__code__in=codes)
-                old.delete()
-                values_insert(values)
-            flag = "dirty_since" if run.scope == ComputeRun.Scope.FULL else "year_data_dirty_since"
-            Period.objects.filter(pk=period.pk, **{f"{flag}__lte": run.started_at}).update(**{flag: None})
-            run.status = ComputeRun.Status.DONE
-            run.progress = 100
-            run.finished_at = timezone.now()
-            run.save(update_fields=["status", "progress", "finished_at"])
-    except Exception as exc:  # the run row carries every failure; the old values stay
-        logger.exception("compute run %s of %s failed", run.pk, run.period.key)
-        run.status = ComputeRun.Status.FAILED
-        run.error = str(exc) or exc.__class__.__name__
-        run.finished_at = timezone.now()
-        run.save(update_fields=["status", "error", "finished_at"])
-        if isinstance(exc, RunRefused):
-            _mark_dirty(run.period, year_data=run.scope == ComputeRun.Scope.YEAR_DATA)
-    return run
 
 
 def compute_period(
@@ -289,10 +29,6 @@ def compute_period(
     timeout: float = 3600,
 ) -> ComputeRun:
     """Create a run, hand it to the task queue (in-process without a broker) and wait for it."""
-    import time
-
-    from .tasks import compute_run_task
-
     run = compute_run_create(period_key=period_key, as_of=as_of, actor=actor, scope=scope)
     if settings.CELERY_TASK_ALWAYS_EAGER:
         compute_run_task.apply(args=[run.pk])  # in-process, without touching a broker connection
@@ -307,131 +43,6 @@ def compute_period(
             return run
         time.sleep(0.5)
 
-
-# --- periods: dirty, closing, publishing ---------------------------------------------------------
-
-
-def _mark_dirty(period: Period, *, year_data: bool = False, now: datetime.datetime | None = None) -> None:
-    now = now or timezone.now()
-    name = "year_data_dirty_since" if year_data else "dirty_since"
-    marked = Period.objects.filter(pk=period.pk, **{f"{name}__isnull": True}).update(**{name: now})
-    if not marked and ComputeRun.objects.filter(period=period, status=ComputeRun.Status.RUNNING).exists():
-        # A run under way read the records before this change: keep the period dirty after it ends.
-        Period.objects.filter(pk=period.pk).update(**{name: now})
-
-
-def _affected_years(family: str, data_year: int | None) -> set[int]:
-    """Years whose year-data indicators read rows of ``data_year``: g(Y) uses Y and Y−1."""
-    if data_year is None:
-        return set()
-    if family in (ChangeFeed.Family.INCOMES, ChangeFeed.Family.FINANCE):
-        return {data_year, data_year + 1}
-    if family == ChangeFeed.Family.CITYSTATS:
-        return {data_year}
-    return set()
-
-
-def changefeed_consume(*, today: datetime.date | None = None) -> int:
-    """Consume the unconsumed change-feed rows: mark the running month and year dirty, and past years
-    whose year-data indicators they feed (until published). Returns the number of rows consumed."""
-    today = today or timezone.localdate()
-    now = timezone.now()
-    with transaction.atomic():
-        feed = ChangeFeed.objects.filter(consumed_at__isnull=True).order_by("id")
-        if transaction.get_connection().features.has_select_for_update_skip_locked:
-            feed = feed.select_for_update(skip_locked=True)
-        rows = list(feed.values_list("id", "family", "data_year"))
-        if not rows:
-            return 0
-        ChangeFeed.objects.filter(id__in=[row[0] for row in rows]).update(consumed_at=now)
-        for key in running_keys(today=today):
-            period = period_get_or_create(key=key)
-            if period.closed_at is None:
-                _mark_dirty(period, now=now)
-        years: set[int] = set()
-        for _id, family, data_year in rows:
-            years |= _affected_years(family, data_year)
-        for year in sorted(year for year in years if year < today.year):
-            period = Period.objects.filter(key=f"{year:04d}", published_at__isnull=True).first()
-            if period is not None and IndicatorValue.objects.filter(period=period).exists():
-                _mark_dirty(period, year_data=True, now=now)
-    return len(rows)
-
-
-def dirty_periods_compute(*, today: datetime.date | None = None) -> list[ComputeRun]:
-    """Consume the change feed, then compute every dirty period (full) and dirty past year (year data)."""
-    changefeed_consume(today=today)
-    runs = []
-    for period in Period.objects.filter(dirty_since__isnull=False, closed_at__isnull=True).order_by("start", "-end"):
-        runs.append(_run_now(period, ComputeRun.Scope.FULL, today=today))
-    for period in Period.objects.filter(year_data_dirty_since__isnull=False, published_at__isnull=True):
-        runs.append(_run_now(period, ComputeRun.Scope.YEAR_DATA, today=today))
-    return [run for run in runs if run is not None]
-
-
-def _run_now(period: Period, scope: str, *, today: datetime.date | None) -> ComputeRun | None:
-    try:
-        run = compute_run_create(period_key=period.key, scope=scope, today=today)
-    except PeriodError as exc:
-        logger.warning("not computing %s: %s", period.key, exc)
-        Period.objects.filter(pk=period.pk).update(dirty_since=None, year_data_dirty_since=None)
-        return None
-    return compute_run_execute(run_id=run.pk)
-
-
-def ended_periods_close(*, today: datetime.date | None = None) -> list[Period]:
-    """Compute each open period that has ended a last time (reference date = its last day) and close
-    it. A period whose last run fails stays open and is tried again next time."""
-    today = today or timezone.localdate()
-    closed = []
-    ended = Period.objects.filter(closed_at__isnull=True, end__lt=today)
-    for period in sorted(ended, key=lambda p: (p.end, not p.is_year)):
-        run = compute_run_create(period_key=period.key, as_of=period.end, today=today)
-        run = compute_run_execute(run_id=run.pk)
-        if run.status != ComputeRun.Status.DONE:
-            continue
-        Period.objects.filter(pk=period.pk, closed_at__isnull=True).update(closed_at=timezone.now(), dirty_since=None)
-        closed.append(period)
-    return closed
-
-
-def running_periods_compute(*, today: datetime.date | None = None) -> list[ComputeRun]:
-    """The nightly full recompute of the running month and year."""
-    runs = []
-    for key in running_keys(today=today):
-        period = period_get_or_create(key=key)
-        if period.closed_at is None:
-            run = _run_now(period, ComputeRun.Scope.FULL, today=today)
-            if run is not None:
-                runs.append(run)
-    return runs
-
-
-@transaction.atomic
-def period_close(*, period: Period, actor=None) -> Period:  # type: ignore[no-untyped-def]
-    """Close a period by hand (city administrator): its stored values never change again."""
-    period = Period.objects.select_for_update().get(pk=period.pk)
-    if period.closed_at is None:
-        period.closed_at = timezone.now()
-        period.dirty_since = None
-        period.save(update_fields=["closed_at", "dirty_since"])
-    return period
-
-
-@transaction.atomic
-def period_publish(*, year: int, actor=None) -> Period:  # type: ignore[no-untyped-def]
-    """Publishing a year's assessment freezes everything of that year, year-data indicators included."""
-    period = Period.objects.select_for_update().get(pk=period_get_or_create(key=f"{year:04d}").pk)
-    now = timezone.now()
-    period.published_at = period.published_at or now
-    period.closed_at = period.closed_at or now
-    period.dirty_since = None
-    period.year_data_dirty_since = None
-    period.save(update_fields=["published_at", "closed_at", "dirty_since", "year_data_dirty_since"])
-    return period
-
-
-# --- the data-change hook ------------------------------------------------------------------------
 
 _paused = threading.local()
 
@@ -452,8 +63,6 @@ def indicators_changes_committed() -> None:
     change-feed rows): queue a sweep. With a broker, commits within ``DEBOUNCE_SECONDS`` coalesce into
     one sweep (a cache key set with ``add``); the beat sweep every minute catches anything a lost
     message missed. Without a broker the sweep runs in-process at once (one per transaction)."""
-    from .tasks import sweep_dirty_periods
-
     if getattr(_paused, "active", False):
         return
     if settings.CELERY_TASK_ALWAYS_EAGER:

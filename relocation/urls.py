@@ -11,7 +11,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("households.urls")),
     path("", include("households.urls_imports")),
-    path("", include("indicators.urls_assessment")),
-    path("", include("indicators.urls")),
-    path("", include("indicators.urls_warnings")),
+    path("", include("indicators.assessment.urls")),
+    path("", include("indicators.dashboards.urls")),
+    path("", include("workspace.urls")),
 ]

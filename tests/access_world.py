@@ -11,9 +11,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from accounts.models import Department, Role, User
+from areas.choices import AreaLevel
+from areas.models import Area
 from households import services
-from households.choices import AreaLevel, Labour, Relation
-from households.models import Area, FollowUpAction, Grievance, Household, Income, Person, Site
+from households.choices import Labour, Relation
+from households.models import (
+    FollowUpAction,
+    Grievance,
+    Household,
+    Income,
+    Person,
+    Site,
+)
 from households.validators import id_check_digit
 from indicators.finance import finance_save
 from indicators.models import CountyFinance
@@ -177,7 +186,7 @@ def build_world(*, assess: bool = True) -> World:
         admin=_user("yifuban", Role.CITY_ADMIN, city, Department.RELOCATION_OFFICE),
     )
     if assess:
-        from indicators import assessment
+        from indicators.assessment import scoring as assessment
         from tests.factories import compute
 
         compute(str(YEAR), as_of=datetime.date(YEAR, 12, 31), today=datetime.date(YEAR + 1, 1, 15))

@@ -10,9 +10,22 @@ import itertools
 
 import factory
 
-from households import personal_data
-from households.choices import AreaLevel, HouseholdCategory, Labour, Relation, SiteKind
-from households.models import Area, Grievance, Household, Income, Person, Site
+from accounts import personal_data
+from areas.choices import AreaLevel
+from areas.models import Area
+from households.choices import (
+    HouseholdCategory,
+    Labour,
+    Relation,
+    SiteKind,
+)
+from households.models import (
+    Grievance,
+    Household,
+    Income,
+    Person,
+    Site,
+)
 from households.validators import id_birth_date, id_check_digit, id_sex
 from indicators.models import CityStatistic, CountyFinance, MonitoringLine
 
@@ -213,7 +226,7 @@ class MonitoringLineFactory(factory.django.DjangoModelFactory):
 
 def compute(key: str = "2025", *, as_of: datetime.date | None = None, today: datetime.date | None = None):  # type: ignore[no-untyped-def]
     """Run the engine for ``key`` in-process and return the finished ComputeRun."""
-    from indicators.services import compute_run_create, compute_run_execute
+    from indicators.engine.runs import compute_run_create, compute_run_execute
 
     run = compute_run_create(period_key=key, as_of=as_of, today=today)
     return compute_run_execute(run_id=run.pk)

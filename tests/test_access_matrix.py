@@ -38,8 +38,8 @@ from accounts.url_policy import (
     VILLAGE,
     Rule,
 )
+from areas.models import Area
 from households.models import (
-    Area,
     ChangeFeed,
     FollowUpAction,
     Grievance,

@@ -17,9 +17,17 @@ from rest_framework.test import APIClient
 
 from accounts.access import scope
 from accounts.models import Role, User
+from areas.choices import AreaLevel
+from areas.models import Area
 from households import services
-from households.choices import AreaLevel
-from households.models import Area, FollowUpAction, Grievance, HistoryEntry, Household, MonitoringDecision, Person
+from households.models import (
+    FollowUpAction,
+    Grievance,
+    HistoryEntry,
+    Household,
+    MonitoringDecision,
+    Person,
+)
 from tests.access_world import PASSWORD, World, build_world
 
 pytestmark = pytest.mark.django_db

@@ -4,9 +4,9 @@ import pytest
 from django.contrib.auth.models import Permission
 
 from accounts.models import PersonalDataAccess, Role, User
+from areas.choices import AreaLevel
+from areas.models import Area
 from households import services
-from households.choices import AreaLevel
-from households.models import Area
 from households.validators import id_check_digit
 
 pytestmark = pytest.mark.django_db

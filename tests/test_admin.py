@@ -3,8 +3,9 @@
 import pytest
 
 from accounts.models import Role, User
-from households.choices import AreaLevel
-from households.models import Area, HistoryEntry
+from areas.choices import AreaLevel
+from areas.models import Area
+from households.models import HistoryEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -27,10 +28,10 @@ def test_city_admin_lists_every_model_and_admin_saves_are_recorded(client, city)
         "a", password="x", role=Role.CITY_ADMIN, area=city, is_staff=True, is_superuser=True
     )
     client.force_login(admin_user)
-    for model in ("area", "site", "household", "person", "income", "grievance", "followupaction", "historyentry"):
+    for model in ("site", "household", "person", "income", "grievance", "followupaction", "historyentry"):
         assert client.get(f"/admin/households/{model}/").status_code == 200, model
     response = client.post(
-        f"/admin/households/area/{city.pk}/change/",
+        f"/admin/areas/area/{city.pk}/change/",
         {"code": "431300", "name": "娄底市（改）", "level": "市", "parent": ""},
     )
     assert response.status_code == 302

@@ -11,9 +11,20 @@ from rest_framework.test import APIClient
 
 from accounts.models import ApiToken, Department, Role, User
 from accounts.tokens import key_digest
+from areas.choices import AreaLevel
+from areas.models import Area
 from households import services
-from households.choices import AreaLevel, Channel, Labour, Relation
-from households.models import Area, FollowUpAction, Grievance, HistoryEntry, Household, ImportJob, Income, Person, Site
+from households.choices import Channel, Labour, Relation
+from households.models import (
+    FollowUpAction,
+    Grievance,
+    HistoryEntry,
+    Household,
+    ImportJob,
+    Income,
+    Person,
+    Site,
+)
 from households.validators import id_check_digit
 from indicators.models import CountyFinance, IndicatorValue
 from tests.factories import compute

@@ -17,7 +17,15 @@ from schemathesis.checks import (
 from accounts.access import scope
 from accounts.models import Role, User
 from accounts.tokens import token_create
-from households.models import Area, FollowUpAction, Grievance, Household, Income, Person, Site
+from areas.models import Area
+from households.models import (
+    FollowUpAction,
+    Grievance,
+    Household,
+    Income,
+    Person,
+    Site,
+)
 from indicators.models import CountyFinance, IndicatorValue
 
 MAX_EXAMPLES = 20

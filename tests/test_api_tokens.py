@@ -19,8 +19,8 @@ from rest_framework.test import APIClient
 from accounts import services
 from accounts.models import ApiToken, Role, User
 from accounts.tokens import token_create
-from households.choices import AreaLevel
-from households.models import Area
+from areas.choices import AreaLevel
+from areas.models import Area
 
 pytestmark = pytest.mark.django_db
 

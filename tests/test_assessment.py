@@ -9,10 +9,16 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
 from accounts.models import Role, User
-from households.choices import AreaLevel
-from households.models import Area
-from indicators import assessment
-from indicators.assessment import ConfigItem, ScoringConfig, UnitValue, indicator_points, unit_score
+from areas.choices import AreaLevel
+from areas.models import Area
+from indicators.assessment import scoring as assessment
+from indicators.assessment.scoring import (
+    ConfigItem,
+    ScoringConfig,
+    UnitValue,
+    indicator_points,
+    unit_score,
+)
 from indicators.models import AssessmentResult, Commendation, Kind, Met
 from tests.import_files import EXAMPLE
 

@@ -11,9 +11,10 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from households.choices import AreaLevel
-from households.models import Area, Household, Site
-from indicators import assessment
+from areas.choices import AreaLevel
+from areas.models import Area
+from households.models import Household, Site
+from indicators.assessment import scoring as assessment
 from indicators.models import Commendation, IndicatorValue
 
 from .test_assessment import example_import

@@ -13,12 +13,18 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from accounts.models import Role, User
+from accounts.personal_data import decrypt, mask_id_number
+from areas.models import Area
 from households.choices import Employment, Labour, Relation
-from households.models import Area, FollowUpAction, Grievance, Household, Site
-from households.personal_data import decrypt, mask_id_number
-from indicators import dashboards
+from households.models import (
+    FollowUpAction,
+    Grievance,
+    Household,
+    Site,
+)
+from indicators.dashboards import panels as dashboards
+from indicators.engine.runs import period_close
 from indicators.models import AssessmentResult, AssessmentRun, IndicatorValue, Period
-from indicators.services import period_close
 from tests.factories import (
     AreaFactory,
     GrievanceFactory,
@@ -366,7 +372,7 @@ def test_city_ranking_and_heatmap(client, world):
 
 
 def _assess(year: str, *, publish: bool = False) -> None:
-    from indicators import assessment
+    from indicators.assessment import scoring as assessment
 
     run = assessment.assessment_run_create(year=int(year))
     assessment.assessment_run_execute(run_id=run.pk)

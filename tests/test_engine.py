@@ -11,8 +11,9 @@ from django.db import connection
 
 from households.choices import Employment, GrievanceStatus, HouseholdCategory, Labour, RecordStatus, Schooling
 from households.validators import age_on
-from indicators import engine, services
 from indicators.catalogue import CATALOGUE, FINANCE_CODES
+from indicators.engine import compute as engine
+from indicators.engine import runs as services
 from indicators.models import ComputeRun, Indicator, Met
 from tests.factories import (
     AreaFactory,
@@ -484,7 +485,7 @@ def test_a_recompute_that_fails_midway_leaves_the_previous_values(monkeypatch):
 def test_a_full_recompute_swaps_in_one_new_partition_of_the_period_on_postgresql():
     """The period's old values are dropped with their partition (or deleted from the default one)
     and the new partition is the only one of the period; a year-data run writes through the parent."""
-    from indicators import partitions
+    from indicators.engine import partitions
     from indicators.models import IndicatorValue, Period
 
     household = HouseholdFactory()

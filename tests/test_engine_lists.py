@@ -16,8 +16,8 @@ from households.choices import (
     Schooling,
 )
 from households.models import HistoryEntry, MonitoringDecision
-from indicators import selectors
 from indicators.models import Met
+from indicators.selectors import values as selectors
 from tests.factories import (
     AreaFactory,
     CityStatisticFactory,

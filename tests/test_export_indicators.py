@@ -7,7 +7,8 @@ import pytest
 from django.core.management import call_command
 from openpyxl import load_workbook
 
-from indicators.export import format_money, format_number
+from core.money import format_money
+from indicators.selectors.export import format_number
 from tests.factories import AreaFactory, CountyFinanceFactory, HouseholdFactory, SiteFactory, compute
 
 pytestmark = pytest.mark.django_db

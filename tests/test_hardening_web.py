@@ -23,11 +23,18 @@ from openpyxl import load_workbook
 from rest_framework.test import APIClient
 
 from accounts.models import Role, User
+from areas.models import Area
+from core.free_text import REDACTED, redact_stored_free_text
+from core.spreadsheet import csv_text, xlsx_write
 from households import services
-from households.free_text import REDACTED, redact_stored_free_text
-from households.models import Area, ChangeFeed, FollowUpAction, Grievance, HistoryEntry, Person
-from households.spreadsheet import csv_text, xlsx_write
-from indicators.export import rows_to_csv, rows_to_xlsx
+from households.models import (
+    ChangeFeed,
+    FollowUpAction,
+    Grievance,
+    HistoryEntry,
+    Person,
+)
+from indicators.selectors.export import rows_to_csv, rows_to_xlsx
 from tests.access_world import ID_A, ID_B, YEAR, World, build_world
 
 pytestmark = pytest.mark.django_db

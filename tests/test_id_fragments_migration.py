@@ -99,8 +99,8 @@ def test_the_fragment_columns_are_gone():
 
 def test_a_record_is_decrypted_once_however_often_it_is_shown(monkeypatch):
     # issue 17 finding 3: the masked form comes from the ciphertext, decrypted once per instance
+    from accounts import personal_data
     from accounts.access import display_id_number
-    from households import personal_data
 
     person = Person(id_number_encrypted=personal_data.encrypt(ID))
     calls = []

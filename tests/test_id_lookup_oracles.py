@@ -19,13 +19,15 @@ from django.db import transaction
 from django.test import Client
 from rest_framework.test import APIClient
 
+from accounts import personal_data
 from accounts.models import PersonalDataAccess, User
-from households import personal_data, services
+from accounts.personal_data import mask_id_number
+from accounts.selectors import IMPORT_ENTITY, id_probe_flags
+from households import services
 from households.choices import Labour, Relation
-from households.id_lookup import IMPORT_ENTITY, SEARCH_ENTITY, id_probe_flags
+from households.id_lookup import SEARCH_ENTITY
 from households.importing import FileError, run_import
 from households.models import ImportJob, Person
-from households.personal_data import mask_id_number
 from tests.access_world import ID_A, ID_B, World, build_world, make_id
 
 MASKED_ROLES = ("county", "bureau", "admin")

@@ -2,9 +2,20 @@
 
 import pytest
 
-from households import importing, personal_data
+from accounts import personal_data
+from areas.models import Area
+from households import importing
 from households.importing import readers
-from households.models import Area, ChangeFeed, FollowUpAction, Grievance, HistoryEntry, Household, Income, Person, Site
+from households.models import (
+    ChangeFeed,
+    FollowUpAction,
+    Grievance,
+    HistoryEntry,
+    Household,
+    Income,
+    Person,
+    Site,
+)
 from indicators.models import CityStatistic, Commendation, CountyFinance
 from tests.import_files import EXAMPLE, EXAMPLE_FILES, run_command
 

@@ -2,7 +2,8 @@
 
 import pytest
 
-from households import importing, personal_data
+from accounts import personal_data
+from households import importing
 from households.models import HistoryEntry, Person
 from indicators.models import CityStatistic
 from tests.import_files import EXAMPLE, EXAMPLE_FILES, import_example, read_rows, run_command, write_csv, write_xls

@@ -7,9 +7,18 @@ from typing import Any
 
 import pytest
 
+from accounts import personal_data
 from accounts.models import Role, User
-from households import personal_data
-from households.models import Area, FollowUpAction, Grievance, HistoryEntry, Household, Income, Person, Site
+from areas.models import Area
+from households.models import (
+    FollowUpAction,
+    Grievance,
+    HistoryEntry,
+    Household,
+    Income,
+    Person,
+    Site,
+)
 from indicators.models import CityStatistic, Commendation, CountyFinance
 from tests.import_files import EXAMPLE, EXAMPLE_FILES, import_example, read_rows, run_command, write_csv, write_xlsx
 

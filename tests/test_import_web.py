@@ -13,10 +13,16 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from accounts.models import Department, Role, User
-from households import import_jobs, services
-from households.choices import AreaLevel
+from areas.choices import AreaLevel
+from areas.models import Area
+from households import import_jobs, import_runs, services
 from households.importing import get_kind
-from households.models import Area, HistoryEntry, Household, ImportJob, Person
+from households.models import (
+    HistoryEntry,
+    Household,
+    ImportJob,
+    Person,
+)
 from households.validators import id_check_digit
 
 pytestmark = pytest.mark.django_db
@@ -340,11 +346,11 @@ def test_progress_is_written_in_small_commits_during_the_run(staff, household, m
     job = ImportJob.objects.create(
         kind="households", file_name="x.csv", created_by=staff, stored_file="", status=ImportJob.Status.UPLOADED
     )
-    path = import_jobs.import_upload_dir()
+    path = import_runs.import_upload_dir()
     path.mkdir(parents=True, exist_ok=True)
     (path / "f.csv").write_text(GOOD, encoding="utf-8")
     ImportJob.objects.filter(pk=job.pk).update(stored_file=str(path / "f.csv"))
-    original = import_jobs._progress_writer
+    original = import_runs._progress_writer
 
     def spy(job):  # type: ignore[no-untyped-def]
         write = original(job)
@@ -355,8 +361,8 @@ def test_progress_is_written_in_small_commits_during_the_run(staff, household, m
 
         return report
 
-    monkeypatch.setattr(import_jobs, "_progress_writer", spy)
-    import_jobs.import_job_validate(job_id=job.pk)
+    monkeypatch.setattr(import_runs, "_progress_writer", spy)
+    import_runs.import_job_validate(job_id=job.pk)
 
     assert seen == [20, 35, 50, 65]
     assert ImportJob.objects.get(pk=job.pk).progress == 100
@@ -530,7 +536,7 @@ def test_an_empty_template_is_refused_as_a_file_without_data_rows(staff_client, 
 
 
 def test_purge_deletes_files_older_than_a_day_and_marks_their_jobs_abandoned(staff, media):
-    folder = import_jobs.import_upload_dir()
+    folder = import_runs.import_upload_dir()
     folder.mkdir(parents=True)
     now = timezone.now()
 
@@ -574,7 +580,7 @@ def test_purge_is_in_the_beat_schedule(settings):
 
 def test_a_purged_preview_can_no_longer_be_confirmed(staff_client, household, django_capture_on_commit_callbacks):
     job = upload(staff_client, django_capture_on_commit_callbacks, GOOD)
-    import_jobs.import_jobs_purge(now=timezone.now() + datetime.timedelta(hours=24))
+    import_runs.import_jobs_purge(now=timezone.now() + datetime.timedelta(hours=24))
 
     with django_capture_on_commit_callbacks(execute=True):
         staff_client.post(f"/imports/{job.pk}/confirm/")

@@ -5,7 +5,7 @@ import io
 import pytest
 from django.core.management import call_command
 
-from households import personal_data
+from accounts import personal_data
 from households.models import Person
 from tests.test_services import HEAD_ID, areas, household, person_data, staff  # noqa: F401
 

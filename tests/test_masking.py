@@ -13,7 +13,7 @@ from django.db import transaction
 from django.test import Client
 
 from accounts.models import PersonalDataAccess
-from households.personal_data import mask_id_number, mask_phone
+from accounts.personal_data import mask_id_number, mask_phone
 from tests.access_world import ID_A, PHONE_A, ROLE_KEYS, YEAR, World, build_world
 
 FULL_ROLES = ("village", "township")

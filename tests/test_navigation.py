@@ -3,8 +3,8 @@
 import pytest
 
 from accounts.models import Role, User
-from households.choices import AreaLevel
-from households.models import Area
+from areas.choices import AreaLevel
+from areas.models import Area
 
 pytestmark = pytest.mark.django_db
 

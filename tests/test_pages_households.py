@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role, User
+from areas.choices import AreaLevel
 from households import services
-from households.choices import AreaLevel
 from households.models import FollowUpAction, Grievance, HistoryEntry, Household, Income, Person, Site
 from households.validators import id_check_digit
 
@@ -34,7 +34,7 @@ def masked(id_number: str) -> str:
 
 
 def _area(code: str, name: str, level: str, parent=None) -> "Area":  # noqa: F821
-    from households.models import Area
+    from areas.models import Area
 
     return Area.objects.create(
         code=code,
@@ -211,7 +211,7 @@ def test_search_by_full_id_number_uses_the_blind_index_and_keeps_the_number_out_
 
 
 def test_search_by_id_number_typed_on_the_household_row_only(client, staff):
-    from households import personal_data
+    from accounts import personal_data
 
     household = services.household_register(
         actor=staff, code="H05", village_code="431302001001", data={"head_name": "孙五", "category": "同步搬迁户"}

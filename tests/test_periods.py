@@ -9,9 +9,16 @@ from households import history
 from households.choices import Employment, Labour
 from households.history import changefeed_add
 from households.models import ChangeFeed
-from indicators import services
+from indicators import services as queueing
+from indicators.engine import runs as services
+from indicators.engine.periods import (
+    PeriodError,
+    period_get_or_create,
+    previous_key,
+    reference_date_for,
+    running_keys,
+)
 from indicators.models import ComputeRun, Met, Period
-from indicators.periods import PeriodError, period_get_or_create, previous_key, reference_date_for, running_keys
 from tests.factories import (
     CityStatisticFactory,
     HouseholdFactory,
@@ -161,7 +168,7 @@ def test_no_decrease_compares_with_the_previous_period_of_the_same_length():
 
 
 def test_data_change_hook_sweeps_once_after_commit(django_capture_on_commit_callbacks, monkeypatch):
-    monkeypatch.setattr(history, "CHANGE_LISTENERS", [services.indicators_changes_committed])
+    monkeypatch.setattr(history, "CHANGE_LISTENERS", [queueing.indicators_changes_committed])
     PersonFactory(household=HouseholdFactory(), family_doctor=True)
     with django_capture_on_commit_callbacks(execute=True):
         for _ in range(50):  # a bulk edit: 50 feed rows, one transaction
@@ -172,8 +179,8 @@ def test_data_change_hook_sweeps_once_after_commit(django_capture_on_commit_call
 
 
 def test_no_sweep_while_recompute_is_paused(django_capture_on_commit_callbacks, monkeypatch):
-    monkeypatch.setattr(history, "CHANGE_LISTENERS", [services.indicators_changes_committed])
-    with services.recompute_paused(), django_capture_on_commit_callbacks(execute=True):
+    monkeypatch.setattr(history, "CHANGE_LISTENERS", [queueing.indicators_changes_committed])
+    with queueing.recompute_paused(), django_capture_on_commit_callbacks(execute=True):
         changefeed_add()
     assert ChangeFeed.objects.filter(consumed_at__isnull=True).count() == 1
     assert not ComputeRun.objects.exists()

@@ -19,13 +19,12 @@ from django.test import Client
 from openpyxl import load_workbook
 from rest_framework.test import APIClient
 
-from accounts import services as account_services
 from accounts.models import User
+from accounts.personal_data import mask_id_number
 from households import importing, services
 from households.choices import Employment, Labour, Relation
 from households.importing.export import export_kind
 from households.models import HistoryEntry, ImportJob, Person
-from households.personal_data import mask_id_number
 from indicators.models import IndicatorValue
 from tests.access_world import ID_A, ID_B, World, build_world, make_id
 from tests.factories import compute
@@ -247,7 +246,7 @@ def test_no_database_column_holds_an_id_number_or_a_fragment_of_one(world: World
     admin = world.admin
     admin.user_permissions.add(Permission.objects.get(codename="view_personal_data"))
     admin = User.objects.get(pk=admin.pk)
-    account_services.personal_data_unmask(actor=admin, person=world.x, ip_address="127.0.0.1")  # type: ignore[attr-defined]
+    services.personal_data_unmask(actor=admin, person=world.x, ip_address="127.0.0.1")
     wrong = ID_X[:-1] + ("0" if ID_X[-1] != "0" else "1")  # a bad check digit: refused, and stored as an error
     path = tmp_path / "persons.csv"
     path.write_text(

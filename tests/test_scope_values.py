@@ -7,10 +7,11 @@ from django.utils import timezone
 
 from accounts.access import scope
 from accounts.models import Role, User
-from households.choices import AreaLevel
-from households.models import Area, Site
+from areas.choices import AreaLevel
+from areas.models import Area
+from households.models import Site
+from indicators.engine.periods import period_get_or_create
 from indicators.models import Indicator, IndicatorValue
-from indicators.periods import period_get_or_create
 
 pytestmark = pytest.mark.django_db
 

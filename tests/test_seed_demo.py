@@ -10,9 +10,17 @@ from django.core.management.base import CommandError
 from django.db import transaction
 from django.db.models import Count, Q
 
+from accounts import personal_data
 from accounts.models import User
-from households import personal_data
-from households.models import Area, FollowUpAction, Grievance, Household, Income, Person, Site
+from areas.models import Area
+from households.models import (
+    FollowUpAction,
+    Grievance,
+    Household,
+    Income,
+    Person,
+    Site,
+)
 from households.validators import id_birth_date, id_sex, validate_id_number
 from indicators.models import CityStatistic, Commendation, CountyFinance, MonitoringLine
 

@@ -7,10 +7,18 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404
 
+from accounts import personal_data
 from accounts.models import Role, User
-from households import personal_data, services
-from households.choices import AreaLevel, RecordStatus, Relation
-from households.models import Area, ChangeFeed, HistoryEntry, Household, Person
+from areas.choices import AreaLevel
+from areas.models import Area
+from households import services
+from households.choices import RecordStatus, Relation
+from households.models import (
+    ChangeFeed,
+    HistoryEntry,
+    Household,
+    Person,
+)
 from households.validators import id_check_digit
 
 pytestmark = pytest.mark.django_db

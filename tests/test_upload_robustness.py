@@ -18,10 +18,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
 
 from accounts.models import Role, User
-from households import import_jobs
-from households.choices import AreaLevel
+from areas.choices import AreaLevel
+from areas.models import Area
+from households import import_jobs, import_runs
 from households.importing import FileError, get_kind
-from households.models import Area, HistoryEntry, Household, ImportJob
+from households.models import HistoryEntry, Household, ImportJob
 from indicators.models import Commendation, Period
 from tests.import_files import run_command
 
@@ -361,8 +362,8 @@ def test_an_import_whose_task_raises_ends_failed_and_deletes_its_file(village_st
     def explode(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise OverflowError("cannot allocate")
 
-    monkeypatch.setattr(import_jobs, "run_import", explode)
-    import_jobs.import_job_validate(job_id=job.pk)
+    monkeypatch.setattr(import_runs, "run_import", explode)
+    import_runs.import_job_validate(job_id=job.pk)
 
     job.refresh_from_db()
     assert job.status == ImportJob.Status.FAILED and "OverflowError" in job.errors[0]["reason"]
@@ -375,7 +376,7 @@ def test_a_job_whose_worker_died_while_validating_ends_failed_when_redelivered(v
     stored = Path(job.stored_file)
     ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.VALIDATING, progress=0)
 
-    import_jobs.import_job_validate(job_id=job.pk)
+    import_runs.import_job_validate(job_id=job.pk)
 
     job.refresh_from_db()
     assert job.status == ImportJob.Status.FAILED and "进程意外中止" in job.errors[0]["reason"]
@@ -410,7 +411,7 @@ def test_a_redelivered_import_run_ends_failed_and_deletes_its_file(village_staff
     stored = Path(job.stored_file)
     ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.IMPORTING)
 
-    import_jobs.import_job_run(job_id=job.pk, redelivered=True)
+    import_runs.import_job_run(job_id=job.pk, redelivered=True)
 
     job.refresh_from_db()
     assert job.status == ImportJob.Status.FAILED and "进程意外中止" in job.errors[0]["reason"]

@@ -5,16 +5,15 @@ import datetime
 import pytest
 from django.core.exceptions import ValidationError
 
-from households import personal_data
-from households.choices import AreaLevel, Sex
+from accounts import personal_data
+from areas.choices import AreaLevel
+from areas.validators import normalise_area_code, validate_area_code, validate_area_parent
+from households.choices import Sex
 from households.validators import (
     age_on,
     id_birth_date,
     id_sex,
     looks_truncated_by_excel,
-    normalise_area_code,
-    validate_area_code,
-    validate_area_parent,
     validate_id_number,
     validate_phone,
 )

@@ -13,10 +13,10 @@ from django.http import Http404
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from accounts.personal_data import mask_id_number
 from households import services
 from households.choices import ActionKind, Employment, Monitoring, MonitoringDecisionKind
 from households.models import ChangeFeed, FollowUpAction, HistoryEntry, Household, MonitoringDecision
-from households.personal_data import mask_id_number
 from tests import workspace_world as ww
 
 pytestmark = pytest.mark.django_db

@@ -19,7 +19,8 @@ from django.utils import timezone
 
 from households import services as household_services
 from households.choices import Employment, Labour
-from indicators import services
+from indicators import tasks
+from indicators.engine import runs as services
 from indicators.models import ComputeRun, IndicatorValue
 from relocation.celery import app
 from tests.factories import HouseholdFactory, PersonFactory, cells, compute, stored
@@ -36,7 +37,7 @@ def worker(settings, monkeypatch):
     settings.CELERY_BROKER_URL = url
     settings.CELERY_TASK_ALWAYS_EAGER = False
     monkeypatch.setattr(services, "DEBOUNCE_SECONDS", 1)  # the countdown of the queued sweep
-    cache.delete(services.SWEEP_QUEUED_KEY)
+    cache.delete(tasks.SWEEP_QUEUED_KEY)
     saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager", "broker_transport_options")}
     app.close()  # drop a producer pool bound to another broker
     app.set_current()  # shared_task proxies resolve through the current app of this thread

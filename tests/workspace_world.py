@@ -5,10 +5,11 @@ import datetime
 
 from django.utils import timezone
 
+from accounts import personal_data
 from accounts.models import Role, User
-from households import personal_data
+from areas.models import Area
 from households.choices import ActionKind, Employment, Labour, Relation
-from households.models import Area, FollowUpAction, Household
+from households.models import FollowUpAction, Household
 from tests.factories import (
     AreaFactory,
     HouseholdFactory,

@@ -1,4 +1,5 @@
 """Build static/fonts/PortalSans-*.ttf from Debian's Noto Sans CJK SC (docs/fonts.md). Dev tool only."""
+
 import contextlib
 import sys
 from pathlib import Path
@@ -37,8 +38,16 @@ def to_truetype(font) -> None:  # type: ignore[no-untyped-def]
     if "VORG" in font:
         del font["VORG"]
     font["maxp"].tableVersion = 0x00010000
-    for attr in ("maxZones", "maxTwilightPoints", "maxStorage", "maxFunctionDefs", "maxInstructionDefs",
-                 "maxStackElements", "maxSizeOfInstructions", "maxComponentElements"):
+    for attr in (
+        "maxZones",
+        "maxTwilightPoints",
+        "maxStorage",
+        "maxFunctionDefs",
+        "maxInstructionDefs",
+        "maxStackElements",
+        "maxSizeOfInstructions",
+        "maxComponentElements",
+    ):
         setattr(font["maxp"], attr, 0)
     font["maxp"].maxZones = 1
     font["maxp"].maxComponentDepth = 0

@@ -4,11 +4,12 @@
 are the entry points for the commands, the web page and the task queue.
 """
 
-from .base import RowError
-from .engine import ImportResult, PermissionRefused, run_import
-from .export import export_kind
-from .readers import FileError
-from .registry import get_kind, kind_names, register
+from households.importing import kinds  # noqa: F401  (the registry's own templates register on import)
+from households.importing.base import RowError
+from households.importing.engine import ImportResult, PermissionRefused, run_import
+from households.importing.export import export_kind
+from households.importing.readers import FileError
+from households.importing.registry import get_kind, kind_names, register
 
 __all__ = [
     "run_import",

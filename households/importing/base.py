@@ -11,11 +11,20 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from ..choices import AreaLevel
-from ..models import Area
-from ..personal_data import mask_id_number, mask_phone, plain_of
-from ..validators import validate_id_number, validate_phone
-from .cells import CellError, area_code_candidates, format_decimal, format_money, max_length, parse_bool, parse_date
+from accounts.personal_data import mask_id_number, mask_phone, plain_of
+from areas.choices import AreaLevel
+from areas.models import Area
+from core.money import format_money
+from households.importing.cells import (
+    CellError,
+    area_code_candidates,
+    format_decimal,
+    max_length,
+    parse_bool,
+    parse_date,
+    parse_money,
+)
+from households.validators import validate_id_number, validate_phone
 
 CHUNK = 2000
 
@@ -81,8 +90,6 @@ def date(header: str, name: str, **options: Any) -> Column:
 
 
 def money(header: str, name: str, **options: Any) -> Column:
-    from .cells import parse_money
-
     return Column(
         header, name, parse_money, default=0, getter=lambda obj, _m: format_money(getattr(obj, name)), **options
     )

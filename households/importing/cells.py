@@ -12,12 +12,11 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
-from ..free_text import redact_id_numbers
-from ..validators import (
+from areas.validators import normalise_area_code, validate_area_code
+from core.free_text import redact_id_numbers
+from core.text import normalise_text
+from households.validators import (
     AREA_CODE_RE,
-    normalise_area_code,
-    normalise_text,
-    validate_area_code,
     validate_chosen_action_code,
     validate_due_date,
     validate_household_size,
@@ -105,10 +104,6 @@ def parse_money(value: Any) -> int:
     if amount >= MAX_YUAN:
         raise CellError("金额过大，请核对单位是否为元。")
     return int(amount * 100)
-
-
-def format_money(fen: int) -> str:
-    return f"{fen // 100}.{fen % 100:02d}"
 
 
 def parse_percent(value: Any) -> Decimal:

@@ -16,13 +16,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..choices import Channel
-from ..history import ID_KEYS, SECRET_FIELDS, _plain, build_entry, history_record_many, snapshot
-from ..models import ChangeFeed, ImportJob
-from .base import Context, ImportRow, Kind, RowError, get_field_name
-from .cells import CellError
-from .readers import FileError, open_table
-from .registry import get_kind, kind_names
+from households.choices import Channel
+from households.history import ID_KEYS, SECRET_FIELDS, _plain, build_entry, history_record_many, snapshot
+from households.importing.base import Context, ImportRow, Kind, RowError, get_field_name
+from households.importing.cells import CellError
+from households.importing.readers import FileError, open_table
+from households.importing.registry import get_kind, kind_names
+from households.models import ChangeFeed, HistoryEntry, ImportJob
 
 Progress = Callable[[int], None]
 
@@ -272,8 +272,6 @@ def _diff(kind: Kind, rows: list[ImportRow]) -> tuple[list[ImportRow], list[Impo
 
 
 def _history(kind: Kind, creates: list[ImportRow], updates: list[ImportRow], *, user: Any, job: ImportJob) -> None:
-    from ..models import HistoryEntry
-
     channel = Channel.IMPORT if user is not None else Channel.SYSTEM
     names = {f.attname: f.name for f in kind.model._meta.concrete_fields}
     entries = []

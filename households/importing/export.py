@@ -11,10 +11,13 @@ import io
 from pathlib import Path
 from typing import IO, Any
 
-from .base import Context
-from .cells import FORMULA_PREFIXES
-from .readers import FileError
-from .registry import get_kind, kind_names
+import xlsxwriter
+
+from accounts.access import sees_personal_data
+from households.importing.base import Context
+from households.importing.cells import FORMULA_PREFIXES
+from households.importing.readers import FileError
+from households.importing.registry import get_kind, kind_names
 
 
 def export_kind(
@@ -24,8 +27,6 @@ def export_kind(
 
     ``masked``: ID and phone numbers as ``431302********1234``; defaults to the user's role (access.md),
     unmasked for the system. Returns the number of data rows written."""
-    from accounts.access import sees_personal_data
-
     definition = get_kind(kind)
     if definition is None:
         raise FileError(f"未知的数据类型“{kind}”，可选：{', '.join(kind_names())}。")
@@ -59,8 +60,6 @@ def _write_csv(target: Any, headers: list[str], rows: Any) -> int:
 
 
 def _write_xlsx(target: Any, title: str, headers: list[str], rows: Any) -> int:
-    import xlsxwriter
-
     workbook = xlsxwriter.Workbook(
         str(target) if isinstance(target, str | Path) else target,
         {"constant_memory": True, "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False},

@@ -6,14 +6,27 @@ from collections import defaultdict
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from accounts.models import Role
-
-from ..choices import (
+from accounts.personal_data import (
+    blind_index,
+    decrypt,
+    encrypt,
+    mask_phone,
+)
+from areas.choices import AreaLevel
+from areas.models import Area
+from areas.validators import (
+    LEVEL_DIGITS,
+    PARENT_LEVEL,
+    normalise_area_code,
+    validate_area_code_prefix,
+)
+from households.choices import (
     LABOUR_FORCE,
     ActionKind,
     ActionStatus,
-    AreaLevel,
     Employment,
     GrievanceStatus,
     GrievanceTopic,
@@ -27,18 +40,8 @@ from ..choices import (
     Schooling,
     SiteKind,
 )
-from ..id_lookup import import_foreign_ids
-from ..models import Area, FollowUpAction, Grievance, Household, Income, Person, Site
-from ..personal_data import blind_index, decrypt, encrypt, mask_phone
-from ..validators import (
-    LEVEL_DIGITS,
-    PARENT_LEVEL,
-    id_birth_date,
-    id_sex,
-    normalise_area_code,
-    validate_area_code_prefix,
-)
-from .base import (
+from households.id_lookup import import_foreign_ids
+from households.importing.base import (
     AreaInfo,
     Column,
     Context,
@@ -53,7 +56,7 @@ from .base import (
     text,
     yes_no,
 )
-from .cells import (
+from households.importing.cells import (
     any_area_code,
     area_code_parser,
     choice_parser,
@@ -68,16 +71,23 @@ from .cells import (
     record_code,
     reserved_action_code,
 )
-from .readers import FileError
-from .registry import register
+from households.importing.readers import FileError
+from households.importing.registry import register
+from households.models import (
+    FollowUpAction,
+    Grievance,
+    Household,
+    Income,
+    Person,
+    Site,
+)
+from households.validators import id_birth_date, id_sex
 
 FIELD_STAFF = frozenset({Role.VILLAGE_STAFF, Role.TOWNSHIP_STAFF})
 CURRENT_YEAR = None  # years are checked against timezone.localdate() at parse time
 
 
 def this_year() -> int:
-    from django.utils import timezone
-
     return timezone.localdate().year
 
 

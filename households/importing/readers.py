@@ -24,6 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
+import xlrd
 from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -454,8 +455,6 @@ def _openpyxl_rows(
 
 def _xls_rows(handle: IO[bytes], *, width: int) -> Iterator[list[Any]]:
     """BIFF sheets are bounded by the format itself (65,536 rows × 256 columns)."""
-    import xlrd
-
     try:
         book = xlrd.open_workbook(file_contents=handle.read())
         sheet = book.sheet_by_index(0)

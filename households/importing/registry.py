@@ -1,10 +1,11 @@
-"""Kinds register here; ``indicators`` adds its kinds from ``IndicatorsConfig.ready()`` so that
-``households`` never imports ``indicators``."""
+"""Kinds register here: the registry's own from ``households.importing.kinds`` (imported by the
+package), and ``indicators`` adds its kinds from ``IndicatorsConfig.ready()``, after these and in its
+own order, so that ``households`` never names or imports ``indicators``."""
 
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .base import Kind
+    from households.importing.base import Kind
 
 KINDS: dict[str, "Kind"] = {}
 ORDER = (
@@ -15,9 +16,6 @@ ORDER = (
     "incomes",
     "grievances",
     "actions",
-    "finance",
-    "citystats",
-    "commendations",
 )
 
 
@@ -27,11 +25,8 @@ def register(kind: "Kind") -> "Kind":
 
 
 def get_kind(name: str) -> "Kind | None":
-    from . import kinds  # noqa: F401  (registers the households kinds; cached after the first call)
-
     return KINDS.get(name)
 
 
 def kind_names() -> list[str]:
-    get_kind("")
-    return [name for name in ORDER if name in KINDS] + sorted(set(KINDS) - set(ORDER))
+    return [name for name in ORDER if name in KINDS] + [name for name in KINDS if name not in ORDER]

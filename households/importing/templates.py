@@ -8,10 +8,11 @@ up in its template without touching this file.
 
 from typing import IO, Any
 
+import xlsxwriter
 from django.core.exceptions import FieldDoesNotExist
 
-from .base import Column, Kind, parse_id_number, parse_phone
-from .cells import any_area_code, parse_bool, parse_date, parse_money, parse_percent, parse_text
+from households.importing.base import Column, Kind, parse_id_number, parse_phone
+from households.importing.cells import any_area_code, parse_bool, parse_date, parse_money, parse_percent, parse_text
 
 INSTRUCTIONS_SHEET = "填写说明"
 LAST_ROW = 1_048_575  # Excel's last row (0-based): validations cover the whole column
@@ -140,8 +141,6 @@ def describe(kind: Kind, column: Column) -> str:
 
 def template_write(kind: Kind, target: IO[bytes]) -> None:
     """Write the empty template of ``kind`` as .xlsx to ``target``."""
-    import xlsxwriter
-
     workbook = xlsxwriter.Workbook(
         target, {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False}
     )

@@ -3,7 +3,7 @@ services and imports began to (issue 17 finding 8). Rows without an 18-digit run
 
 from django.db import migrations
 
-from households.free_text import redact_stored_free_text
+from core.free_text import redact_stored_free_text
 
 
 def redact(apps, schema_editor):  # noqa: ANN001 - migration signature

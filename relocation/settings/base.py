@@ -45,9 +45,12 @@ INSTALLED_APPS = [
     "csp",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "core",
+    "areas",
     "accounts",
     "households",
     "indicators",
+    "workspace",
 ]
 
 MIDDLEWARE = [
@@ -205,7 +208,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_TRANSPORT_OPTIONS = {} if CELERY_BROKER_URL.startswith("sqla+") else {"visibility_timeout": 7200}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # autodiscover_tasks() only imports each app's tasks.py; these modules hold tasks too.
-CELERY_IMPORTS = ["indicators.tasks_assessment", "indicators.health"]
+CELERY_IMPORTS = ["indicators.assessment.tasks", "indicators.health"]
 # Named queues, so that a long national import never holds up a recompute (docs/deploy.md). A worker
 # started without -Q consumes all four (bin/run's embedded worker); production names them.
 from kombu import Exchange, Queue  # noqa: E402
@@ -258,8 +261,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "households.api.APIAutoSchema",
-    "EXCEPTION_HANDLER": "households.api.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "core.api.APIAutoSchema",
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",

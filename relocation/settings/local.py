@@ -2,8 +2,8 @@
 
 import os
 
-from .base import *  # noqa: F403
-from .base import env_bool
+from relocation.settings.base import *  # noqa: F403
+from relocation.settings.base import env_bool
 
 DEBUG = env_bool("DEBUG", True)
 

@@ -4,8 +4,8 @@ import os
 
 from django.core.exceptions import ImproperlyConfigured
 
-from .base import *  # noqa: F403
-from .base import env_bool
+from relocation.settings.base import *  # noqa: F403
+from relocation.settings.base import env_bool
 
 for _name in ("SECRET_KEY", "FIELD_ENCRYPTION_KEY", "BLIND_INDEX_KEY"):
     if not os.environ.get(_name):

@@ -17,8 +17,8 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 @pytest.fixture
 def demo(db):  # type: ignore[no-untyped-def]
-    from households.demo import DEMO_PASSWORD
     from indicators.catalogue import catalogue_load
+    from workspace.demo import DEMO_PASSWORD
 
     catalogue_load()  # the data migration's rows do not survive a transactional test's flush
     call_command("seed_demo", households=300, seed=7, stdout=io.StringIO(), stderr=io.StringIO())

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from accounts.models import Role, User
-from households import import_jobs, services, tasks
-from households.choices import AreaLevel
-from households.models import Area, Household, ImportJob
+from areas.choices import AreaLevel
+from areas.models import Area
+from households import import_runs, services, tasks
+from households.models import Household, ImportJob
 
 pytestmark = [pytest.mark.needs_chromium, pytest.mark.django_db(transaction=True)]
 
@@ -109,7 +110,7 @@ def test_township_staff_import_with_a_bad_row_then_a_good_file(  # type: ignore[
     page.click("[data-confirm-import]")
     page.wait_for_selector('#import-progress[data-status="importing"][hx-trigger="every 1s"]')
     job = ImportJob.objects.get(status=ImportJob.Status.IMPORTING)
-    import_jobs.import_job_run(job_id=job.pk)
+    import_runs.import_job_run(job_id=job.pk)
     page.wait_for_selector('[data-job-status="done"]', timeout=15_000)
     assert page.locator("[data-import-result] h2").inner_text() == "导入完成"
     assert page.locator('[data-count="created"]').inner_text() == "3"
@@ -118,5 +119,5 @@ def test_township_staff_import_with_a_bad_row_then_a_good_file(  # type: ignore[
     page.screenshot(path=str(SCREENSHOTS / "import-done.png"), full_page=True)
     assert set(Household.objects.values_list("code", flat=True)) == {"H01", "H02", "H03", "H04"}
     job.refresh_from_db()
-    assert job.stored_file == "" and not list((Path(import_jobs.import_upload_dir())).iterdir())
+    assert job.stored_file == "" and not list((Path(import_runs.import_upload_dir())).iterdir())
     assert problems == []

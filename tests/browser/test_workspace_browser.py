@@ -200,9 +200,9 @@ def test_assign_follow_up_from_a_list_and_close_it(page, live_server, township_w
 
 @pytest.fixture
 def demo(db):  # type: ignore[no-untyped-def]
-    from households.demo import DEMO_PASSWORD
     from indicators.catalogue import catalogue_load
     from indicators.services import compute_period
+    from workspace.demo import DEMO_PASSWORD
 
     catalogue_load()
     call_command("seed_demo", households=300, seed=1, no_compute=True, stdout=io.StringIO(), stderr=io.StringIO())

@@ -21,7 +21,7 @@ import django
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "relocation.settings.production")
     django.setup()
-    from indicators import services
+    from indicators.engine import runs as services
     from relocation.celery import app
 
     real_insert = services.values_insert

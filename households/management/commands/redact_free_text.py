@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from households.free_text import redact_stored_free_text
+from core.free_text import redact_stored_free_text
 
 
 class Command(BaseCommand):

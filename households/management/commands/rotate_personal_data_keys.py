@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from households import personal_data
+from accounts import personal_data
 from households.models import Household, Person
 
 

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from indicators.assessment import (
+from indicators.assessment.scoring import (
     AssessmentError,
     assessment_compute,
     assessment_is_published,

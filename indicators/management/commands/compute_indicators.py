@@ -4,8 +4,8 @@ import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
+from indicators.engine.periods import PeriodError
 from indicators.models import ComputeRun
-from indicators.periods import PeriodError
 from indicators.services import compute_period
 
 

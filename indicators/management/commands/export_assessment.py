@@ -4,8 +4,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from indicators.assessment import assessment_result_for_year
-from indicators.report import assessment_pdf, assessment_xlsx
+from indicators.assessment.report import assessment_pdf, assessment_xlsx
+from indicators.assessment.scoring import assessment_result_for_year
 
 
 class Command(BaseCommand):

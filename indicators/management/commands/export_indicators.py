@@ -4,8 +4,8 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from indicators.export import export_rows, rows_to_csv, rows_to_xlsx
 from indicators.models import Level, Period
+from indicators.selectors.export import export_rows, rows_to_csv, rows_to_xlsx
 
 
 class Command(BaseCommand):

@@ -1,0 +1,827 @@
+"""Reads behind the dashboards: scorecards, breakdowns, heatmaps, trends and rankings.
+
+Every number comes from stored ``IndicatorValue`` rows (indicators.md, Stored values), never from a
+computation per request; each function runs a fixed number of queries however many households,
+areas or sites there are (style rule 7). Scoping is the caller's job: the views reach the area or
+site through ``accounts.access`` first and pass it here.
+
+Display rules (indicators.md, Kinds of target): rates and pp are rounded **down** to one decimal,
+so an unmet 99.96 % shows 99.9 %; a not-applicable value shows "—".
+"""
+
+import datetime
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from django.db.models import Count, Exists, Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.access import display_id_number, scope
+from areas.choices import AreaLevel
+from areas.models import Area
+from households.choices import ActionStatus
+from households.models import (
+    ChangeFeed,
+    FollowUpAction,
+    Grievance,
+    Household,
+    Person,
+    Site,
+)
+from households.validators import age_on
+from indicators.engine import compute as engine
+from indicators.models import ComputeRun, Indicator, IndicatorValue, Kind, Level, Met, Period
+from indicators.selectors import values as selectors
+
+NA = "—"
+MONEY_CODES = frozenset({"M9-1"})
+
+# --- periods and freshness -----------------------------------------------------------------------
+
+
+def period_label(period: Period) -> str:
+    if period.is_year:
+        return _("%(year)s年度") % {"year": period.key}
+    year, month = period.key.split("-")
+    return _("%(year)s年%(month)s月") % {"year": year, "month": int(month)}
+
+
+@dataclass
+class PeriodChoice:
+    key: str
+    label: str
+    frozen: bool
+
+
+def periods_all() -> list[Period]:
+    """Every stored period, latest first (one query)."""
+    return list(Period.objects.order_by("-start", "key"))
+
+
+def period_choose(periods: list[Period], key: str | None, *, today: datetime.date | None = None) -> Period | None:
+    """The period named by ``key``; without one the running year, else the latest stored period.
+    None when ``key`` names no stored period (the view answers 404)."""
+    if key:
+        return next((period for period in periods if period.key == key), None)
+    today = today or timezone.localdate()
+    running = next((period for period in periods if period.key == str(today.year)), None)
+    return running or (periods[0] if periods else None)
+
+
+def period_choices(periods: list[Period]) -> list[PeriodChoice]:
+    return [PeriodChoice(period.key, period_label(period), period.closed_at is not None) for period in periods]
+
+
+@dataclass
+class Freshness:
+    recalculating: bool
+    computed_at: datetime.datetime | None
+    reference_date: datetime.date | None
+    frozen: bool
+    last_run_id: int | None  # the latest finished run: stored values change only with it
+
+
+# Built once: every page asks for it, and building the subquery costs more than running it.
+_FEED_PENDING = Exists(ChangeFeed.objects.filter(consumed_at__isnull=True))
+
+
+def freshness(period: Period, *, today: datetime.date | None = None) -> Freshness:
+    """ "正在重新计算…" while the period is dirty or a run is queued or running — or, for a running
+    period, while change-feed rows wait for the sweep that will mark it dirty (with a broker that
+    sweep is debounced, so an edit is not yet visible in ``dirty_since``) — else when the values
+    were computed (one query: the period's recent runs, each carrying the pending-feed flag)."""
+    today = today or timezone.localdate()
+    runs = list(
+        ComputeRun.objects.filter(period_id=period.pk)
+        .annotate(feed_pending=_FEED_PENDING)
+        .order_by("-created_at", "-id")
+        .values("id", "status", "finished_at", "reference_date", "feed_pending")[:20]
+    )
+    busy = any(run["status"] in (ComputeRun.Status.QUEUED, ComputeRun.Status.RUNNING) for run in runs)
+    done = next((run for run in runs if run["status"] == ComputeRun.Status.DONE), None)
+    running = period.start <= today <= period.end
+    pending = running and bool(runs) and runs[0]["feed_pending"]
+    dirty = period.closed_at is None and (
+        period.dirty_since is not None or period.year_data_dirty_since is not None or pending
+    )
+    return Freshness(
+        recalculating=busy or dirty,
+        computed_at=done["finished_at"] if done else None,
+        reference_date=done["reference_date"] if done else None,
+        frozen=period.closed_at is not None,
+        last_run_id=done["id"] if done else None,
+    )
+
+
+# --- showing one value ---------------------------------------------------------------------------
+
+
+def floor_one_decimal(number: Fraction) -> Decimal:
+    """Round down (towards −∞) to one decimal, exactly: 99.96 → 99.9, −0.04 → −0.1."""
+    return Decimal(math.floor(number * 10)).scaleb(-1)
+
+
+def _exact(value: IndicatorValue) -> Fraction | None:
+    if value.value_exact:
+        return Fraction(value.value_exact)
+    return None if value.value is None else Fraction(value.value)
+
+
+def value_text(value: IndicatorValue, kind: str) -> str:
+    """The value as a dashboard shows it: ``99.9%``, ``2.3 pp``, ``1,234`` or ``—``."""
+    if value.met == Met.NA and kind in (Kind.RATE, Kind.GAP_PP):
+        return NA
+    if kind == Kind.RATE:
+        exact = _exact(value)
+        return NA if exact is None else f"{floor_one_decimal(exact)}%"
+    if kind == Kind.GAP_PP:
+        exact = _exact(value)
+        return NA if exact is None else f"{floor_one_decimal(exact)} pp"
+    if value.numerator is None:
+        return NA
+    return f"{value.numerator:,}"
+
+
+def target_text(value: IndicatorValue | None, indicator: Indicator) -> str:
+    kind = indicator.kind
+    target = value.target if value is not None and value.target is not None else indicator.target
+    if kind == Kind.RATE:
+        return f"{target.normalize():f}%" if target is not None else ""
+    if kind == Kind.GAP_PP:
+        return f"≥ {Decimal(target).quantize(Decimal('0.1'))} pp" if target is not None else ""
+    if kind == Kind.ZERO:
+        return "0"
+    if kind == Kind.NO_DECREASE:
+        return f"≥ {int(target):,}" if target is not None else _("≥ 上期")
+    return ""
+
+
+def change_text(value: IndicatorValue, kind: str) -> str:
+    """``no_decrease``: the change against the previous period's count (its stored target)."""
+    if kind != Kind.NO_DECREASE or value.target is None or value.numerator is None:
+        return ""
+    change = value.numerator - int(value.target)
+    return f"+{change:,}" if change > 0 else (f"−{-change:,}" if change < 0 else "±0")
+
+
+MET_LABELS = {Met.TRUE: "达标", Met.FALSE: "未达标", Met.NA: "不适用"}
+
+
+@dataclass
+class Shown:
+    """One stored value, ready to print."""
+
+    code: str
+    text: str
+    met: str  # true / false / na / "" (info)
+    gap: str = ""
+    change: str = ""
+    target: str = ""
+    url: str = ""
+    score: float | None = None  # the heatmap cell: 100 met, the share of target when unmet, None n/a
+    raw: IndicatorValue | None = None
+
+    @property
+    def css(self) -> str:
+        return {Met.TRUE: "met", Met.FALSE: "unmet", Met.NA: "na"}.get(self.met, "info")
+
+    @property
+    def met_label(self) -> str:
+        return _(MET_LABELS[self.met]) if self.met in MET_LABELS else ""
+
+
+def list_url(code: str, unit_code: str, period_key: str) -> str:
+    return reverse("indicator_list", args=[code, unit_code]) + f"?period={period_key}"
+
+
+def shown(value: IndicatorValue | None, indicator: Indicator, period_key: str) -> Shown:
+    if value is None:
+        return Shown(indicator.code, NA, Met.NA if indicator.kind != Kind.INFO else "")
+    kind = indicator.kind
+    judged = kind != Kind.INFO
+    # The engine's gap() reads ``value.indicator``: hand it the already loaded one.
+    value.indicator = indicator
+    item = Shown(
+        code=indicator.code,
+        text=value_text(value, kind),
+        met=value.met if judged else "",
+        gap=selectors.gap_text(value) if judged else "",
+        change=change_text(value, kind),
+        target=target_text(value, indicator),
+        url=list_url(indicator.code, value.unit_code, period_key) if judged and value.met != Met.NA else "",
+        raw=value,
+    )
+    if judged and value.met == Met.TRUE:
+        item.score = 100.0
+    elif judged and value.met == Met.FALSE:
+        exact = _exact(value)
+        if kind == Kind.RATE and exact is not None and indicator.target:
+            item.score = float(min(floor_one_decimal(exact * 100 / Fraction(indicator.target)), Decimal("99.9")))
+        else:
+            item.score = 0.0
+    return item
+
+
+# --- catalogue -----------------------------------------------------------------------------------
+
+
+@dataclass
+class MeasureGroup:
+    number: int
+    name: str
+    rows: list[Any] = field(default_factory=list)
+
+
+def indicators_all() -> list[Indicator]:
+    """The catalogue in order, with measures (one query)."""
+    return list(Indicator.objects.select_related("measure").order_by("order"))
+
+
+def by_measure(indicators: list[Indicator], rows: dict[str, Any]) -> list[MeasureGroup]:
+    groups: dict[int, MeasureGroup] = {}
+    for indicator in indicators:
+        group = groups.setdefault(
+            indicator.measure.number, MeasureGroup(indicator.measure.number, indicator.measure.name)
+        )
+        group.rows.append(rows[indicator.code])
+    return list(groups.values())
+
+
+# --- one unit and its children -------------------------------------------------------------------
+
+
+@dataclass
+class ScoreRow:
+    indicator: Indicator
+    value: Shown
+
+
+@dataclass
+class ChildColumn:
+    code: str
+    name: str
+    kind: str  # 村 / 安置点 / 乡镇 / 县
+    url: str = ""
+
+
+@dataclass
+class Board:
+    """A scorecard of one unit with a breakdown over its children (rows of the heatmap)."""
+
+    unit_code: str
+    unit_name: str
+    groups: list[MeasureGroup]
+    children: list[ChildColumn]
+    # indicator code → [Shown per child, in ``children`` order]
+    breakdown: dict[str, list[Shown]]
+    judged: int = 0
+    met: int = 0
+
+    @property
+    def breakdown_rows(self) -> list[tuple[Indicator, list[Shown]]]:
+        """(indicator, cells per child) of the judged indicators, for the breakdown table."""
+        return [
+            (row.indicator, self.breakdown[row.indicator.code])
+            for group in self.groups
+            for row in group.rows
+            if row.indicator.kind != Kind.INFO
+        ]
+
+    def heatmap(self, indicators: list[Indicator]) -> dict[str, Any]:
+        """ECharts heatmap data: x = children, y = judged indicators; each cell [x, y, score|'-']."""
+        judged = [indicator for indicator in indicators if indicator.kind != Kind.INFO]
+        cells, texts, urls = [], [], []
+        for y, indicator in enumerate(judged):
+            for x, item in enumerate(self.breakdown.get(indicator.code, [])):
+                cells.append([x, y, "-" if item.score is None else item.score])
+                texts.append(f"{item.text}{' · ' + item.gap if item.gap else ''}")
+                urls.append(item.url)
+        return {
+            "x": [child.name for child in self.children],
+            "y": [f"{indicator.code} {indicator.name}" for indicator in judged],
+            "cells": cells,
+            "texts": texts,
+            "urls": urls,
+        }
+
+
+def _values_by(values: list[IndicatorValue]) -> dict[tuple[str, str, int], IndicatorValue]:
+    return {(value.level, value.unit_code, value.indicator_id): value for value in values}
+
+
+def board_build(
+    *,
+    indicators: list[Indicator],
+    values: list[IndicatorValue],
+    period: Period,
+    unit_level: str,
+    unit_code: str,
+    unit_name: str,
+    children: list[tuple[str, ChildColumn]],
+) -> Board:
+    """Assemble a board from already loaded values; ``children`` are (level, column) pairs."""
+    indexed = _values_by(values)
+    rows, breakdown = {}, {}
+    judged = met = 0
+    for indicator in indicators:
+        item = shown(indexed.get((unit_level, unit_code, indicator.pk)), indicator, period.key)
+        rows[indicator.code] = ScoreRow(indicator, item)
+        if item.met in (Met.TRUE, Met.FALSE):
+            judged += 1
+            met += item.met == Met.TRUE
+        breakdown[indicator.code] = [
+            shown(indexed.get((level, child.code, indicator.pk)), indicator, period.key) for level, child in children
+        ]
+    return Board(
+        unit_code=unit_code,
+        unit_name=unit_name,
+        groups=by_measure(indicators, rows),
+        children=[child for _level, child in children],
+        breakdown=breakdown,
+        judged=judged,
+        met=met,
+    )
+
+
+def county_values(period: Period, county_code: str) -> list[IndicatorValue]:
+    """The county's own values and its townships' (one query)."""
+    return list(
+        IndicatorValue.objects.filter(period=period)
+        .filter(Q(level=Level.COUNTY, unit_code=county_code) | Q(level=Level.TOWNSHIP, county_code=county_code))
+        .defer("computed_at", "run")
+    )
+
+
+def township_values(period: Period, township_code: str) -> list[IndicatorValue]:
+    """The township's own values, its villages' and its sites' (one query): the only rows that carry
+    its code, found by the BRIN ``value_area``."""
+    return list(IndicatorValue.objects.filter(period=period, township_code=township_code).defer("computed_at", "run"))
+
+
+def city_values(period: Period) -> list[IndicatorValue]:
+    """The city's values and every county's (one query)."""
+    return list(
+        IndicatorValue.objects.filter(period=period, level__in=[Level.CITY, Level.COUNTY]).defer("computed_at", "run")
+    )
+
+
+def site_values(period: Period, site_code: str) -> list[IndicatorValue]:
+    return list(IndicatorValue.objects.filter(period=period, level=Level.SITE, unit_code=site_code))
+
+
+# --- trend ---------------------------------------------------------------------------------------
+
+
+def trend(*, level: str, unit_code: str, period: Period, indicators: list[Indicator]) -> dict[str, Any]:
+    """Every stored period of the same length as ``period`` (years, or months), oldest first, with the
+    shown value of each indicator for one unit (one query). Rates and pp as numbers rounded down;
+    counts as counts; not applicable as null."""
+    rows = (
+        IndicatorValue.objects.filter(level=level, unit_code=unit_code)
+        .values_list("period__key", "indicator_id", "numerator", "value", "value_exact", "met")
+        .order_by("period__start")
+    )
+    by_id = {indicator.pk: indicator for indicator in indicators}
+    keys: list[str] = []
+    series: dict[str, dict[str, float | None]] = defaultdict(dict)
+    for key, indicator_id, numerator, number, exact, met in rows:
+        if len(key) != len(period.key):
+            continue
+        if key not in keys:
+            keys.append(key)
+        indicator = by_id.get(indicator_id)
+        if indicator is None:
+            continue
+        if met == Met.NA and indicator.kind in (Kind.RATE, Kind.GAP_PP):
+            point = None
+        elif indicator.kind in (Kind.RATE, Kind.GAP_PP):
+            fraction = Fraction(exact) if exact else (Fraction(number) if number is not None else None)
+            point = None if fraction is None else float(floor_one_decimal(fraction))
+        else:
+            point = numerator
+        series[indicator.code][key] = point
+    return {
+        "periods": keys,
+        "series": {
+            indicator.code: {
+                "name": f"{indicator.code} {indicator.name}",
+                "kind": indicator.kind,
+                "target": None if indicator.target is None else float(indicator.target),
+                "data": [series[indicator.code].get(key) for key in keys],
+            }
+            for indicator in indicators
+        },
+    }
+
+
+# --- per-township side tables --------------------------------------------------------------------
+
+
+def actions_by_township(*, actions: QuerySet, today: datetime.date | None = None) -> dict[str, dict[str, int]]:
+    """Open and overdue follow-up actions per township code of an already scoped queryset (one query)."""
+    today = today or timezone.localdate()
+    rows = (
+        actions.exclude(status=ActionStatus.DONE)
+        .order_by()
+        .values("township_code")
+        .annotate(open=Count("id"), overdue=Count("id", filter=Q(due_on__lt=today)))
+    )
+    return {row["township_code"]: {"open": row["open"], "overdue": row["overdue"]} for row in rows}
+
+
+def actions_by_unit(*, actions: QuerySet, today: datetime.date | None = None) -> dict[str, dict[str, int]]:
+    """Open and overdue actions per village code and per site code (keys ``v:<code>`` / ``s:<code>``),
+    one query."""
+    today = today or timezone.localdate()
+    rows = (
+        actions.exclude(status=ActionStatus.DONE)
+        .order_by()
+        .values("village_code", "site__code")
+        .annotate(open=Count("id"), overdue=Count("id", filter=Q(due_on__lt=today)))
+    )
+    found: dict[str, dict[str, int]] = defaultdict(lambda: {"open": 0, "overdue": 0})
+    for row in rows:
+        for key in (f"v:{row['village_code']}", f"s:{row['site__code']}" if row["site__code"] else ""):
+            if key:
+                found[key]["open"] += row["open"]
+                found[key]["overdue"] += row["overdue"]
+    return dict(found)
+
+
+def quality_by_township(*, reference_date: datetime.date, area: Area) -> dict[str, dict[str, Any]]:
+    """The data-quality score (share of active persons with no warning, indicators.md) per township of
+    ``area`` (one query). Uses the engine's warning definitions so the score means the same everywhere."""
+    conditions = selectors._person_warning_qs(reference_date)
+    any_warning = Q()
+    for condition in conditions.values():
+        any_warning |= condition
+    persons = selectors._persons_with_household_facts()
+    if area.level == AreaLevel.COUNTY:
+        persons = persons.filter(household__county_code=area.code)
+    elif area.level == AreaLevel.TOWNSHIP:
+        persons = persons.filter(household__township_code=area.code)
+    rows = (
+        persons.order_by()
+        .values("household__township_code")
+        .annotate(persons=Count("id"), warned=Count("id", filter=any_warning))
+    )
+    scores = {}
+    for row in rows:
+        total, warned = row["persons"], row["warned"]
+        score = Fraction(total - warned, total) * 100 if total else None
+        scores[row["household__township_code"]] = {
+            "persons": total,
+            "warned": warned,
+            "score": NA if score is None else f"{floor_one_decimal(score)}%",
+        }
+    return scores
+
+
+def early_warnings_by_township(*, area: Area) -> dict[str, int]:
+    """Open early warnings (预警清单) per township code of ``area`` (the selector's fixed queries)."""
+    counts: dict[str, int] = defaultdict(int)
+    for warning in selectors.early_warnings(area=area):
+        counts[warning["household"].township_code] += 1
+    return dict(counts)
+
+
+# --- city: ranking -------------------------------------------------------------------------------
+
+
+@dataclass
+class RankRow:
+    rank: int
+    code: str
+    name: str
+    judged: int
+    met: int
+
+    @property
+    def share(self) -> str:
+        if not self.judged:
+            return NA
+        return f"{floor_one_decimal(Fraction(self.met * 100, self.judged))}%"
+
+
+def ranking(boards: list[tuple[str, str, int, int]]) -> list[RankRow]:
+    """Counties by the share of their judged indicators that are met (ties: more met first, then code);
+    equal shares share a rank."""
+    ordered = sorted(
+        boards, key=lambda item: (-(Fraction(item[3], item[2]) if item[2] else Fraction(-1)), -item[3], item[0])
+    )
+    rows: list[RankRow] = []
+    for index, (code, name, judged, met) in enumerate(ordered):
+        share = Fraction(met, judged) if judged else None
+        previous = rows[-1] if rows else None
+        same = previous is not None and previous.judged and share == Fraction(previous.met, previous.judged)
+        rows.append(RankRow(previous.rank if same and previous else index + 1, code, name, judged, met))
+    return rows
+
+
+def county_children(period: Period, counties: list[Area]) -> list[tuple[str, ChildColumn]]:
+    return [
+        (Level.COUNTY, ChildColumn(county.code, county.name, "县", reverse("dashboard_county", args=[county.code])))
+        for county in counties
+    ]
+
+
+def counties_all() -> list[Area]:
+    return list(Area.objects.filter(level=AreaLevel.COUNTY).order_by("code"))
+
+
+def site_population(site: Site) -> int:
+    return Person.objects.filter(engine.ACTIVE_PERSON, household__site=site).count()
+
+
+# --- the 清零清单 as rows ---------------------------------------------------------------------------
+
+# The fields that explain why a record is on the list of each indicator (shown and exported).
+DETAIL_FIELDS: dict[str, tuple[str, ...]] = {
+    "M2-2": ("industry_project",),
+    "M3-1": ("labour", "employment", "employment_checked_on"),
+    "M3-2": ("labour", "wants_work", "employment"),
+    "M3-3": (),
+    "M3-4": ("status", "employment"),
+    "M3-6": ("wants_training", "trained_on"),
+    "M3-7": ("employment", "transport_subsidy"),
+    "M4-1": ("housing_hazard",),
+    "M5-1": ("schooling",),
+    "M5-2": ("schooling",),
+    "M5-3": ("hardship_student", "student_aid"),
+    "M6-2": ("family_doctor",),
+    "M6-3": ("medical_insurance",),
+    "M7-1": ("safety_net_eligible", "safety_net"),
+    "M7-2": ("monitoring", "monitoring_assisted"),
+    "M7-3": ("helper",),
+    "M8-1": ("tap_water",),
+    "M8-2": ("seasonal_water_shortage",),
+}
+SITE_DETAIL_FIELDS: dict[str, tuple[str, ...]] = {
+    "M1-1": ("party_org",),
+    "M1-2": ("self_gov_org",),
+    "M1-3": ("one_stop_centre",),
+    "M1-4": ("first_secretary", "work_team"),
+    "M1-5": ("governance_centre", "public_assistance", "convenience_store", "social_orgs"),
+    "M2-1": ("industry_plan",),
+    "M2-3": ("industry_base",),
+    "M4-2": ("property_management",),
+    "M4-3": ("kind", "complete_community"),
+    "M5-4": ("kindergarten",),
+    "M6-1": ("medical_facility",),
+    "M8-3": ("ceremony_hall_needed", "ceremony_hall"),
+    "M8-4": ("tool_storage_needed", "tool_storage"),
+    "M8-5": ("public_transport",),
+    "M10-1": ("cultural_venue",),
+}
+
+
+def _field_text(instance: Any, name: str) -> str:
+    model_field = instance._meta.get_field(name)
+    raw = getattr(instance, name)
+    if isinstance(raw, bool):
+        shown_value = _("是") if raw else _("否")
+    elif raw in (None, ""):
+        shown_value = _("（空）")
+    elif isinstance(raw, datetime.date):
+        shown_value = raw.isoformat()
+    else:
+        shown_value = str(raw)
+    return f"{model_field.verbose_name}：{shown_value}"
+
+
+@dataclass
+class ListRow:
+    """One record of a 清零清单 as this actor may see it. ``target`` names what an assigned
+    follow-up action attaches to: ``household:<code>``, ``person:<pk>`` or ``site:<code>``."""
+
+    cells: list[Any]
+    link: str = ""
+    target: str = ""
+    household_id: int | None = None
+    site_id: int | None = None
+    actions: list[FollowUpAction] = field(default_factory=list)
+    pairs: list[tuple[str, Any]] = field(default_factory=list)  # (header, cell), for labelled mobile rows
+
+
+@dataclass
+class ListTable:
+    record: str  # what a row is: household / person / site / petition / township / finance
+    headers: list[str]
+    rows: list[ListRow]
+
+
+def _household_cells(actor: Any, household: Household) -> list[Any]:
+    return [
+        household.code,
+        household.head_name,
+        display_id_number(actor, household, "head_id_encrypted"),
+        household.village.name,
+        household.site.name if household.site_id else "",
+    ]
+
+
+def list_table(
+    *, actor: Any, code: str, records: list[Any], reference_date: datetime.date, villages: dict[int, str]
+) -> ListTable:
+    """Rows of one page (or of the whole list, for the export), masked for ``actor``."""
+    table = _list_table(actor=actor, code=code, records=records, reference_date=reference_date, villages=villages)
+    for row in table.rows:
+        row.pairs = list(zip(table.headers, row.cells, strict=False))
+    return table
+
+
+def _list_table(
+    *, actor: Any, code: str, records: list[Any], reference_date: datetime.date, villages: dict[int, str]
+) -> ListTable:
+    """Rows of one page (or of the whole list, for the export), masked for ``actor`` through the one
+    masking function (``accounts.access.display_id_number``): ages, never birth dates, for masked roles."""
+    sample = records[0] if records else None
+    household_headers = [_("户编号"), _("户主"), _("户主身份证号"), _("村（社区）"), _("安置点")]
+    rows: list[ListRow] = []
+    if (
+        isinstance(sample, Person)
+        or code in ("M3-4",)
+        or (code in DETAIL_FIELDS and sample is None and _is_person(code))
+    ):
+        headers = [_("姓名"), _("身份证号"), _("年龄"), _("户编号"), _("村（社区）"), _("情况")]
+        for person in records:
+            household = person.household
+            details = "；".join(_field_text(person, name) for name in DETAIL_FIELDS.get(code, ()))
+            rows.append(
+                ListRow(
+                    cells=[
+                        person.name,
+                        display_id_number(actor, person),
+                        age_on(person.birth_date, reference_date),
+                        household.code,
+                        villages.get(household.village_id, ""),
+                        details,
+                    ],
+                    link=reverse("household_detail", args=[household.code]),
+                    target=f"person:{person.pk}",
+                    household_id=household.pk,
+                )
+            )
+        return ListTable("person", headers, rows)
+    if isinstance(sample, selectors.IncomeShortfall) or code == "M3-5":
+        for item in records:
+            household = item.household
+            rows.append(
+                ListRow(
+                    cells=[*_household_cells(actor, household), item.reason],
+                    link=reverse("household_detail", args=[household.code]),
+                    target=f"household:{household.code}",
+                    household_id=household.pk,
+                )
+            )
+        return ListTable("household", [*household_headers, _("原因")], rows)
+    if isinstance(sample, Household) or (sample is None and code in DETAIL_FIELDS):
+        for household in records:
+            details = "；".join(_field_text(household, name) for name in DETAIL_FIELDS.get(code, ()))
+            if code == "M3-3":
+                details = _("有劳动力但无人就业")
+            rows.append(
+                ListRow(
+                    cells=[*_household_cells(actor, household), details],
+                    link=reverse("household_detail", args=[household.code]),
+                    target=f"household:{household.code}",
+                    household_id=household.pk,
+                )
+            )
+        return ListTable("household", [*household_headers, _("情况")], rows)
+    if isinstance(sample, Site) or code in engine.SITE_RULES:
+        headers = [_("安置点编码"), _("安置点名称"), _("所在村（社区）"), _("安置人口"), _("情况")]
+        for site in records:
+            details = "；".join(_field_text(site, name) for name in SITE_DETAIL_FIELDS.get(code, ()))
+            population = getattr(site, "population", None)
+            rows.append(
+                ListRow(
+                    cells=[site.code, site.name, villages.get(site.village_id, ""), population, details],
+                    link=reverse("site_view", args=[site.code]),
+                    target=f"site:{site.code}",
+                    site_id=site.pk,
+                )
+            )
+        return ListTable("site", headers, rows)
+    if isinstance(sample, Grievance) or code in ("M1-6", "M1-7"):
+        headers = [
+            _("事项编号"),
+            _("受理日期"),
+            _("事项类别"),
+            _("办理状态"),
+            _("办结日期"),
+            _("村社区内解决"),
+            _("户"),
+        ]
+        for grievance in records:
+            target = (
+                f"household:{grievance.household.code}"
+                if grievance.household_id
+                else (f"site:{grievance.site.code}" if grievance.site_id else "")
+            )
+            rows.append(
+                ListRow(
+                    cells=[
+                        grievance.code,
+                        grievance.received_on.isoformat(),
+                        grievance.topic,
+                        grievance.status,
+                        grievance.resolved_on.isoformat() if grievance.resolved_on else "",
+                        _("是") if grievance.resolved_in_village else _("否"),
+                        grievance.household.code if grievance.household_id else "",
+                    ],
+                    link=reverse("household_detail", args=[grievance.household.code]) if grievance.household_id else "",
+                    target=target,
+                    household_id=grievance.household_id,
+                    site_id=grievance.site_id,
+                )
+            )
+        return ListTable("petition", headers, rows)
+    if isinstance(sample, Area) or code == "M2-4":
+        headers = [_("乡镇代码"), _("乡镇名称"), _("后扶产业园")]
+        for township in records:
+            rows.append(ListRow(cells=[township.code, township.name, _("否")]))
+        return ListTable("township", headers, rows)
+    headers = [
+        _("县市区"),
+        _("年度"),
+        _("盘活资产收益（元）"),
+        _("用于搬迁户（元）"),
+        _("衔接资金（元）"),
+        _("用于搬迁后扶（元）"),
+    ]
+    for row in records:
+        rows.append(
+            ListRow(
+                cells=[
+                    row.county.name,
+                    row.year,
+                    Decimal(row.asset_proceeds) / 100,
+                    Decimal(row.proceeds_to_households) / 100,
+                    Decimal(row.linkage_funds) / 100,
+                    Decimal(row.linkage_to_relocation) / 100,
+                ]
+            )
+        )
+    return ListTable("finance", headers, rows)
+
+
+def _is_person(code: str) -> bool:
+    return code in engine.person_rules(timezone.localdate())
+
+
+def list_records(*, actor: Any, value: IndicatorValue) -> QuerySet | list[Any]:
+    """The 清零清单 behind ``value`` (the engine's selector), scoped to ``actor`` and with the
+    relations a row prints loaded in the same query."""
+    records = selectors.failing_records(value=value)
+    if isinstance(records, QuerySet):
+        records = scope(records, actor)
+        if records.model is Person:
+            records = records.select_related("household")
+        elif records.model is Household:
+            records = records.select_related("village", "site")
+        elif records.model is Grievance:
+            records = records.select_related("household", "site")
+    return records
+
+
+def list_page_extras(*, actor: Any, table: ListTable, records: list[Any]) -> None:
+    """Open follow-up actions beside each row (one query for the page)."""
+    household_ids = {row.household_id for row in table.rows if row.household_id}
+    site_ids = {row.site_id for row in table.rows if row.site_id}
+    if not household_ids and not site_ids:
+        return
+    actions = list(
+        scope(FollowUpAction.objects.exclude(status=ActionStatus.DONE), actor)
+        .filter(Q(household_id__in=household_ids) | Q(site_id__in=site_ids, household__isnull=True))
+        .order_by("due_on", "code")
+    )
+    by_household: dict[int, list[FollowUpAction]] = defaultdict(list)
+    by_site: dict[int, list[FollowUpAction]] = defaultdict(list)
+    for action in actions:
+        if action.household_id:
+            by_household[action.household_id].append(action)
+        elif action.site_id:
+            by_site[action.site_id].append(action)
+    for row in table.rows:
+        if row.household_id:
+            row.actions = by_household.get(row.household_id, [])
+        elif row.site_id:
+            row.actions = by_site.get(row.site_id, [])
+
+
+def village_names(records: list[Any]) -> dict[int, str]:
+    """Village names of the rows of a page of persons or sites (one query)."""
+    ids = set()
+    for record in records:
+        if isinstance(record, Person):
+            ids.add(record.household.village_id)
+        elif isinstance(record, Site):
+            ids.add(record.village_id)
+    return dict(Area.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}

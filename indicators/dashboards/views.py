@@ -1,0 +1,678 @@
+"""Dashboards for county officials, townships and city bureaus, the site view, and the drill-down
+清零清单 pages (issue 7; the lists are also the township workspace's, issue 6).
+
+Views are thin: the area or site comes through ``accounts.access`` (404 for missing and foreign
+alike), numbers through ``indicators.dashboards`` (stored values only), writes through
+``households.services``. Personal data in lists and exports passes ``display_id_number``.
+"""
+
+import datetime
+import io
+from typing import Any
+
+import xlsxwriter
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache, caches
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.http import content_disposition_header
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.access import access_area, can_write, scope
+from accounts.models import Department, Role
+from areas.choices import AreaLevel
+from areas.models import Area
+from core.htmx import is_htmx
+from core.spreadsheet import XLSXWRITER_OPTIONS, xlsx_write
+from households import services as household_services
+from households.choices import ActionKind, ActionStatus
+from households.models import FollowUpAction, Household, Site
+from households.selectors import access_person, access_site
+from indicators.assessment.scoring import assessment_readable, assessment_summary
+from indicators.dashboards import panels as boards
+from indicators.models import IndicatorValue, Kind, Level, Met
+from indicators.selectors.export import export_rows, rows_to_csv, rows_to_xlsx
+
+LIST_PAGE_SIZE = 50
+CITY_ROLES = (Role.CITY_BUREAU, Role.CITY_ADMIN)
+AREA_LEVEL_TO_VALUE = {
+    AreaLevel.CITY: Level.CITY,
+    AreaLevel.COUNTY: Level.COUNTY,
+    AreaLevel.TOWNSHIP: Level.TOWNSHIP,
+    AreaLevel.VILLAGE: Level.VILLAGE,
+}
+
+
+def _is_city(actor: Any) -> bool:
+    return actor.is_superuser or actor.role in CITY_ROLES
+
+
+def _period_context(request: HttpRequest) -> dict[str, Any]:
+    """The chosen period (404 for a key that is not stored), the chooser and the freshness stamp."""
+    periods = boards.periods_all()
+    period = boards.period_choose(periods, request.GET.get("period"))
+    if period is None:
+        raise Http404
+    return {
+        "period": period,
+        "period_label": boards.period_label(period),
+        "period_choices": boards.period_choices(periods),
+        "fresh": boards.freshness(period),
+        "chart_locale": "EN" if (get_language() or "").startswith("en") else "ZH",
+    }
+
+
+# --- landing -------------------------------------------------------------------------------------
+
+
+@login_required
+def dashboard_home(request: HttpRequest) -> HttpResponse:
+    """Each role lands on its own dashboard: a city bureau on its department's view."""
+    actor = request.user
+    query = f"?period={request.GET['period']}" if request.GET.get("period") else ""
+    if actor.role == Role.CITY_BUREAU and actor.department:
+        return redirect(reverse("dashboard_department", args=[actor.department]) + query)
+    if _is_city(actor):
+        return redirect(reverse("dashboard_city") + query)
+    area = actor.area
+    if area is None:
+        raise Http404
+    if area.level == AreaLevel.COUNTY:
+        return redirect(reverse("dashboard_county", args=[area.code]) + query)
+    if area.level == AreaLevel.TOWNSHIP:
+        return redirect(reverse("dashboard_township", args=[area.code]) + query)
+    return redirect("home")
+
+
+# --- county --------------------------------------------------------------------------------------
+
+
+# The parts of a dashboard that depend only on stored values (and the data-quality and early-warning
+# figures taken at the same run) are rendered once per finished run: a new run changes the key. They
+# hold no personal data and nothing that depends on who asks (lists behind the links are scoped when
+# opened), so every user allowed to open the dashboard may be served the same part.
+FRAGMENT_SECONDS = 6 * 3600
+
+
+def _fragment_key(key_parts: tuple[Any, ...], fresh: boards.Freshness) -> str | None:
+    """The cache key of a part built from the period's latest finished run (None without one). It
+    carries the run's id and finish time, so a recompute is visible on the next request in every
+    process: that makes a per-process copy safe."""
+    if fresh.last_run_id is None or fresh.computed_at is None:
+        return None
+    parts = (*key_parts, fresh.last_run_id, f"{fresh.computed_at.timestamp():.6f}")
+    return "dashboard:" + ":".join(str(part) for part in parts)
+
+
+def _fragment(key: str | None, build: Any) -> dict[str, Any]:
+    """``build()`` once per key (every time without one). A hit in the per-process cache costs no
+    query and no unpickling of the large part from the shared cache (the database cache by default)."""
+    if key is None:
+        return build()
+    local = caches["local"]
+    found = local.get(key)
+    if found is None:
+        found = cache.get(key)
+        if found is None:
+            found = build()
+            cache.set(key, found, FRAGMENT_SECONDS)
+        local.set(key, found, FRAGMENT_SECONDS)
+    return found
+
+
+@login_required
+def dashboard_county(request: HttpRequest, code: str) -> HttpResponse:
+    actor = request.user
+    county = access_area(actor, code)
+    if county.level != AreaLevel.COUNTY:
+        raise Http404
+    context = _period_context(request)
+    period, fresh = context["period"], context["fresh"]
+
+    def build() -> dict[str, Any]:
+        townships = list(Area.objects.filter(level=AreaLevel.TOWNSHIP, county_code=county.code).order_by("code"))
+        indicators = boards.indicators_all()
+        children = [
+            (Level.TOWNSHIP, boards.ChildColumn(t.code, t.name, "乡镇", reverse("dashboard_township", args=[t.code])))
+            for t in townships
+        ]
+        board = boards.board_build(
+            indicators=indicators,
+            values=boards.county_values(period, county.code),
+            period=period,
+            unit_level=Level.COUNTY,
+            unit_code=county.code,
+            unit_name=county.name,
+            children=children,
+        )
+        reference = fresh.reference_date or timezone.localdate()
+        quality = boards.quality_by_township(reference_date=reference, area=county)
+        warnings = boards.early_warnings_by_township(area=county)
+        side = [{"township": t, "quality": quality.get(t.code), "warnings": warnings.get(t.code, 0)} for t in townships]
+        body = {
+            **context,
+            "board": board,
+            "indicators": indicators,
+            "heatmap": board.heatmap(indicators),
+            "trend": boards.trend(level=Level.COUNTY, unit_code=county.code, period=period, indicators=indicators),
+            "trend_default": _trend_default(board),
+            "side": side,
+        }
+        return {
+            "html": render_to_string("indicators/dashboard_county_body.html", body, request=request),
+            "met": board.met,
+            "judged": board.judged,
+            "warnings": sum(warnings.values()),
+            # The follow-up table below lists the same townships (renamed ones show with the next run).
+            "townships": [(t.code, t.name) for t in townships],
+        }
+
+    part_key = _fragment_key(("county", county.code, period.pk, get_language()), fresh)
+    part = _fragment(part_key, build)
+    actions = boards.actions_by_township(actions=scope(FollowUpAction.objects.filter(county_code=county.code), actor))
+    empty = {"open": 0, "overdue": 0}
+    action_rows = [(name, actions.get(code, empty)) for code, name in part["townships"]]
+    counties = boards.counties_all() if _is_city(actor) else []
+    context.update(
+        {
+            "county": county,
+            "part": part,
+            "action_rows": action_rows,
+            "counties": counties,
+            "totals": {
+                "open": sum(row["open"] for _name, row in action_rows),
+                "overdue": sum(row["overdue"] for _name, row in action_rows),
+            },
+            # The markup around the part (chooser, KPIs, follow-up table, exports) is a function of
+            # these inputs alone (the part's key covers the stored values, period and language), so
+            # its rendering is kept per process by them: new follow-up counts make a new key.
+            "block_seconds": FRAGMENT_SECONDS if part_key else 0,
+            "block_key": repr(
+                (
+                    part_key,
+                    county.code,
+                    county.name,
+                    [(c.code, c.name) for c in counties],
+                    [(code, actions.get(code, empty)) for code, _name in part["townships"]],
+                )
+            ),
+        }
+    )
+    return render(request, "indicators/dashboard_county.html", context)
+
+
+def _trend_default(board: boards.Board) -> str:
+    """The first unmet indicator, else M3-2 (the headline employment rate)."""
+    for group in board.groups:
+        for row in group.rows:
+            if row.value.met == Met.FALSE:
+                return row.indicator.code
+    return "M3-2"
+
+
+# --- township ------------------------------------------------------------------------------------
+
+
+@login_required
+def dashboard_township(request: HttpRequest, code: str) -> HttpResponse:
+    actor = request.user
+    township = access_area(actor, code)
+    if township.level != AreaLevel.TOWNSHIP:
+        raise Http404
+    context = _period_context(request)
+    period, fresh = context["period"], context["fresh"]
+    indicators = boards.indicators_all()
+    villages = list(Area.objects.filter(level=AreaLevel.VILLAGE, township_code=township.code).order_by("code"))
+    sites = list(Site.objects.filter(township_code=township.code).order_by("code"))
+    children = [(Level.VILLAGE, boards.ChildColumn(v.code, v.name, "村")) for v in villages]
+    children += [
+        (Level.SITE, boards.ChildColumn(s.code, s.name, "安置点", reverse("site_view", args=[s.code]))) for s in sites
+    ]
+    board = boards.board_build(
+        indicators=indicators,
+        values=boards.township_values(period, township.code),
+        period=period,
+        unit_level=Level.TOWNSHIP,
+        unit_code=township.code,
+        unit_name=township.name,
+        children=children,
+    )
+    reference = fresh.reference_date or timezone.localdate()
+    quality = boards.quality_by_township(reference_date=reference, area=township).get(township.code)
+    actions = boards.actions_by_unit(actions=scope(FollowUpAction.objects.filter(township_code=township.code), actor))
+    for kind_key, child in [("v", child) for _l, child in children if child.kind == "村"] + [
+        ("s", child) for _l, child in children if child.kind == "安置点"
+    ]:
+        child.actions = actions.get(f"{kind_key}:{child.code}", {"open": 0, "overdue": 0})  # type: ignore[attr-defined]
+    context.update(
+        {
+            "township": township,
+            "board": board,
+            "indicators": indicators,
+            "judged_indicators": [indicator for indicator in indicators if indicator.kind != Kind.INFO],
+            "heatmap": board.heatmap(indicators),
+            "trend": boards.trend(level=Level.TOWNSHIP, unit_code=township.code, period=period, indicators=indicators),
+            "trend_default": _trend_default(board),
+            "quality": quality,
+            "warnings": boards.early_warnings_by_township(area=township).get(township.code, 0),
+            "county_url": reverse("dashboard_county", args=[township.county_code]),
+            "may_see_county": actor.is_superuser or actor.role in (*CITY_ROLES, Role.COUNTY_OFFICIAL),
+        }
+    )
+    return render(request, "indicators/dashboard_township.html", context)
+
+
+# --- city and departments ------------------------------------------------------------------------
+
+
+def _require_city(actor: Any) -> None:
+    # The city's numbers are outside every lower area: answer like a missing page (access.md).
+    if not _is_city(actor):
+        raise Http404
+
+
+def _city_context(request: HttpRequest, leads: str | None = None) -> dict[str, Any]:
+    context = _period_context(request)
+    period = context["period"]
+    indicators = boards.indicators_all()
+    if leads is not None:
+        indicators = [indicator for indicator in indicators if indicator.lead == leads]
+    counties = boards.counties_all()
+    city = Area.objects.filter(level=AreaLevel.CITY).order_by("code").first()
+    values = boards.city_values(period)
+    board = boards.board_build(
+        indicators=indicators,
+        values=values,
+        period=period,
+        unit_level=Level.CITY,
+        unit_code=city.code if city else "",
+        unit_name=city.name if city else _("全市"),
+        children=boards.county_children(period, counties),
+    )
+    tallies = []
+    for index, county in enumerate(counties):
+        judged = met = 0
+        for indicator in indicators:
+            item = board.breakdown[indicator.code][index]
+            if item.met in (Met.TRUE, Met.FALSE):
+                judged += 1
+                met += item.met == Met.TRUE
+        tallies.append((county.code, county.name, judged, met))
+    context.update(
+        {
+            "board": board,
+            "indicators": indicators,
+            "judged_indicators": [indicator for indicator in indicators if indicator.kind != Kind.INFO],
+            "heatmap": board.heatmap(indicators),
+            "ranking": boards.ranking(tallies),
+            "counties": counties,
+            "departments": sorted({indicator.lead for indicator in boards.indicators_all()} & set(Department.values))
+            if leads is None
+            else [],
+            "assessment_url": f"/assessment/{period.key[:4]}/",
+        }
+    )
+    return context
+
+
+@login_required
+def dashboard_city(request: HttpRequest) -> HttpResponse:
+    _require_city(request.user)
+    context = _city_context(request)
+    # The stored annual assessment of the period's year (else the latest earlier one), as scored by
+    # its run; the city roles may read a draft, which the page marks as such.
+    summary = assessment_summary(year=int(context["period"].key[:4]))
+    if summary is not None and not assessment_readable(request.user, published=summary["published"]):
+        summary = None
+    context["assessment"] = summary
+    return render(request, "indicators/dashboard_city.html", context)
+
+
+@login_required
+def dashboard_department(request: HttpRequest, name: str) -> HttpResponse:
+    _require_city(request.user)
+    context = _city_context(request, leads=name)
+    if not context["indicators"]:
+        raise Http404
+    context["department"] = name
+    context["all_departments"] = sorted({indicator.lead for indicator in boards.indicators_all()})
+    return render(request, "indicators/dashboard_department.html", context)
+
+
+@login_required
+def dashboard_export(request: HttpRequest) -> HttpResponse:
+    """Stored values of one period and level as CSV or xlsx (the ``export_indicators`` format), limited
+    to the units inside the user's area."""
+    actor = request.user
+    context = _period_context(request)
+    period = context["period"]
+    level = request.GET.get("level", Level.COUNTY)
+    if level not in Level.values:
+        raise Http404
+    rows = export_rows(period=period, level=level)
+    if not _is_city(actor):
+        allowed = set(scope(Area.objects.all(), actor).values_list("code", flat=True))
+        if level == Level.SITE:
+            allowed = set(scope(Site.objects.all(), actor).values_list("code", flat=True))
+        rows = [row for row in rows if row[0] in allowed]
+    name = f"indicators_{period.key}_{level}"
+    if request.GET.get("format") == "xlsx":
+        response = HttpResponse(
+            rows_to_xlsx(rows), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+        response["Content-Disposition"] = content_disposition_header(True, f"{name}.xlsx")
+        return response
+    response = HttpResponse(rows_to_csv(rows).encode(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = content_disposition_header(True, f"{name}.csv")
+    return response
+
+
+# --- site ----------------------------------------------------------------------------------------
+
+FACILITY_FIELDS = (
+    "party_org", "self_gov_org", "one_stop_centre", "first_secretary", "work_team", "governance_centre",
+    "public_assistance", "convenience_store", "social_orgs", "industry_plan", "industry_base",
+    "property_management", "complete_community", "smart_community", "kindergarten", "medical_facility",
+    "cultural_venue", "public_transport", "ceremony_hall_needed", "ceremony_hall", "tool_storage_needed",
+    "tool_storage",
+)  # fmt: skip
+
+
+@login_required
+def site_view(request: HttpRequest, code: str) -> HttpResponse:
+    actor = request.user
+    site = access_site(actor, code)
+    context = _period_context(request)
+    period = context["period"]
+    indicators = boards.indicators_all()
+    board = boards.board_build(
+        indicators=indicators,
+        values=boards.site_values(period, site.code),
+        period=period,
+        unit_level=Level.SITE,
+        unit_code=site.code,
+        unit_name=site.name,
+        children=[],
+    )
+    population = boards.site_population(site)
+    facilities = [(Site._meta.get_field(name).verbose_name, getattr(site, name)) for name in FACILITY_FIELDS]
+    context.update(
+        {
+            "site": site,
+            "village": Area.objects.filter(pk=site.village_id).values_list("name", flat=True).first(),
+            "board": board,
+            "population": population,
+            "size_class": "800+" if population >= 800 else ("500+" if population >= 500 else ""),
+            "facilities": facilities,
+            "township_url": reverse("dashboard_township", args=[site.township_code]),
+        }
+    )
+    return render(request, "indicators/site.html", context)
+
+
+# --- the 清零清单 ----------------------------------------------------------------------------------
+
+
+class AssignForm(forms.Form):
+    target = forms.CharField(widget=forms.HiddenInput)
+    owner = forms.CharField(label=gettext_lazy("责任人"), max_length=50)
+    due_on = forms.DateField(label=gettext_lazy("期限"), widget=forms.DateInput(attrs={"type": "date"}))
+    kind = forms.ChoiceField(label=gettext_lazy("帮扶类别"), choices=ActionKind.choices)
+
+
+# Default kind of a follow-up action by indicator (prefix match, longest first).
+KIND_BY_CODE = {
+    "M1": ActionKind.GOVERNANCE,
+    "M2": ActionKind.INDUSTRY,
+    "M3": ActionKind.EMPLOYMENT,
+    "M4": ActionKind.HOUSING,
+    "M5": ActionKind.EDUCATION,
+    "M6": ActionKind.MEDICAL,
+    "M7": ActionKind.SAFETY_NET,
+    "M7-2": ActionKind.MONITORING,
+    "M8": ActionKind.FACILITIES,
+    "M8-1": ActionKind.WATER,
+    "M8-2": ActionKind.WATER,
+}
+
+
+def _default_kind(code: str) -> str:
+    return KIND_BY_CODE.get(code) or KIND_BY_CODE.get(code.split("-")[0], ActionKind.OTHER)
+
+
+def _list_value(request: HttpRequest, code: str, unit: str) -> tuple[IndicatorValue, Area | None, Site | None]:
+    """The stored value behind a list, reached through the user's scope (404 when foreign)."""
+    actor = request.user
+    area = scope(Area.objects.all(), actor).filter(code=unit).first()
+    site = None if area is not None else access_site(actor, unit)
+    level = Level.SITE if site is not None else AREA_LEVEL_TO_VALUE[area.level]  # type: ignore[union-attr]
+    periods = boards.periods_all()
+    period = boards.period_choose(periods, request.GET.get("period") or request.POST.get("period"))
+    if period is None:
+        raise Http404
+    value = (
+        IndicatorValue.objects.select_related("indicator", "period")
+        .filter(period=period, indicator__code=code, level=level, unit_code=unit)
+        .first()
+    )
+    if value is None or value.indicator.kind == Kind.INFO:
+        raise Http404
+    value.area, value.site = area, site  # already loaded: the selector reads them
+    request.periods = periods  # type: ignore[attr-defined]
+    return value, area, site
+
+
+LIST_TITLES = {"M5-1": gettext_lazy("净入园清单（3–5 岁未在园）")}
+
+
+@login_required
+def indicator_list(request: HttpRequest, code: str, unit: str) -> HttpResponse:
+    actor = request.user
+    value, area, site = _list_value(request, code, unit)
+    indicator = value.indicator
+    records = boards.list_records(actor=actor, value=value)
+    if request.GET.get("format") == "xlsx":
+        return _list_xlsx(actor, value, list(records), area, site)
+    page = Paginator(records, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    page_records = list(page.object_list)
+    table = boards.list_table(
+        actor=actor,
+        code=code,
+        records=page_records,
+        reference_date=value.reference_date,
+        villages=boards.village_names(page_records),
+    )
+    may_assign = can_write(actor, "actions") and table.record in ("household", "person", "site", "petition")
+    if may_assign:
+        boards.list_page_extras(actor=actor, table=table, records=page_records)
+    unit_name = site.name if site else area.name  # type: ignore[union-attr]
+    period = value.period
+    fresh = boards.freshness(period)
+    context = {
+        "value": value,
+        "indicator": indicator,
+        "shown": boards.shown(value, indicator, period.key),
+        "unit_code": unit,
+        "unit_name": unit_name,
+        "area": area,
+        "site": site,
+        "period": period,
+        "period_label": boards.period_label(period),
+        "period_choices": boards.period_choices(request.periods),  # type: ignore[attr-defined]
+        "fresh": fresh,
+        "page": page,
+        "table": table,
+        "may_assign": may_assign,
+        "kinds": ActionKind.choices,
+        "default_kind": _default_kind(code),
+        "default_due": timezone.localdate() + timezone.timedelta(days=30),
+        "list_title": LIST_TITLES.get(code, _("清零清单")),
+        "back_url": _back_url(actor, area, site, period.key),
+        "xlsx_url": f"{request.path}?period={period.key}&format=xlsx",
+        "assign_url": reverse("indicator_list_assign", args=[code, unit]),
+    }
+    return render(request, "indicators/list.html", context)
+
+
+def _back_url(actor: Any, area: Area | None, site: Site | None, period_key: str) -> str:
+    if site is not None:
+        return reverse("site_view", args=[site.code]) + f"?period={period_key}"
+    if area is None:
+        return ""
+    if area.level == AreaLevel.COUNTY:
+        return reverse("dashboard_county", args=[area.code]) + f"?period={period_key}"
+    if area.level == AreaLevel.TOWNSHIP:
+        return reverse("dashboard_township", args=[area.code]) + f"?period={period_key}"
+    if area.level == AreaLevel.CITY:
+        return reverse("dashboard_city") + f"?period={period_key}"
+    return reverse("dashboard_township", args=[area.township_code]) + f"?period={period_key}"
+
+
+def _list_xlsx(
+    actor: Any, value: IndicatorValue, records: list[Any], area: Area | None, site: Site | None
+) -> HttpResponse:
+    """The whole list as .xlsx, masked like the page. Every cell goes through
+    ``households.spreadsheet.xlsx_write``: a text starting with = + - @ stays text, never a formula."""
+    table = boards.list_table(
+        actor=actor,
+        code=value.indicator.code,
+        records=records,
+        reference_date=value.reference_date,
+        villages=boards.village_names(records),
+    )
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, **XLSXWRITER_OPTIONS})
+    sheet = workbook.add_worksheet(value.indicator.code)
+    bold = workbook.add_format({"bold": True})
+    unit_name = site.name if site else area.name  # type: ignore[union-attr]
+    title = f"{value.indicator.code} {value.indicator.name} · {unit_name} · {value.period.key}"
+    xlsx_write(sheet, 0, 0, title, bold)
+    sheet.write_string(1, 0, f"{_('参考日期')} {value.reference_date.isoformat()} · {len(table.rows)} {_('条')}")
+    for column, header in enumerate(table.headers):
+        sheet.write_string(3, column, str(header), bold)
+    for row_index, row in enumerate(table.rows, start=4):
+        for column, cell in enumerate(row.cells):
+            if isinstance(cell, bool):
+                cell = _("是") if cell else _("否")
+            xlsx_write(sheet, row_index, column, cell)
+    sheet.set_column(0, len(table.headers) - 1, 18)
+    workbook.close()
+    response = HttpResponse(
+        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    filename = f"清零清单_{value.indicator.code}_{value.unit_code}_{value.period.key}.xlsx"
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
+
+
+def _assign_target(actor: Any, target: str) -> tuple[Household | None, Site | None, Any] | None:
+    """The household (and person) or site an action attaches to; None when it does not exist or lies
+    outside the user's area (access.md: a write referring outside the area answers 400, like an
+    unknown code)."""
+    kind, _sep, key = target.partition(":")
+    try:
+        if kind == "household":
+            household = scope(Household.objects.all(), actor).filter(code=key).first()
+            return None if household is None else (household, None, None)
+        if kind == "person" and key.isdigit():
+            person = access_person(actor, int(key))
+            return person.household, None, person
+        if kind == "site":
+            return None, access_site(actor, key), None
+    except Http404:
+        return None
+    return None
+
+
+def _typed_date(text: str | None) -> datetime.date | None:
+    try:
+        return parse_date(text or "")
+    except ValueError:  # 2026-02-30
+        return None
+
+
+@login_required
+@require_POST
+def list_assign(request: HttpRequest, code: str, unit: str) -> HttpResponse:
+    """Assign follow-up from a list row: a FollowUpAction (owner, due date, kind, the indicator code)
+    on the household — or the site, for a site-based list — through ``action_create``."""
+    actor = request.user
+    value, _area, _site = _list_value(request, code, unit)
+    form = AssignForm(request.POST)
+    error = ""
+    action = None
+    status = 200
+    found = _assign_target(actor, form.cleaned_data["target"]) if form.is_valid() else None
+    if form.is_valid() and found is None:
+        error = _("找不到所选记录：它可能已注销或已迁出。请刷新清零清单后重新选择。")
+        status = 400
+    elif form.is_valid() and found is not None:
+        household, site, person = found
+        label = person.name if person else (household.head_name if household else site.name)  # type: ignore[union-attr]
+        data = {
+            "kind": form.cleaned_data["kind"],
+            "indicator": code,
+            "owner": form.cleaned_data["owner"],
+            "due_on": form.cleaned_data["due_on"],
+            "description": _("清零清单 %(code)s %(name)s：%(who)s")
+            % {
+                "code": code,
+                "name": value.indicator.name,
+                "who": label,
+            },
+            "person": person,
+        }
+        try:
+            action = household_services.action_create(actor=actor, data=data, household=household, site=site)
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+    else:
+        error = "；".join(f"{form.fields[name].label}：{' '.join(errs)}" for name, errs in form.errors.items())
+    if is_htmx(request):
+        actions: list[FollowUpAction] = []
+        if action is not None:
+            still_open = scope(FollowUpAction.objects.exclude(status=ActionStatus.DONE), actor)
+            if action.household_id:
+                still_open = still_open.filter(household_id=action.household_id)
+            else:
+                still_open = still_open.filter(site_id=action.site_id, household__isnull=True)
+            actions = list(still_open.order_by("due_on", "code"))
+        context = {
+            "actions": actions,
+            "error": error,
+            "created": action,
+            "target": request.POST.get("target", ""),
+            "may_assign": True,
+            "kinds": ActionKind.choices,
+            "default_kind": request.POST.get("kind") or _default_kind(code),
+            # After an error the form keeps what was typed.
+            "owner": request.POST.get("owner", "") if error else "",
+            "default_due": (error and _typed_date(request.POST.get("due_on")))
+            or timezone.localdate() + timezone.timedelta(days=30),
+            "assign_url": request.path,
+            "period": value.period,
+        }
+        # A refused target answers 400 (the layout's htmx-config swaps 400 answers into the cell).
+        return render(request, "indicators/list_action_cell.html", context, status=status)
+    if status == 400:
+        return render(request, "indicators/list_action_cell.html", {"error": error}, status=400)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, _("已新增帮扶台账 %(code)s。") % {"code": action.code})  # type: ignore[union-attr]
+    return redirect(reverse("indicator_list", args=[code, unit]) + f"?period={value.period.key}")
+
+
+def bench_ping(request: HttpRequest) -> HttpResponse:
+    """The baseline of bench/web_bench.py: Django's full middleware stack and nothing else."""
+    return HttpResponse("ok", content_type="text/plain")

@@ -1,0 +1,130 @@
+"""Reads behind the township workspace's to-do home (issue 6): the unmet indicators of the user's
+township or village with their gaps, the open early warnings and the data-quality figures.
+
+Numbers of indicators are stored values only (``IndicatorValue``); warnings and data quality are
+read live from the records with the engine's own definitions (``indicators.selectors``). Every
+function runs a fixed number of queries, however many households there are. ``area`` is the
+caller's already-scoped area (the user's own); nothing here widens it.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from django.db.models import Count, F, Q
+from django.urls import reverse
+
+from accounts.access import scope
+from areas.choices import AreaLevel
+from areas.models import Area
+from households.choices import ActionStatus
+from households.models import FollowUpAction
+from indicators.dashboards import panels as boards
+from indicators.models import IndicatorValue, Kind, Level, Met, Period
+from indicators.selectors import values as selectors
+
+AREA_LEVEL_TO_VALUE = {AreaLevel.TOWNSHIP: Level.TOWNSHIP, AreaLevel.VILLAGE: Level.VILLAGE}
+
+
+@dataclass
+class UnmetRow:
+    """One judged indicator of the area that misses its target, with the way to its 清零清单."""
+
+    code: str
+    name: str
+    text: str
+    target: str
+    gap: str
+    url: str
+
+
+@dataclass
+class IndicatorTodo:
+    period: Period | None
+    period_label: str = ""
+    fresh: boards.Freshness | None = None
+    judged: int = 0
+    met: int = 0
+    unmet: list[UnmetRow] = field(default_factory=list)
+
+
+def indicator_todo(*, area: Area, periods: list[Period] | None = None) -> IndicatorTodo:
+    """The running year's (else the latest stored period's) unmet judged indicators of ``area``, in
+    catalogue order: three queries (periods, the freshness runs, the area's stored values)."""
+    periods = boards.periods_all() if periods is None else periods
+    period = boards.period_choose(periods, None)
+    if period is None:
+        return IndicatorTodo(period=None)
+    todo = IndicatorTodo(period=period, period_label=boards.period_label(period), fresh=boards.freshness(period))
+    values = (
+        IndicatorValue.objects.filter(period=period, level=AREA_LEVEL_TO_VALUE[area.level], unit_code=area.code)
+        .exclude(indicator__kind=Kind.INFO)
+        .select_related("indicator")
+        .order_by("indicator__order")
+    )
+    for value in values:
+        if value.met not in (Met.TRUE, Met.FALSE):
+            continue
+        todo.judged += 1
+        if value.met == Met.TRUE:
+            todo.met += 1
+            continue
+        shown = boards.shown(value, value.indicator, period.key)
+        todo.unmet.append(
+            UnmetRow(
+                code=value.indicator.code,
+                name=value.indicator.name,
+                text=shown.text,
+                target=shown.target,
+                gap=shown.gap,
+                url=shown.url,
+            )
+        )
+    return todo
+
+
+def warning_count(*, area: Area) -> int:
+    """Households of ``area`` on the 预警清单 (not cleared by a monitoring decision)."""
+    return len({warning["household"].pk for warning in selectors.early_warnings(area=area)})
+
+
+def quality_summary(*, area: Area, reference_date: datetime.date) -> dict[str, Any]:
+    """Data-quality warnings of ``area`` (indicators.md, Beyond the catalogue) in one query: the number
+    of warnings, of active persons, of persons without any warning, and the score (share without)
+    rounded down to one decimal, as the dashboards show it."""
+    conditions = selectors._person_warning_qs(reference_date)
+    any_warning = Q()
+    for condition in conditions.values():
+        any_warning |= condition
+    persons = selectors._persons_with_household_facts().filter(selectors._codes_q(area, "household__"))
+    totals = persons.aggregate(
+        persons=Count("id"),
+        warned=Count("id", filter=any_warning),
+        **{f"w_{name}": Count("id", filter=condition) for name, condition in conditions.items()},
+    )
+    total = totals["persons"] or 0
+    warned = totals["warned"] or 0
+    score = None if not total else boards.floor_one_decimal(Fraction(total - warned, total) * 100)
+    return {
+        "persons": total,
+        "warned": warned,
+        "warnings": sum(totals[f"w_{name}"] or 0 for name in conditions),
+        "score": boards.NA if score is None else f"{score}%",
+        "url": reverse("warnings_quality", args=[area.code]),
+    }
+
+
+def action_todo(*, actor: Any, today: datetime.date, limit: int = 20) -> dict[str, Any]:
+    """Open follow-up actions of the actor's area (two queries): the counts of open and overdue, and
+    the first ``limit`` open ones, overdue first (earliest due date first, undated last)."""
+    open_actions = scope(FollowUpAction.objects.exclude(status=ActionStatus.DONE), actor)
+    counts = open_actions.aggregate(open=Count("id"), overdue=Count("id", filter=Q(due_on__lt=today)))
+    rows = list(
+        open_actions.select_related("household", "site", "person").order_by(F("due_on").asc(nulls_last=True), "code")[
+            :limit
+        ]
+    )
+    for row in rows:
+        row.overdue = row.due_on is not None and row.due_on < today  # type: ignore[attr-defined]
+    return {"open": counts["open"], "overdue": counts["overdue"], "rows": rows}

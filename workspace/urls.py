@@ -1,0 +1,12 @@
+from django.urls import path
+
+from workspace import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("warnings/<str:code>/", views.warnings_list, name="warnings_list"),
+    path("warnings/<str:code>/decide/", views.warnings_decide, name="warnings_decide"),
+    path("warnings/<str:code>/assign/", views.warnings_assign, name="warnings_assign"),
+    path("warnings/<str:code>/quality/", views.warnings_quality, name="warnings_quality"),
+    path("freshness/<str:key>/", views.freshness_status, name="freshness_status"),
+]

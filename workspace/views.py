@@ -1,0 +1,435 @@
+"""The 预警清单 (防返贫预警, indicators.md "Beyond the catalogue") of a township, village or county, the
+data-quality list behind the home's score, and the freshness fragment the pages poll (issue 6).
+
+The area comes through ``accounts.access`` (404 for missing and foreign alike); rows through the
+engine's selectors (``early_warnings``, ``data_quality_warnings``), one row per household;
+personal data through ``accounts.access.display_id_number`` (the one masking function); writes
+through ``households.services`` (``monitoring_decide``, ``action_create``). Village and township
+staff may decide and assign; county officials and city users read.
+"""
+
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import xlsxwriter
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import escape
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from accounts.access import access_area, can_write, display_id_number, require_write, scope
+from accounts.models import Role
+from areas.choices import AreaLevel
+from areas.models import Area
+from core.htmx import is_htmx
+from core.spreadsheet import XLSXWRITER_OPTIONS, xlsx_write
+from households import services as household_services
+from households.choices import (
+    MONITORED,
+    ActionKind,
+    ActionStatus,
+    MonitoringDecisionKind,
+)
+from households.models import FollowUpAction, Household, Person
+from households.validators import age_on
+from indicators.dashboards import panels as boards
+from indicators.dashboards.views import AssignForm
+from indicators.models import Period
+from indicators.selectors import values as selectors
+from workspace import selectors as workspace
+
+PAGE_SIZE = 50
+WARNING_LEVELS = (AreaLevel.COUNTY, AreaLevel.TOWNSHIP, AreaLevel.VILLAGE)
+
+# Reason filters: a key, the words the selector's reason contains, the label.
+REASONS: tuple[tuple[str, str, Any], ...] = (
+    ("income_line", "低于监测收入线", gettext_lazy("人均收入低于监测收入线")),
+    ("income_drop", "下降 30%", gettext_lazy("人均收入较上年下降 30% 以上")),
+    ("employment", "变为未就业", gettext_lazy("由就业变为未就业")),
+)
+
+WORKSPACE_ROLES = (Role.VILLAGE_STAFF, Role.TOWNSHIP_STAFF)
+WORKSPACE_LEVELS = (AreaLevel.TOWNSHIP, AreaLevel.VILLAGE)
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """The to-do home of village and township staff, for their own area: each unmet judged indicator
+    with its gap and its 清零清单, open and overdue follow-up actions, the open early warnings and the
+    data-quality warnings with the area's score — each a link to its list. Indicator numbers are stored
+    values; while the running period is being recomputed the page says so and polls until the new
+    values land. Other roles see their open actions and a link to their dashboard. A fixed number of
+    queries, however many records there are."""
+    actor = request.user
+    today = timezone.localdate()
+    area = actor.area
+    context: dict[str, Any] = {"today": today, "area": area, "todo": workspace.action_todo(actor=actor, today=today)}
+    if actor.role in WORKSPACE_ROLES and area is not None and area.level in WORKSPACE_LEVELS:
+        indicators = workspace.indicator_todo(area=area)
+        reference = (indicators.fresh.reference_date if indicators.fresh else None) or today
+        context.update(
+            {
+                "workspace": True,
+                "indicators": indicators,
+                "warnings_count": workspace.warning_count(area=area),
+                "warnings_url": reverse("warnings_list", args=[area.code]),
+                "quality": workspace.quality_summary(area=area, reference_date=reference),
+                "dashboard_url": reverse("dashboard_township", args=[area.township_code])
+                if area.level == AreaLevel.TOWNSHIP
+                else "",
+            }
+        )
+    else:
+        context["dashboard_url"] = reverse("dashboard_home")
+    return render(request, "households/home.html", context)
+
+
+def _reason_kind(reason: str) -> set[str]:
+    return {key for key, words, _label in REASONS if words in reason}
+
+
+@dataclass
+class WarningRow:
+    """One household of the 预警清单 with every reason it is there (income and members' employment)."""
+
+    household: Household
+    reasons: list[str] = field(default_factory=list)
+    kinds: set[str] = field(default_factory=set)
+    cells: list[Any] = field(default_factory=list)
+    pairs: list[tuple[str, Any]] = field(default_factory=list)  # (header, cell), for labelled mobile rows
+    link: str = ""
+    target: str = ""
+    household_id: int | None = None
+    site_id: int | None = None
+    actions: list[FollowUpAction] = field(default_factory=list)
+
+
+def _warning_area(actor: Any, code: str) -> Area:
+    area = access_area(actor, code)
+    if area.level not in WARNING_LEVELS:
+        raise Http404
+    return area
+
+
+def _grouped(warnings: Iterable[dict[str, Any]]) -> list[WarningRow]:
+    rows: dict[int, WarningRow] = {}
+    for warning in warnings:
+        household = warning["household"]
+        row = rows.setdefault(household.pk, WarningRow(household=household, household_id=household.pk))
+        person = warning["person"]
+        row.reasons.append(f"{person.name}：{warning['reason']}" if person is not None else warning["reason"])
+        row.kinds |= _reason_kind(warning["reason"])
+    return sorted(rows.values(), key=lambda row: row.household.code)
+
+
+def _villages(actor: Any, area: Area) -> list[tuple[str, str, int]]:
+    """(code, name, pk) of the villages inside ``area`` the actor may see (one query)."""
+    villages = scope(Area.objects.filter(level=AreaLevel.VILLAGE), actor)
+    villages = (
+        villages.filter(selectors._codes_q(area)) if area.level != AreaLevel.VILLAGE else villages.filter(pk=area.pk)
+    )
+    return list(villages.order_by("code").values_list("code", "name", "pk"))
+
+
+WARNING_HEADERS = (
+    gettext_lazy("户编号"),
+    gettext_lazy("户主"),
+    gettext_lazy("户主身份证号"),
+    gettext_lazy("村（社区）"),
+    gettext_lazy("预警原因"),
+)
+
+
+def _fill_cells(actor: Any, rows: list[WarningRow], village_names: dict[int, str]) -> None:
+    """Printable cells of each row, personal data masked for ``actor``."""
+    for row in rows:
+        household = row.household
+        row.cells = [
+            household.code,
+            household.head_name,
+            display_id_number(actor, household, "head_id_encrypted"),
+            village_names.get(household.village_id, ""),
+            "；".join(row.reasons),
+        ]
+        row.pairs = list(zip([str(header) for header in WARNING_HEADERS], row.cells, strict=True))
+        row.link = reverse("household_detail", args=[household.code])
+        row.target = f"household:{household.code}"
+
+
+def _filtered(request: HttpRequest, actor: Any, area: Area) -> tuple[list[WarningRow], dict[str, str], list[Any]]:
+    villages = _villages(actor, area)
+    rows = _grouped(selectors.early_warnings(area=area))
+    filters = {"reason": request.GET.get("reason", ""), "village": request.GET.get("village", "")}
+    if filters["reason"]:
+        rows = [row for row in rows if filters["reason"] in row.kinds]
+    if filters["village"]:
+        rows = [row for row in rows if row.household.village_code == filters["village"]]
+    _fill_cells(actor, rows, {pk: name for _code, name, pk in villages})
+    return rows, filters, villages
+
+
+@login_required
+def warnings_list(request: HttpRequest, code: str) -> HttpResponse:
+    """The 预警清单 of an area: filter by reason and village, export, clear, assign follow-up."""
+    actor = request.user
+    area = _warning_area(actor, code)
+    rows, filters, villages = _filtered(request, actor, area)
+    if request.GET.get("format") == "xlsx":
+        return _warnings_xlsx(area, rows)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page_rows: list[WarningRow] = list(page.object_list)
+    may_assign = can_write(actor, "actions")
+    if may_assign:
+        boards.list_page_extras(actor=actor, table=boards.ListTable("household", [], page_rows), records=page_rows)  # type: ignore[arg-type]
+    query = "&".join(f"{key}={value}" for key, value in filters.items() if value)
+    context = {
+        "area": area,
+        "page": page,
+        "rows": page_rows,
+        "headers": [str(header) for header in WARNING_HEADERS],
+        "filters": filters,
+        "reasons": [(key, label) for key, _words, label in REASONS],
+        "villages": villages if area.level != AreaLevel.VILLAGE else [],
+        "may_decide": can_write(actor, "monitoring"),
+        "may_assign": may_assign,
+        "categories": [(value, value) for value in MONITORED],
+        "decisions": MonitoringDecisionKind.choices,
+        "kinds": ActionKind.choices,
+        "default_kind": ActionKind.MONITORING,
+        "default_due": timezone.localdate() + timezone.timedelta(days=30),
+        "decide_url": reverse("warnings_decide", args=[area.code]),
+        "assign_url": reverse("warnings_assign", args=[area.code]),
+        "xlsx_url": reverse("warnings_list", args=[area.code]) + "?" + (f"{query}&" if query else "") + "format=xlsx",
+        "back": request.get_full_path(),
+    }
+    return render(request, "indicators/warnings_list.html", context)
+
+
+def _warnings_xlsx(area: Area, rows: list[WarningRow]) -> HttpResponse:
+    """The filtered list as .xlsx, masked like the page; every cell is written as a string so that a
+    value starting with = + - @ stays text and never becomes a formula."""
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, **XLSXWRITER_OPTIONS})
+    sheet = workbook.add_worksheet(_("预警清单"))
+    bold = workbook.add_format({"bold": True})
+    xlsx_write(sheet, 0, 0, f"{_('防返贫预警清单')} · {area.name}（{area.code}）", bold)
+    today = timezone.localdate()
+    sheet.write_string(1, 0, f"{_('导出日期')} {today.isoformat()} · {len(rows)} {_('户')}")
+    for column, header in enumerate(WARNING_HEADERS):
+        sheet.write_string(3, column, str(header), bold)
+    for row_index, row in enumerate(rows, start=4):
+        for column, cell in enumerate(row.cells):
+            xlsx_write(sheet, row_index, column, str(cell))
+    sheet.set_column(0, 3, 20)
+    sheet.set_column(4, 4, 60)
+    workbook.close()
+    response = HttpResponse(
+        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = content_disposition_header(True, f"预警清单_{area.code}_{today:%Y%m%d}.xlsx")
+    return response
+
+
+class DecideForm(forms.Form):
+    household = forms.CharField(widget=forms.HiddenInput)
+    decision = forms.ChoiceField(label=gettext_lazy("认定结果"), choices=MonitoringDecisionKind.choices)
+    category = forms.ChoiceField(
+        label=gettext_lazy("监测对象类别"),
+        choices=[("", "—"), *((value, value) for value in MONITORED)],
+        required=False,
+    )
+    note = forms.CharField(label=gettext_lazy("说明"), required=False, max_length=500)
+
+
+def _area_household(actor: Any, area: Area, code: str) -> Household:
+    """A household inside both the actor's scope and the list's area, or 404."""
+    household = (
+        scope(Household.objects.all(), actor).filter(selectors._codes_q(area), code=code.strip()).first()
+        if code
+        else None
+    )
+    if household is None:
+        raise Http404
+    return household
+
+
+@login_required
+@require_POST
+def warnings_decide(request: HttpRequest, code: str) -> HttpResponse:
+    """Clear one household's warning with a monitoring decision (``monitoring_decide``). htmx gets a
+    one-line row in place of the household's row; an error goes into the row's error box."""
+    actor = request.user
+    area = _warning_area(actor, code)
+    require_write(actor, "monitoring")  # 403 before any household is looked up: nothing to guess from
+    form = DecideForm(request.POST)
+    household = _area_household(actor, area, request.POST.get("household", ""))
+    error = done = ""
+    decision = None
+    if form.is_valid():
+        try:
+            decision = household_services.monitoring_decide(
+                actor=actor,
+                household=household,
+                decision=form.cleaned_data["decision"],
+                category=form.cleaned_data["category"],
+                note=form.cleaned_data["note"],
+            )
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+    else:
+        error = "；".join(f"{form.fields[name].label}：{' '.join(errs)}" for name, errs in form.errors.items())
+    if decision is not None:
+        done = _("已记录 %(code)s 的监测认定：%(decision)s") % {"code": household.code, "decision": decision.decision}
+        if decision.category:
+            done += f"（{decision.category}）"
+    if is_htmx(request):
+        if error:
+            response = HttpResponse(f'<span role="alert">{escape(error)}</span>')
+            response["HX-Retarget"] = f"#decide-error-{household.pk}"
+            response["HX-Reswap"] = "innerHTML"
+            return response
+        return render(request, "indicators/warnings_cleared_row.html", {"message": done, "columns": 7})
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, done)
+    return redirect(reverse("warnings_list", args=[area.code]))
+
+
+@login_required
+@require_POST
+def warnings_assign(request: HttpRequest, code: str) -> HttpResponse:
+    """Assign follow-up from a 预警清单 row: a 监测帮扶 action on the household (``action_create``)."""
+    actor = request.user
+    area = _warning_area(actor, code)
+    require_write(actor, "actions")
+    form = AssignForm(request.POST)
+    error = ""
+    action = None
+    household = None
+    if form.is_valid():
+        kind, _sep, key = form.cleaned_data["target"].partition(":")
+        if kind != "household":
+            raise Http404
+        household = _area_household(actor, area, key)
+        data = {
+            "kind": form.cleaned_data["kind"],
+            "indicator": "",
+            "owner": form.cleaned_data["owner"],
+            "due_on": form.cleaned_data["due_on"],
+            "description": _("预警清单：%(code)s %(name)s") % {"code": household.code, "name": household.head_name},
+        }
+        try:
+            action = household_services.action_create(actor=actor, data=data, household=household)
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+    else:
+        error = "；".join(f"{form.fields[name].label}：{' '.join(errs)}" for name, errs in form.errors.items())
+    if is_htmx(request):
+        actions: list[FollowUpAction] = []
+        if household is not None:
+            actions = list(
+                scope(FollowUpAction.objects.exclude(status=ActionStatus.DONE), actor)
+                .filter(household=household)
+                .order_by("due_on", "code")
+            )
+        context = {
+            "actions": actions,
+            "error": error,
+            "created": action,
+            "target": request.POST.get("target", ""),
+            "may_assign": True,
+            "kinds": ActionKind.choices,
+            "default_kind": request.POST.get("kind") or ActionKind.MONITORING,
+            "default_due": timezone.localdate() + timezone.timedelta(days=30),
+            "assign_url": request.path,
+            "period": None,
+        }
+        return render(request, "indicators/list_action_cell.html", context)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, _("已新增帮扶台账 %(code)s。") % {"code": action.code})  # type: ignore[union-attr]
+    return redirect(reverse("warnings_list", args=[area.code]))
+
+
+# --- data quality ------------------------------------------------------------------------------
+
+
+def _reference_date() -> Any:
+    """The reference date the dashboards use for data quality: the running period's last run's."""
+    period = boards.period_choose(boards.periods_all(), None)
+    fresh = boards.freshness(period) if period is not None else None
+    return (fresh.reference_date if fresh else None) or timezone.localdate()
+
+
+@login_required
+def warnings_quality(request: HttpRequest, code: str) -> HttpResponse:
+    """Data-quality warnings of an area (indicators.md, Beyond the catalogue: data quality), one row per
+    (person, warning), filterable by warning and village, masked for ``actor``."""
+    actor = request.user
+    area = _warning_area(actor, code)
+    reference = _reference_date()
+    villages = _villages(actor, area)
+    names = {pk: name for _code, name, pk in villages}
+    found = selectors.data_quality_warnings(reference_date=reference, area=area)
+    filters = {"warning": request.GET.get("warning", ""), "village": request.GET.get("village", "")}
+    if filters["warning"]:
+        found = [item for item in found if item["warning"] == filters["warning"]]
+    if filters["village"]:
+        found = [item for item in found if item["household"].village_code == filters["village"]]
+    page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = []
+    for item in page.object_list:
+        person: Person = item["person"]
+        household: Household = item["household"]
+        rows.append(
+            {
+                "name": person.name,
+                "id_number": display_id_number(actor, person),
+                "age": age_on(person.birth_date, reference),
+                "household": household,
+                "village": names.get(household.village_id, ""),
+                "message": item["message"],
+            }
+        )
+    context = {
+        "area": area,
+        "page": page,
+        "rows": rows,
+        "filters": filters,
+        "warning_choices": list(selectors.WARNINGS.items()),
+        "villages": villages if area.level != AreaLevel.VILLAGE else [],
+        "reference_date": reference,
+    }
+    return render(request, "indicators/warnings_quality.html", context)
+
+
+# --- freshness ---------------------------------------------------------------------------------
+
+
+@login_required
+def freshness_status(request: HttpRequest, key: str) -> HttpResponse:
+    """The small fragment a page polls every 2 s while its period is being recomputed. Once the
+    values are fresh the answer asks htmx to reload the page (``HX-Refresh``), which then shows the
+    new values; nothing here reveals more than "busy or not"."""
+    period = Period.objects.filter(key=key).first()
+    if period is None:
+        raise Http404
+    fresh = boards.freshness(period)
+    response = render(request, "indicators/freshness_status.html", {"fresh": fresh})
+    if not fresh.recalculating:
+        response["HX-Refresh"] = "true"
+    return response
