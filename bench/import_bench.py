@@ -30,14 +30,14 @@ import xlsxwriter  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from areas.models import Area
+from areas.models import Area  # noqa: E402
 from households.importing import run_import  # noqa: E402
-from households.models import (
+from households.models import (  # noqa: E402
     HistoryEntry,
     Household,
     Person,
     Site,
-)  # noqa: E402
+)
 from households.validators import id_check_digit  # noqa: E402
 
 COUNTY, TOWNSHIP = "439901", "439901001"

@@ -173,12 +173,6 @@ class IndicatorValue(models.Model):
     computed_at = models.DateTimeField(_("计算时间"))
     run = _reference(ComputeRun, models.SET_NULL, null=True, blank=True, related_name="+")
 
-    @classmethod
-    def village_scope(cls, village_code: str) -> Q:
-        """What village staff see (``accounts.access.scope``): values are kept per township, so a
-        village sees its own value and its sites' values."""
-        return Q(level="village", unit_code=village_code) | Q(level="site", site__village_code=village_code)
-
     class Meta:
         verbose_name = _("指标值")
         verbose_name_plural = _("指标值")
@@ -196,6 +190,12 @@ class IndicatorValue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.indicator_id} {self.unit_code} {self.period_id}"
+
+    @classmethod
+    def village_scope(cls, village_code: str) -> Q:
+        """What village staff see (``accounts.access.scope``): values are kept per township, so a
+        village sees its own value and its sites' values."""
+        return Q(level="village", unit_code=village_code) | Q(level="site", site__village_code=village_code)
 
 
 class CountyFinance(models.Model):

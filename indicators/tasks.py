@@ -1,4 +1,5 @@
-"""Celery tasks of the indicator engine: thin, idempotent, taking ids; the work is in the engine (``indicators.engine.runs``)."""
+"""Celery tasks of the indicator engine: thin, idempotent, taking ids; the work is in the engine
+(``indicators.engine.runs``)."""
 
 import contextlib
 
