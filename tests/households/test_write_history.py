@@ -18,8 +18,8 @@ from households.choices import Channel
 from households.importing import run_import
 from households.models import HistoryEntry, ImportJob
 from tests.access_world import ID_A, PHONE_A, World, build_world, make_id
+from tests.accounts.test_access_matrix import HISTORY_KINDS, NOT_WRITES, _fill, _value
 from tests.import_files import write_csv
-from tests.test_access_matrix import HISTORY_KINDS, NOT_WRITES, _fill, _value
 
 WRITERS = ("village", "township", "county", "finance", "admin")
 WRITE_ROUTES = sorted(

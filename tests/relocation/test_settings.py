@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SECRETS = {"SECRET_KEY": "s" * 50, "FIELD_ENCRYPTION_KEY": "f" * 43, "BLIND_INDEX_KEY": "b" * 43}
 
 

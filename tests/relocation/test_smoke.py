@@ -32,7 +32,7 @@ def test_every_message_has_an_english_translation_and_the_compiled_catalogue_is_
     import gettext
     from pathlib import Path
 
-    catalogue = Path(__file__).resolve().parents[1] / "locale/en/LC_MESSAGES/django.po"
+    catalogue = Path(__file__).resolve().parents[2] / "locale/en/LC_MESSAGES/django.po"
     entries = [entry for entry in catalogue.read_text(encoding="utf-8").split("\n\n")[1:] if "msgid" in entry]
     untranslated = [entry for entry in entries if entry.rstrip().endswith(('msgstr ""', 'msgstr[1] ""'))]
     assert not untranslated

@@ -54,7 +54,7 @@ from households.models import (
 from households.validators import id_check_digit
 from indicators.models import AssessmentRun, CountyFinance, IndicatorValue
 from tests.access_world import ROLE_KEYS, YEAR, Side, World, build_world
-from tests.test_url_policy import classified
+from tests.accounts.test_url_policy import classified
 
 RANK = {VILLAGE: 0, TOWNSHIP: 1, COUNTY: 2}
 ROLE_LEVEL = {"village": VILLAGE, "township": TOWNSHIP, "county": COUNTY}

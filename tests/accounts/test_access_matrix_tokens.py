@@ -20,8 +20,8 @@ from accounts.models import ApiToken, User
 from accounts.tokens import token_create
 from accounts.url_policy import CITY, LOGIN, PUBLISHED, ROLES, Rule
 from tests.access_world import PASSWORD, ROLE_KEYS, World, build_world
-from tests.test_access_matrix import _is_city, _scoped_kinds, _value
-from tests.test_url_policy import classified
+from tests.accounts.test_access_matrix import _is_city, _scoped_kinds, _value
+from tests.accounts.test_url_policy import classified
 
 READ_ACCESS = (LOGIN, CITY, ROLES, PUBLISHED)
 

@@ -14,7 +14,7 @@ from households.choices import Labour, Relation
 from households.models import ImportJob
 from indicators.models import CountyFinance, IndicatorValue
 from tests.factories import compute
-from tests.test_api import areas, make_id, records, users  # noqa: F401  (fixtures)
+from tests.relocation.test_api import areas, make_id, records, users  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db
 

@@ -26,7 +26,7 @@ from households.models import HistoryEntry, Household, ImportJob
 from indicators.models import Commendation, Period
 from tests.import_files import run_command
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 HEADERS = get_kind("households").headers
 MAX_SECONDS = 10
 MAX_RSS_MB = 300

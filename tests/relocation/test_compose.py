@@ -6,7 +6,7 @@ import pytest
 
 yaml = pytest.importorskip("yaml")  # pinned in requirements-dev.txt
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ from django.core.management import call_command
 
 from accounts import personal_data
 from households.models import Person
-from tests.test_services import HEAD_ID, areas, household, person_data, staff  # noqa: F401
+from tests.households.test_services import HEAD_ID, areas, household, person_data, staff  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 NEW_KEY = personal_data.generate_key()
