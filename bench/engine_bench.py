@@ -129,7 +129,7 @@ def scale_database(url: str, households: int) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--year", type=int, default=datetime.date.today().year - 1)
+    parser.add_argument("--year", type=int, default=datetime.datetime.now(datetime.UTC).year - 1)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--households", type=int, nargs="*", help="scales to build and measure (PostgreSQL)")
     options = parser.parse_args()

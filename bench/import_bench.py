@@ -221,9 +221,12 @@ def main() -> None:
         first = [timed("households", household_path), timed("persons", person_path)]
         again = [timed("households", household_path), timed("persons", person_path)]
     for _seconds, result in first:
-        assert result.ok and result.created, result.errors[:5]
+        assert result.ok, result.errors[:5]
+        assert result.created, result.errors[:5]
     for _seconds, result in again:
-        assert result.ok and not result.created and not result.updated
+        assert result.ok
+        assert not result.created
+        assert not result.updated
     first_s, again_s = sum(s for s, _ in first), sum(s for s, _ in again)
     print(f"database: {connection.vendor}; rows: {args.households} households + {args.persons} persons = {total}")
     print(f"openpyxl read-only pass:  {read:7.2f} s  {total / read:9.0f} rows/s")

@@ -199,7 +199,8 @@ def values_insert(
                 partitions.load_defaults(name, dict.fromkeys(RUN_COLUMNS))  # dropped: only this load uses them
         return
     columns = ", ".join(ops.quote_name(column) for column in VALUE_COLUMNS)
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(VALUE_COLUMNS))})"
+    # The table and columns are the model's own, quoted; every value goes through a placeholder.
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(VALUE_COLUMNS))})"  # noqa: S608
     rows: list[tuple[Any, ...]] = []
     with connection.cursor() as cursor:
         for block in values:

@@ -19,6 +19,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.access import can_write
 from accounts.models import PersonalDataAccess, User
@@ -340,4 +341,4 @@ def test_the_matrix_covers_every_role_and_both_sides():
 
 
 def test_dates_in_samples_are_not_in_the_future():
-    assert datetime.date(YEAR, 4, 1) <= datetime.date.today()
+    assert datetime.date(YEAR, 4, 1) <= timezone.localdate()

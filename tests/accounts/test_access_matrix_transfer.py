@@ -173,7 +173,7 @@ def test_new_village_staff_read_the_moved_records(moved, who):
 
 
 # issue 17 finding 8
-@pytest.mark.parametrize("who", ("new_village", "new_township"))
+@pytest.mark.parametrize("who", ["new_village", "new_township"])
 def test_new_village_staff_edit_the_moved_records(moved, who):
     client = _api(moved["users"][who])
     action, grievance = moved["world"].a.action, moved["world"].a.grievance

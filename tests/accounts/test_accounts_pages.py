@@ -81,7 +81,8 @@ def test_user_form_errors_are_chinese_and_keep_the_typed_values(client, tree):
     )
     body = response.content.decode()
     assert response.status_code == 200
-    assert "不存在或不是乡镇级" in body and 'value="李四"' in body
+    assert "不存在或不是乡镇级" in body
+    assert 'value="李四"' in body
     assert not User.objects.filter(username="li").exists()
 
 
@@ -91,7 +92,8 @@ def test_county_official_sees_only_the_users_of_the_county_and_cannot_edit(clien
     foreign = user("foreign", Role.TOWNSHIP_STAFF, tree["431321"][1])
     client.force_login(official)
     body = client.get("/users/").content.decode()
-    assert "own" in body and "foreign" not in body
+    assert "own" in body
+    assert "foreign" not in body
     assert client.get(f"/users/{foreign.pk}/").status_code == 404
     assert client.post("/users/new/", {"username": "x"}).status_code == 403
 
@@ -127,7 +129,8 @@ def test_history_is_scoped_to_the_county(client, tree):
     )
     client.force_login(user("xian", Role.COUNTY_OFFICIAL, tree["431302"][0]))
     body = client.get("/history/").content.decode()
-    assert "HA01" in body and "HB01" not in body
+    assert "HA01" in body
+    assert "HB01" not in body
 
 
 def test_unmask_needs_the_permission_is_logged_and_scoped(client, tree):

@@ -24,7 +24,8 @@ def login(client, username, password, **extra):
 
 def test_login_works_and_lands_on_home(client, user):
     response = login(client, "zhen", "correct-horse-9")
-    assert response.status_code == 302 and response["Location"] == "/"
+    assert response.status_code == 302
+    assert response["Location"] == "/"
 
 
 @override_settings(AXES_FAILURE_LIMIT=3)
@@ -47,14 +48,16 @@ def test_session_ends_after_its_absolute_lifetime(client, user, settings):
     session[SESSION_KEY] = time.time() - settings.SESSION_ABSOLUTE_LIFETIME - 1
     session.save()
     response = client.get("/")
-    assert response.status_code == 302 and "/login/" in response["Location"]
+    assert response.status_code == 302
+    assert "/login/" in response["Location"]
     assert client.get("/").status_code == 302
 
 
 def test_pages_carry_a_nonce_based_csp_without_unsafe_inline(client):
     policy = client.get("/login/")["Content-Security-Policy"]
     assert "script-src 'self'" in policy
-    assert "unsafe-inline" not in policy and "object-src 'none'" in policy
+    assert "unsafe-inline" not in policy
+    assert "object-src 'none'" in policy
 
 
 def test_admin_with_a_totp_device_needs_the_token(client):

@@ -51,12 +51,15 @@ def _assert_shown(text: str, role: str, *, phone: bool = False, birth: bool = Tr
         if phone:
             assert PHONE_A in text
     else:
-        assert ID_A not in text and ID_A[6:14] not in text  # neither the number nor its birth digits
+        assert ID_A not in text
+        assert ID_A[6:14] not in text
         assert mask_id_number(ID_A) in text
         if birth:
-            assert BIRTH not in text and "1980年1月1日" not in text
+            assert BIRTH not in text
+            assert "1980年1月1日" not in text
         if phone:
-            assert PHONE_A not in text and mask_phone(PHONE_A) in text
+            assert PHONE_A not in text
+            assert mask_phone(PHONE_A) in text
 
 
 @pytest.mark.django_db
@@ -112,7 +115,8 @@ def test_unmask_one_record_with_the_permission_is_logged(world):
     log = PersonalDataAccess.objects.get()
     assert (log.user, log.entity, log.object_id, log.ip_address) == (admin, "person", world.a.person.pk, "10.1.2.3")
     # issue 17 finding 3: the log names the person, never a fragment of the number it revealed
-    assert log.object_label == world.a.person.name and mask_id_number(ID_A) not in log.object_label
+    assert log.object_label == world.a.person.name
+    assert mask_id_number(ID_A) not in log.object_label
     # Another county's record is not reachable even with the permission: 404, nothing logged.
     county = world.a.users["county"]
     county.user_permissions.add(Permission.objects.get(codename="view_personal_data"))

@@ -78,7 +78,8 @@ def test_township_staff_import_with_a_bad_row_then_a_good_file(  # type: ignore[
 
     # A file with one row outside the township: the row's error, nothing imported.
     _upload(page, BAD, "搬迁户-有错误.csv")
-    assert "/imports/" in page.url and page.url.rstrip("/").split("/")[-1].isdigit()
+    assert "/imports/" in page.url
+    assert page.url.rstrip("/").split("/")[-1].isdigit()
     result = page.locator("[data-import-result] h2")
     assert result.inner_text() == "发现 1 处错误，未写入任何数据"
     error_row = page.locator('[data-import-errors] tr[data-row="3"]')
@@ -119,5 +120,6 @@ def test_township_staff_import_with_a_bad_row_then_a_good_file(  # type: ignore[
     page.screenshot(path=str(SCREENSHOTS / "import-done.png"), full_page=True)
     assert set(Household.objects.values_list("code", flat=True)) == {"H01", "H02", "H03", "H04"}
     job.refresh_from_db()
-    assert job.stored_file == "" and not list((Path(import_runs.import_upload_dir())).iterdir())
+    assert job.stored_file == ""
+    assert not list((Path(import_runs.import_upload_dir())).iterdir())
     assert problems == []

@@ -91,7 +91,8 @@ def test_staff_find_household_update_employment_and_m3_2_changes(page, live_serv
     _login(page, live_server, "zhen", PASSWORD)
     assert page.url == f"{live_server.url}/"
     before = _m32_home(page)
-    assert "33.3%" in before and "还差 2 人" in before
+    assert "33.3%" in before
+    assert "还差 2 人" in before
 
     # Find the household by searching for it.
     page.click("nav.subnav >> text=搬迁户")
@@ -114,7 +115,8 @@ def test_staff_find_household_update_employment_and_m3_2_changes(page, live_serv
     page.click("nav.subnav >> text=待办")
     page.wait_for_load_state("networkidle")
     after = _m32_home(page)
-    assert "66.6%" in after and "还差 1 人" in after
+    assert "66.6%" in after
+    assert "还差 1 人" in after
     assert "正在重新计算…" not in page.content()
 
     page.goto(f"{live_server.url}/dashboard/township/{township.code}/")
@@ -122,7 +124,8 @@ def test_staff_find_household_update_employment_and_m3_2_changes(page, live_serv
     value = page.locator('table.scorecard-table tr[data-code="M3-2"] td.value').inner_text()
     assert value.startswith("66.6%")
     worker.refresh_from_db()
-    assert worker.employment == Employment.LOCAL_FIRM and worker.employment_checked_on == TODAY
+    assert worker.employment == Employment.LOCAL_FIRM
+    assert worker.employment_checked_on == TODAY
     assert errors == []
 
 
@@ -186,7 +189,8 @@ def test_assign_follow_up_from_a_list_and_close_it(page, live_server, township_w
     page.wait_for_load_state("networkidle")
     assert f"帮扶台账 {action.code} 已办结" in page.content()
     action.refresh_from_db()
-    assert action.status == ActionStatus.DONE and action.done_on == TODAY
+    assert action.status == ActionStatus.DONE
+    assert action.done_on == TODAY
     assert "已完成" in page.locator("#actions").inner_text()
 
     # The home no longer counts it as open.

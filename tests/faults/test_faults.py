@@ -165,7 +165,8 @@ def test_login_import_recompute_and_read_values_over_http(stack, township):
     run_id = wait_for(lambda: caught_up(stack, month, before_run), timeout=60, what="the recompute after the import")
     values = api.values(month)
     assert values, "no township values over the API"
-    assert {value["computed_at"] for value in values} and len({value["computed_at"] for value in values}) == 1
+    assert {value["computed_at"] for value in values}
+    assert len({value["computed_at"] for value in values}) == 1
     assert set(stored_runs(stack, month)) == {run_id}
     assert browser.request("GET", "/").status_code == 200
 
@@ -197,8 +198,10 @@ def test_kill_9_of_the_worker_mid_recompute_leaves_old_values_and_the_run_comple
             command.kill()
             command.wait(timeout=10)
 
-    assert during == old and during_api == old_computed  # readers during the run: all old
-    assert after_kill == old and after_kill_api == old_computed  # the killed transaction left all old
+    assert during == old
+    assert during_api == old_computed
+    assert after_kill == old
+    assert after_kill_api == old_computed
     assert command.returncode == 0, output.decode(errors="replace")
     assert latest_run(stack, month) == (killed_run, "done")  # the same run, redelivered, completed
     assert stored_runs(stack, month) == {killed_run: sum(old.values())}  # all new, same shape
@@ -259,5 +262,6 @@ def test_postgresql_restart_the_app_answers_again_without_its_own_restart(stack,
     assert answers == [200] * 8  # every gunicorn worker reconnects on its first request (health checks)
     assert pages == [200] * 4
     assert edit.status_code in (200, 302)
-    assert stack.processes["web"].pid == web_pid and stack.processes["web"].poll() is None
+    assert stack.processes["web"].pid == web_pid
+    assert stack.processes["web"].poll() is None
     wait_for(lambda: caught_up(stack, month, before_run), timeout=60, what="the worker's recompute after the restart")

@@ -20,7 +20,8 @@ def test_admin_is_closed_to_other_roles(client, city, role):
     user = User.objects.create_user("u", password="x", role=role, area=city, is_staff=True)
     client.force_login(user)
     response = client.get("/admin/households/household/")
-    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
 
 
 def test_city_admin_lists_every_model_and_admin_saves_are_recorded(client, city):

@@ -100,7 +100,8 @@ def test_masked_role_full_id_search_neither_finds_nor_distinguishes(world, role)
     missing = _page_search(client, NOBODY)
 
     assert REFUSED in real
-    assert world.a.household.code not in real and world.a.household.head_name not in real
+    assert world.a.household.code not in real
+    assert world.a.household.head_name not in real
     assert "共 0 户" in real
     assert _normalised(real, ID_A) == _normalised(missing, NOBODY)
     assert len(_searches(_user(world, role))) == 2
@@ -138,7 +139,8 @@ def test_full_id_search_is_throttled_per_user(world, settings):  # issue 17 find
     over = _page_search(client, ID_A)
 
     assert all(world.a.household.code in body for body in found)
-    assert THROTTLED in over and world.a.household.code not in over
+    assert THROTTLED in over
+    assert world.a.household.code not in over
     assert [log.object_label.endswith("（已查询）") for log in _searches(staff)] == [True, True, True, False]
     # The limit is per user: a colleague still searches.
     assert world.a.household.code in _page_search(_page_client(world.a.users["township"]), ID_A)
@@ -150,7 +152,8 @@ def test_allowed_roles_find_the_household_by_full_id_within_their_area(world):  
         client = _page_client(world.a.users[role])
         assert world.a.household.code in _page_search(client, ID_A)
         foreign = _page_search(client, ID_B)
-        assert world.b.household.code not in foreign and "共 0 户" in foreign
+        assert world.b.household.code not in foreign
+        assert "共 0 户" in foreign
     # A masked role holding "view personal data" may search (it could unmask anyway), logged, in its area.
     official = world.a.users["county"]
     official.user_permissions.add(Permission.objects.get(codename="view_personal_data"))
@@ -175,11 +178,13 @@ def test_api_q_by_full_id_follows_the_page_rule(world, settings):  # issue 17 fi
     county = _api_client(world.a.users["county"])
     real, missing = (county.get("/api/v1/households/", {"q": number}) for number in (ID_A, NOBODY))
     assert (real.status_code, missing.status_code) == (403, 403)
-    assert real.json() == missing.json() and REFUSED in real.json()["detail"]
+    assert real.json() == missing.json()
+    assert REFUSED in real.json()["detail"]
 
     settings.ID_SEARCH_PER_HOUR = 1
     throttled = staff.get("/api/v1/households/", {"q": ID_A})
-    assert throttled.status_code == 429 and THROTTLED in throttled.json()["detail"]
+    assert throttled.status_code == 429
+    assert THROTTLED in throttled.json()["detail"]
     assert len(_searches(world.a.users["village"])) == 2
 
 
@@ -221,7 +226,8 @@ def test_no_search_confirms_a_full_id_for_any_masked_role(world, role):  # issue
 
     for (where, status, body), (_where, other_status, other_body) in zip(real, missing, strict=True):
         assert (status, body) == (other_status, other_body), where
-        assert ID_A not in body and ID_A[6:14] not in body, where
+        assert ID_A not in body, where
+        assert ID_A[6:14] not in body, where
     world.a.action.refresh_from_db()
     assert world.a.action.person_id is None  # no member was linked by a guessed number
 
@@ -294,7 +300,8 @@ def test_a_dry_run_probe_of_many_numbers_outside_the_area_is_throttled_logged_an
     elapsed = time.perf_counter() - started
 
     message = str(refused.value)
-    assert "不逐行说明哪些号码已登记" in message and _foreign_reveals(world, message) == []
+    assert "不逐行说明哪些号码已登记" in message
+    assert _foreign_reveals(world, message) == []
     logs = _import_logs(staff)
     assert sorted(log.object_id for log in logs) == sorted(person.pk for person in elsewhere)
     assert {log.object_label for log in logs} == {"导入家庭成员（超过上限，整表拒绝，未逐行报告）"}
@@ -303,7 +310,8 @@ def test_a_dry_run_probe_of_many_numbers_outside_the_area_is_throttled_logged_an
     assert (flag.user, flag.count) == (staff, 30)
     assert id_probe_flags(actor=world.a.users["county"]) == []  # the notice is the city administrator's
     page = _page_client(world.admin).get("/users/").content.decode()
-    assert "疑似批量核查身份证号" in page and staff.username in page
+    assert "疑似批量核查身份证号" in page
+    assert staff.username in page
     print(f"2,003-number dry-run probe refused in {elapsed:.2f} s")
 
 
@@ -380,7 +388,8 @@ def test_one_record_at_a_time_counts_like_an_import_and_stops_at_the_limit(world
 
     numbers = [personal_data.decrypt(person.id_number_encrypted) for person in elsewhere]
     first = api.post("/api/v1/persons/", _member(numbers[0], household), format="json")
-    assert first.status_code == 400 and first.json()["id_number"] == [NEUTRAL.rstrip("。")]
+    assert first.status_code == 400
+    assert first.json()["id_number"] == [NEUTRAL.rstrip("。")]
     with pytest.raises(ValidationError) as second:
         services.person_create(
             actor=staff, household=world.a.household, id_number=numbers[1],

@@ -1,11 +1,11 @@
 """One test per rule of data.md: a small file that breaks only that rule beside valid rows is rejected
 whole (exit 1), the row and column are reported, and no table changes."""
 
-import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from accounts import personal_data
 from accounts.models import Role, User
@@ -186,7 +186,8 @@ def test_a_head_can_be_handed_over_in_one_file(example_db, tmp_path):
     rows[6][headers.index("与户主关系")] = "父母"  # 王七 steps down
     rows[7][headers.index("与户主关系")] = "户主"  # 王八 takes over
     status, out, _ = run_command("import_data", "persons", str(write_csv(tmp_path / "p.csv", headers, rows)))
-    assert status == 0 and "修改 2" in out, out
+    assert status == 0, out
+    assert "修改 2" in out, out
     assert Person.objects.get(name="王八").relation == "户主"
 
 
@@ -203,7 +204,7 @@ def test_truncated_id_from_a_numeric_excel_cell(example_db, tmp_path):
     ("row", "column", "word"),
     [
         (["H01", "2015", "5", "100"], "年度", "2016"),
-        (["H01", str(datetime.date.today().year + 1), "5", "100"], "年度", "2016"),
+        (["H01", str(timezone.localdate().year + 1), "5", "100"], "年度", "2016"),
         (["H01", "2023", "0", "100"], "家庭人口数", "1"),
         (["H99", "2023", "1", "100"], "户编号", "不存在"),
         (["H01", "2023", "1", "一百"], "人均可支配收入", "元"),
@@ -312,7 +313,8 @@ def test_missing_required_column_rejects_the_file(db, tmp_path, kind, name):
         tmp_path / "f.xlsx", headers[:index] + headers[index + 1 :], [r[:index] + r[index + 1 :] for r in rows]
     )
     status, _out, err = run_command("import_data", kind, str(path))
-    assert status == 2 and drop in err
+    assert status == 2
+    assert drop in err
 
 
 def test_unknown_kind_and_unreadable_file(db, tmp_path):
@@ -327,7 +329,9 @@ def test_unknown_columns_are_ignored_with_a_warning(example_db, tmp_path):
     headers, rows = read_rows(EXAMPLE / "incomes.csv")
     path = write_csv(tmp_path / "i.csv", [*headers, "备注"], [[*row, "x"] for row in rows])
     status, out, err = run_command("import_data", "incomes", str(path))
-    assert status == 0 and "未变 17" in out and "备注" in err
+    assert status == 0
+    assert "未变 17" in out
+    assert "备注" in err
 
 
 def test_omitted_optional_column_keeps_stored_value_blank_cell_sets_default(example_db, tmp_path):
@@ -338,11 +342,13 @@ def test_omitted_optional_column_keeps_stored_value_blank_cell_sets_default(exam
     assert Household.objects.get(code="H01").industry_project == "黄精"
     blank = variant_file(tmp_path, "households", {"后扶产业项目": "", "产业分红金额": ""}, extra=False)
     status, out, _ = run_command("import_data", "households", str(blank))
-    assert status == 0 and "修改 1" in out
+    assert status == 0
+    assert "修改 1" in out
     h01 = Household.objects.get(code="H01")
     assert (h01.industry_project, h01.dividend) == ("", 0)
     entry = HistoryEntry.objects.filter(object_code="H01", action="update").get()
-    assert entry.before == {"industry_project": "黄精", "dividend": 10000} and entry.channel == "system"
+    assert entry.before == {"industry_project": "黄精", "dividend": 10000}
+    assert entry.channel == "system"
 
 
 # -- scope and roles --------------------------------------------------------------------------
@@ -373,13 +379,15 @@ def test_existing_record_outside_area_gets_the_neutral_message(staff, tmp_path):
     assert status == 1  # H06 is in another county
     ok = write_csv(tmp_path / "ok.csv", headers, [["H01", "2023", "5", "100"]])
     status, out, _ = run_command("import_data", "incomes", str(ok), "--user", "cun")
-    assert status == 0 and "新增 1" in out
+    assert status == 0
+    assert "新增 1" in out
     assert HistoryEntry.objects.filter(channel="import", user__username="cun").count() == 1
 
 
 def test_role_may_not_import_kind(staff):
     status, _out, err = run_command("import_data", "areas", str(EXAMPLE / "areas.xlsx"), "--user", "cun")
-    assert status == 2 and "无权" in err
+    assert status == 2
+    assert "无权" in err
     assert run_command("import_data", "households", str(EXAMPLE / "households.xlsx"), "--user", "admin")[0] == 2
     assert run_command("import_data", "citystats", str(EXAMPLE / "citystats.csv"), "--user", "admin")[0] == 0
 

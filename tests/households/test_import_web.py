@@ -142,13 +142,16 @@ def test_upload_stores_the_file_under_a_random_name_and_previews_counts(
     assert (job.created_count, job.updated_count, job.unchanged_count) == (2, 1, 0)
     assert job.file_name == "乐坪街道搬迁户.csv"
     stored = Path(job.stored_file)
-    assert stored.parent == Path(media) / "imports" and stored.is_file()
-    assert "乐坪" not in stored.name and stored.suffix == ".csv"
+    assert stored.parent == Path(media) / "imports"
+    assert stored.is_file()
+    assert "乐坪" not in stored.name
+    assert stored.suffix == ".csv"
     assert not Household.objects.filter(code__in=["H02", "H03"]).exists()
     assert Household.objects.get(code="H01").head_name == "张一"
     body = page(staff_client, f"/imports/{job.pk}/")
     assert "校验通过（试运行，尚未写入）" in body
-    assert 'data-count="created">2<' in body and 'data-count="updated">1<' in body
+    assert 'data-count="created">2<' in body
+    assert 'data-count="updated">1<' in body
     assert 'data-count="unchanged">0<' in body
     assert f'action="/imports/{job.pk}/confirm/"' in body
     assert 'max="100" value="100"' in body
@@ -182,7 +185,8 @@ def test_a_missing_required_column_is_a_file_error_on_the_page(staff_client, dja
 
     job.refresh_from_db()
     assert job.status == ImportJob.Status.INVALID
-    assert job.errors[0]["row"] == 0 and "缺少必需的列：现居村社区代码、户类型" in job.errors[0]["reason"]
+    assert job.errors[0]["row"] == 0
+    assert "缺少必需的列：现居村社区代码、户类型" in job.errors[0]["reason"]
     assert "缺少必需的列" in page(staff_client, f"/imports/{job.pk}/")
 
 
@@ -249,7 +253,8 @@ def test_confirm_imports_for_real_marks_the_job_done_and_deletes_the_file(
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = staff_client.post(f"/imports/{job.pk}/confirm/")
 
-    assert response.status_code == 302 and response["Location"] == f"/imports/{job.pk}/"
+    assert response.status_code == 302
+    assert response["Location"] == f"/imports/{job.pk}/"
     assert len(callbacks) == 1
     job.refresh_from_db()
     assert (job.status, job.progress, job.stored_file) == (ImportJob.Status.DONE, 100, "")
@@ -260,7 +265,8 @@ def test_confirm_imports_for_real_marks_the_job_done_and_deletes_the_file(
     assert Household.objects.get(code="H01").head_name == "张一新"
     assert HistoryEntry.objects.filter(import_job=job, user=staff).count() == 3
     body = page(staff_client, f"/imports/{job.pk}/")
-    assert "导入完成" in body and 'data-count="created">2<' in body
+    assert "导入完成" in body
+    assert 'data-count="created">2<' in body
     assert 'max="100" value="100"' in body
 
 
@@ -304,7 +310,8 @@ def test_abandon_deletes_the_file_and_writes_nothing(staff_client, household, dj
     assert not Household.objects.filter(code__in=["H02", "H03"]).exists()
     assert Household.objects.get(code="H01").head_name == "张一"
     body = response.content.decode()
-    assert "已放弃：上传的文件已删除，未写入任何数据" in body and "/confirm/" not in body
+    assert "已放弃：上传的文件已删除，未写入任何数据" in body
+    assert "/confirm/" not in body
     assert staff_client.post(f"/imports/{job.pk}/confirm/").status_code == 302
     job.refresh_from_db()
     assert job.status == ImportJob.Status.ABANDONED
@@ -332,9 +339,12 @@ def test_progress_fragment_polls_while_running_and_asks_for_a_reload_when_finish
     detail = page(staff_client, f"/imports/{job.pk}/")
 
     body = running.content.decode()
-    assert 'hx-trigger="every 1s"' in body and f'hx-get="/imports/{job.pk}/progress/"' in body
-    assert 'value="35"' in body and "HX-Refresh" not in running
-    assert 'hx-trigger="every 1s"' in detail and "data-import-result" not in detail
+    assert 'hx-trigger="every 1s"' in body
+    assert f'hx-get="/imports/{job.pk}/progress/"' in body
+    assert 'value="35"' in body
+    assert "HX-Refresh" not in running
+    assert 'hx-trigger="every 1s"' in detail
+    assert "data-import-result" not in detail
     ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.PREVIEWED, progress=100)
     finished = staff_client.get(f"/imports/{job.pk}/progress/", HTTP_HX_REQUEST="true")
     assert finished["HX-Refresh"] == "true"
@@ -383,7 +393,8 @@ def test_another_users_job_answers_404_everywhere(
         assert client.post(f"/imports/{job.pk}/{url}").status_code == 404
     assert f"/imports/{job.pk}/" not in page(client, "/imports/")
     job.refresh_from_db()
-    assert job.status == ImportJob.Status.PREVIEWED and Path(job.stored_file).exists()
+    assert job.status == ImportJob.Status.PREVIEWED
+    assert Path(job.stored_file).exists()
     assert client.get("/imports/999999/").status_code == 404
 
 
@@ -393,7 +404,8 @@ def test_the_list_shows_only_the_users_own_jobs(staff_client, staff, other_staff
 
     body = page(staff_client, "/imports/")
 
-    assert "mine.csv" in body and "theirs.csv" not in body
+    assert "mine.csv" in body
+    assert "theirs.csv" not in body
     assert f'href="/imports/{own.pk}/"' in body
 
 
@@ -423,7 +435,8 @@ def test_a_role_that_may_not_import_a_kind_gets_403_and_nothing_is_stored(
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/imports/", {"kind": "households", "file": csv_file(GOOD)})
 
-    assert '<option value="finance"' in body and '<option value="households"' not in body
+    assert '<option value="finance"' in body
+    assert '<option value="households"' not in body
     assert response.status_code == 403
     assert not ImportJob.objects.exists()
     assert not (Path(media) / "imports").exists() or not any((Path(media) / "imports").iterdir())
@@ -439,7 +452,8 @@ def test_a_bureau_without_import_rights_sees_no_form(client, areas):
 
     body = page(client, "/imports/")
 
-    assert "您的角色没有可导入的数据类型。" in body and 'name="file"' not in body
+    assert "您的角色没有可导入的数据类型。" in body
+    assert 'name="file"' not in body
     assert client.post("/imports/", {"kind": "finance", "file": csv_file("x")}).status_code == 403
 
 
@@ -507,7 +521,8 @@ def test_template_has_the_exact_headers_required_marks_instructions_and_drop_dow
     explained = {row[0]: row for row in notes.iter_rows(values_only=True) if row[0] in kind.headers}
     assert set(explained) == set(kind.headers)
     assert explained["户编号"][1] == "必填（主键）"
-    assert explained["户类型"][1] == "必填" and "建档立卡户 / 同步搬迁户" in explained["户类型"][2]
+    assert explained["户类型"][1] == "必填"
+    assert "建档立卡户 / 同步搬迁户" in explained["户类型"][2]
     assert "留空 = 分散安置" in explained["安置点编码"][2]
     assert explained["联系电话"][1] == "可选"
 
@@ -568,8 +583,10 @@ def test_purge_deletes_files_older_than_a_day_and_marks_their_jobs_abandoned(sta
         assert (job.status, job.stored_file) == (ImportJob.Status.ABANDONED, "")
         assert not (folder / job.file_name).exists()
     fresh.refresh_from_db()
-    assert fresh.status == ImportJob.Status.PREVIEWED and (folder / "fresh.csv").exists()
-    assert not orphan.exists() and young_orphan.exists()
+    assert fresh.status == ImportJob.Status.PREVIEWED
+    assert (folder / "fresh.csv").exists()
+    assert not orphan.exists()
+    assert young_orphan.exists()
 
 
 def test_purge_is_in_the_beat_schedule(settings):
@@ -605,9 +622,12 @@ def test_import_job_errors_hold_only_the_masked_id_number(staff_client, househol
     assert job.status == ImportJob.Status.INVALID
     assert [(error["row"], error["column"]) for error in job.errors] == [(2, "身份证号")]
     stored = str(job.errors) + str(job.warnings)
-    assert wrong not in stored and first17 not in stored and wrong[6:14] not in stored
+    assert wrong not in stored
+    assert first17 not in stored
+    assert wrong[6:14] not in stored
     assert job.errors[0]["value"] == "*" * 18  # issue 17 finding 3: no fragment in stored error rows
     assert "校验" in job.errors[0]["reason"]
     body = page(staff_client, f"/imports/{job.pk}/")
-    assert wrong not in body and f"{wrong[:6]}********{wrong[-4:]}" not in body
+    assert wrong not in body
+    assert f"{wrong[:6]}********{wrong[-4:]}" not in body
     assert Person.objects.count() == 1

@@ -155,10 +155,15 @@ def test_list_shows_own_households_with_member_counts_and_no_foreign_one(client,
     response = client.get(reverse("household_list"))
     assert response.status_code == 200
     page = body(response)
-    assert "H01" in page and "张一" in page and "幸福小区" in page and "建档立卡户" in page
+    assert "H01" in page
+    assert "张一" in page
+    assert "幸福小区" in page
+    assert "建档立卡户" in page
     assert [row.member_count for row in response.context["page"]] == [2]
-    assert "B01" not in page and "赵外" not in page
-    assert 'href="/imports/"' in page and "/imports/templates/households.xlsx" in page
+    assert "B01" not in page
+    assert "赵外" not in page
+    assert 'href="/imports/"' in page
+    assert "/imports/templates/households.xlsx" in page
 
 
 def test_filters_by_village_site_category_and_monitoring(client, staff, household, site):
@@ -197,13 +202,15 @@ def test_search_by_full_id_number_uses_the_blind_index_and_keeps_the_number_out_
     client.force_login(staff)
     response = client.post(reverse("household_list"), {"q": SPOUSE_ID.lower()[:-1] + SPOUSE_ID[-1]})
     assert response.status_code == 302
-    assert SPOUSE_ID not in response["Location"] and SPOUSE_ID[6:14] not in response["Location"]
+    assert SPOUSE_ID not in response["Location"]
+    assert SPOUSE_ID[6:14] not in response["Location"]
     response = client.get(response["Location"])
     assert [row.code for row in response.context["page"]] == ["H01"]
     assert masked(SPOUSE_ID) in body(response)
     # A number typed into the URL is moved into the session and stripped from the address.
     response = client.get(reverse("household_list"), {"q": HEAD_ID})
-    assert response.status_code == 302 and HEAD_ID not in response["Location"]
+    assert response.status_code == 302
+    assert HEAD_ID not in response["Location"]
     assert [row.code for row in client.get(response["Location"]).context["page"]] == ["H01"]
     # Another township's ID number finds nothing.
     response = client.post(reverse("household_list"), {"q": FOREIGN_ID}, follow=True)
@@ -257,7 +264,8 @@ def test_staff_get_404_for_another_townships_household_and_nothing_is_written(
     assert response.status_code == 404
     foreign_household.refresh_from_db()
     foreign_person.refresh_from_db()
-    assert foreign_household.head_name == "赵外" and foreign_household.category == "建档立卡户"
+    assert foreign_household.head_name == "赵外"
+    assert foreign_household.category == "建档立卡户"
     assert foreign_person.employment == "未就业"
     assert not Income.objects.exists()
     assert HistoryEntry.objects.count() == history_before
@@ -269,12 +277,17 @@ def test_county_official_sees_masked_ids_and_ages_and_cannot_write(client, count
     response = client.get(reverse("household_detail", args=["H01"]))
     assert response.status_code == 200
     page = body(response)
-    assert masked(HEAD_ID) in page and masked(SPOUSE_ID) in page
-    assert HEAD_ID not in page and SPOUSE_ID not in page
-    assert "1980-01-01" not in page and "1982-02-02" not in page and "1980年1月1日" not in page
+    assert masked(HEAD_ID) in page
+    assert masked(SPOUSE_ID) in page
+    assert HEAD_ID not in page
+    assert SPOUSE_ID not in page
+    assert "1980-01-01" not in page
+    assert "1982-02-02" not in page
+    assert "1980年1月1日" not in page
     age = TODAY.year - 1980 - ((TODAY.month, TODAY.day) < (1, 1))
     assert f"{age} 岁" in page
-    assert "138****5678" in page and "13812345678" not in page
+    assert "138****5678" in page
+    assert "13812345678" not in page
     assert reverse("household_edit", args=["H01"]) not in page
     assert reverse("person_create", args=["H01"]) not in page
     assert "employment-select" not in page  # no quick employment control
@@ -286,16 +299,20 @@ def test_county_official_sees_masked_ids_and_ages_and_cannot_write(client, count
     assert response.status_code == 403
     household.refresh_from_db()
     head.refresh_from_db()
-    assert household.head_name == "张一" and head.employment == "未就业"
+    assert household.head_name == "张一"
+    assert head.employment == "未就业"
     list_page = body(client.get(reverse("household_list")))
-    assert "H01" in list_page and 'class="button secondary" href="/imports/"' not in list_page
+    assert "H01" in list_page
+    assert 'class="button secondary" href="/imports/"' not in list_page
 
 
 def test_staff_see_full_id_numbers_birth_dates_and_phone(client, staff, household):
     client.force_login(staff)
     page = body(client.get(reverse("household_detail", args=["H01"])))
-    assert HEAD_ID in page and SPOUSE_ID in page
-    assert "1980-01-01" in page and "13812345678" in page
+    assert HEAD_ID in page
+    assert SPOUSE_ID in page
+    assert "1980-01-01" in page
+    assert "13812345678" in page
     assert reverse("household_edit", args=["H01"]) in page
 
 
@@ -326,7 +343,8 @@ def test_household_file_shows_everything_on_one_page(client, staff, household):
         "无劳动力",
     ):
         assert text in page, text
-    assert "变更记录" in page and "新增" in page
+    assert "变更记录" in page
+    assert "新增" in page
 
 
 # --- forms --------------------------------------------------------------------------------------
@@ -351,9 +369,12 @@ def test_person_form_with_errors_rerenders_with_chinese_message_beside_the_field
     assert response.status_code == 200
     page = body(response)
     error = re.search(r'<p class="field-error" id="id_id_number_error">(.*?)</p>', page, re.S)
-    assert error and "身份证号校验位不正确" in error.group(1)
+    assert error
+    assert "身份证号校验位不正确" in error.group(1)
     assert 'aria-invalid="true"' in page
-    assert 'value="王五"' in page and 'value="娄底经开区"' in page and 'value="2026-02-03"' in page
+    assert 'value="王五"' in page
+    assert 'value="娄底经开区"' in page
+    assert 'value="2026-02-03"' in page
     assert '<option value="子女" selected>' in page
     assert Person.objects.filter(household=household).count() == 2
 
@@ -373,7 +394,8 @@ def test_service_errors_land_beside_their_field(client, staff, household):
     )
     page = body(response)
     error = re.search(r'id="id_employment_checked_on_error">(.*?)</p>', page, re.S)
-    assert error and "有劳动能力的人员必须填写就业信息更新日期" in error.group(1)
+    assert error
+    assert "有劳动能力的人员必须填写就业信息更新日期" in error.group(1)
     # A second head: the service's message beside 与户主关系.
     response = client.post(
         reverse("person_create", args=["H01"]),
@@ -387,7 +409,8 @@ def test_service_errors_land_beside_their_field(client, staff, household):
         },
     )
     error = re.search(r'id="id_relation_error">(.*?)</p>', body(response), re.S)
-    assert error and "户主" in error.group(1)
+    assert error
+    assert "户主" in error.group(1)
     assert Person.objects.filter(household=household).count() == 2
 
 
@@ -423,17 +446,22 @@ def test_household_create_with_head_member_and_errors_per_member(client, staff, 
     assert response.status_code == 200
     page = body(response)
     error = re.search(r'id="id_members-0-id_number_error">(.*?)</p>', page, re.S)
-    assert error and "身份证号应为 18 位" in error.group(1)
-    assert 'value="周九"' in page and 'value="120.5"' in page
+    assert error
+    assert "身份证号应为 18 位" in error.group(1)
+    assert 'value="周九"' in page
+    assert 'value="120.5"' in page
     assert not Household.objects.filter(code="H09").exists()
 
     form["members-0-id_number"] = HEAD_ID
     response = client.post(reverse("household_create"), form)
     assert response.status_code == 302
     household = Household.objects.get(code="H09")
-    assert household.site == site and household.dividend == 12050 and household.category == "同步搬迁户"
+    assert household.site == site
+    assert household.dividend == 12050
+    assert household.category == "同步搬迁户"
     head = Person.objects.get(household=household)
-    assert head.relation == "户主" and head.name == "周九"
+    assert head.relation == "户主"
+    assert head.name == "周九"
 
 
 def test_household_create_rolls_back_when_a_member_is_refused_by_the_service(client, staff, household):
@@ -460,7 +488,8 @@ def test_household_create_rolls_back_when_a_member_is_refused_by_the_service(cli
     response = client.post(reverse("household_create"), form)
     assert response.status_code == 200
     error = re.search(r'id="id_members-0-id_number_error">(.*?)</p>', body(response), re.S)
-    assert error and "该身份证号已在系统中登记，请联系县级管理员" in error.group(1)
+    assert error
+    assert "该身份证号已在系统中登记，请联系县级管理员" in error.group(1)
     assert "H01" not in error.group(1)
     assert not Household.objects.filter(code="H10").exists()
 
@@ -469,18 +498,22 @@ def test_household_edit_keeps_typed_data_on_error_and_saves(client, staff, house
     client.force_login(staff)
     url = reverse("household_edit", args=["H01"])
     page = body(client.get(url))
-    assert 'value="13812345678"' in page and 'type="date"' not in page
+    assert 'value="13812345678"' in page
+    assert 'type="date"' not in page
     data = {"head_name": "张一", "category": "建档立卡户", "monitoring": "无", "housing_hazard": "无"}
     data |= {"safety_net": "低保", "phone": "12345", "helper": "陈帮扶", "site": "AZD01"}
     response = client.post(url, data)
     assert response.status_code == 200
     error = re.search(r'id="id_phone_error">(.*?)</p>', body(response), re.S)
-    assert error and "联系电话应为 11 位手机号" in error.group(1)
+    assert error
+    assert "联系电话应为 11 位手机号" in error.group(1)
     assert 'value="陈帮扶"' in body(response)
     data["phone"] = "13900002222"
     assert client.post(url, data).status_code == 302
     household.refresh_from_db()
-    assert household.helper == "陈帮扶" and household.safety_net == "低保" and household.phone_masked == "139****2222"
+    assert household.helper == "陈帮扶"
+    assert household.safety_net == "低保"
+    assert household.phone_masked == "139****2222"
 
 
 def test_income_grievance_and_action_forms(client, staff, household):
@@ -502,23 +535,26 @@ def test_income_grievance_and_action_forms(client, staff, household):
     grievance_form = {"received_on": "2026-03-01", "topic": "住房", "status": "已办结", "content": "屋顶漏水"}
     response = client.post(reverse("grievance_create", args=["H01"]), grievance_form)
     error = re.search(r'id="id_resolved_on_error">(.*?)</p>', body(response), re.S)
-    assert error and "已办结的事项必须填写办结日期" in error.group(1)
+    assert error
+    assert "已办结的事项必须填写办结日期" in error.group(1)
     grievance_form |= {"resolved_on": "2026-03-05", "resolved_in_village": "on"}
     assert client.post(reverse("grievance_create", args=["H01"]), grievance_form).status_code == 302
     grievance = Grievance.objects.get(household=household)
-    assert (
-        grievance.code.startswith("XF") and grievance.resolved_in_village and grievance.village_code == "431302001001"
-    )
+    assert grievance.code.startswith("XF")
+    assert grievance.resolved_in_village
+    assert grievance.village_code == "431302001001"
 
     head = Person.objects.get(name="张一")
     action_form = {"kind": "就业帮扶", "person": str(head.pk), "description": "推荐岗位", "owner": "刘干事"}
     action_form |= {"status": "待办", "due_on": "2026-12-31"}
     assert client.post(reverse("action_create", args=["H01"]), action_form).status_code == 302
     action = FollowUpAction.objects.get(household=household)
-    assert action.person == head and action.due_on == datetime.date(2026, 12, 31)
+    assert action.person == head
+    assert action.due_on == datetime.date(2026, 12, 31)
     assert client.post(reverse("action_close", args=["H01", action.code])).status_code == 302
     action.refresh_from_db()
-    assert action.status == "已完成" and action.done_on == TODAY
+    assert action.status == "已完成"
+    assert action.done_on == TODAY
 
 
 def test_id_validator_endpoint(client, staff, county_official):
@@ -544,19 +580,25 @@ def test_quick_employment_update_sets_status_checked_today_and_records_history(c
     )
     assert response.status_code == 200
     fragment = body(response)
-    assert fragment.lstrip().startswith('<div class="employment-control') and f'id="employment-{head.pk}"' in fragment
+    assert fragment.lstrip().startswith('<div class="employment-control')
+    assert f'id="employment-{head.pk}"' in fragment
     assert "<html" not in fragment
-    assert '<option value="本地企业" selected>' in fragment and "已更新为“本地企业”" in fragment
+    assert '<option value="本地企业" selected>' in fragment
+    assert "已更新为“本地企业”" in fragment
     head.refresh_from_db()
-    assert head.employment == "本地企业" and head.employment_checked_on == TODAY
+    assert head.employment == "本地企业"
+    assert head.employment_checked_on == TODAY
     entry = HistoryEntry.objects.filter(entity="person", object_id=head.pk, action="update").get()
-    assert entry.user == staff and entry.channel == "form"
-    assert entry.after["employment"] == "本地企业" and entry.before["employment"] == "未就业"
+    assert entry.user == staff
+    assert entry.channel == "form"
+    assert entry.after["employment"] == "本地企业"
+    assert entry.before["employment"] == "未就业"
     # Without JavaScript the same form posts and comes back to the page it was on.
     response = client.post(
         reverse("person_employment", args=[head.pk]), {"employment": "外出务工", "next": "/households/?page=1"}
     )
-    assert response.status_code == 302 and response["Location"] == "/households/?page=1"
+    assert response.status_code == 302
+    assert response["Location"] == "/households/?page=1"
     head.refresh_from_db()
     assert head.employment == "外出务工"
     # An unknown status is refused and nothing changes.
@@ -578,7 +620,8 @@ def test_quick_employment_control_is_on_list_rows_and_the_file(client, staff, ho
         assert f'for="employment-select-{head.pk}"' in page
         assert f"/households/persons/{spouse.pk}/employment/" not in page  # 无劳动力: no control
     layout = body(client.get(reverse("household_list")))
-    assert "vendor/htmx-2.0.11/htmx.min.js" in layout and '"includeIndicatorStyles":false' in layout
+    assert "vendor/htmx-2.0.11/htmx.min.js" in layout
+    assert '"includeIndicatorStyles":false' in layout
     assert 'hx-headers=\'{"X-CSRFToken": "' in layout
 
 
@@ -632,7 +675,8 @@ def test_household_file_query_count_is_flat(client, staff, household, django_ass
     services.person_set_employment(actor=staff, person=head, employment="帮扶车间")
     with django_assert_num_queries(FILE_QUERIES):
         response = client.get(url)
-    assert len(response.context["record"].members) == 5 and len(response.context["record"].actions) == 3
+    assert len(response.context["record"].members) == 5
+    assert len(response.context["record"].actions) == 3
     assert Decimal("9000.02") in [income.yuan for income in response.context["record"].incomes]
 
 

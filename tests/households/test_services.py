@@ -107,7 +107,9 @@ def test_register_copies_area_path_records_history_and_feeds_the_engine(househol
         "431302001001",
     )
     entry = HistoryEntry.objects.get(entity="household", object_id=household.pk)
-    assert entry.user == staff and entry.channel == "form" and entry.action == "create"
+    assert entry.user == staff
+    assert entry.channel == "form"
+    assert entry.action == "create"
     assert entry.after["head_name"] == "张一"
     assert "13812345678" not in str(entry.after)  # the phone is kept masked only
     assert ChangeFeed.objects.count() == 1
@@ -117,7 +119,8 @@ def test_person_stores_derived_fields_and_no_plaintext_id(household, staff):
     person = services.person_create(actor=staff, household=household, id_number=HEAD_ID, data=person_data())
     row = Person.objects.filter(pk=person.pk).values().get()
     assert HEAD_ID not in str(row)
-    assert row["birth_date"] == datetime.date(1980, 1, 1) and row["sex"] == "男"
+    assert row["birth_date"] == datetime.date(1980, 1, 1)
+    assert row["sex"] == "男"
     assert personal_data.decrypt(row["id_number_encrypted"]) == HEAD_ID
     assert Person.objects.filter(id_number_hash=personal_data.blind_index(HEAD_ID)).get().pk == person.pk
     assert HEAD_ID not in str(list(HistoryEntry.objects.values("before", "after")))

@@ -259,7 +259,8 @@ def test_hostile_upload_ends_its_job_invalid_with_its_file_deleted_and_nothing_w
     job.refresh_from_db()
     assert job.status == ImportJob.Status.INVALID, job.errors
     assert HOSTILE[name][1] in job.errors[0]["reason"]
-    assert job.stored_file == "" and stored_files(media) == []
+    assert job.stored_file == ""
+    assert stored_files(media) == []
     assert nothing_written()
     assert elapsed < MAX_SECONDS
 
@@ -275,9 +276,13 @@ def test_csv_under_a_workbook_name_is_refused_at_upload_on_web_and_api(
         page = client.post("/imports/", {"kind": "households", "file": SimpleUploadedFile(f"h{suffix}", content)})
         api = client.post("/api/v1/imports/", {"kind": "households", "file": SimpleUploadedFile(f"h{suffix}", content)})
 
-    assert page.status_code == 200 and "文件内容与扩展名不符" in page.content.decode()
-    assert api.status_code == 400 and "文件内容与扩展名不符" in json.dumps(api.json(), ensure_ascii=False)
-    assert not ImportJob.objects.exists() and stored_files(media) == [] and nothing_written()
+    assert page.status_code == 200
+    assert "文件内容与扩展名不符" in page.content.decode()
+    assert api.status_code == 400
+    assert "文件内容与扩展名不符" in json.dumps(api.json(), ensure_ascii=False)
+    assert not ImportJob.objects.exists()
+    assert stored_files(media) == []
+    assert nothing_written()
 
 
 @pytest.mark.parametrize("suffix", [".xls", ".xlsx"])
@@ -288,7 +293,8 @@ def test_csv_under_a_workbook_name_exits_2_and_writes_nothing(db, tmp_path, suff
 
     status, out, err = run_command("import_data", "commendations", str(path))
 
-    assert status == 2 and "文件内容与扩展名不符" in out + err
+    assert status == 2
+    assert "文件内容与扩展名不符" in out + err
     assert not Commendation.objects.exists()
 
 
@@ -300,7 +306,8 @@ def test_a_zip_without_content_types_is_no_workbook(db, tmp_path):
 
     status, out, err = run_command("import_data", "households", str(path))
 
-    assert status == 2 and "不是 Excel 工作簿" in out + err
+    assert status == 2
+    assert "不是 Excel 工作簿" in out + err
 
 
 def test_a_quadratic_header_check_is_gone_duplicates_still_refused(db, tmp_path):
@@ -310,7 +317,8 @@ def test_a_quadratic_header_check_is_gone_duplicates_still_refused(db, tmp_path)
 
     status, out, err = run_command("import_data", "households", str(path))
 
-    assert status == 2 and "表头重复：户类型、户编号" in out + err
+    assert status == 2
+    assert "表头重复：户类型、户编号" in out + err
 
 
 def test_far_cell_workbook_still_reads_its_real_rows_through_the_bounded_reader(village_staff, tmp_path):
@@ -366,8 +374,11 @@ def test_an_import_whose_task_raises_ends_failed_and_deletes_its_file(village_st
     import_runs.import_job_validate(job_id=job.pk)
 
     job.refresh_from_db()
-    assert job.status == ImportJob.Status.FAILED and "OverflowError" in job.errors[0]["reason"]
-    assert job.stored_file == "" and not stored.exists() and nothing_written()
+    assert job.status == ImportJob.Status.FAILED
+    assert "OverflowError" in job.errors[0]["reason"]
+    assert job.stored_file == ""
+    assert not stored.exists()
+    assert nothing_written()
 
 
 def test_a_job_whose_worker_died_while_validating_ends_failed_when_redelivered(village_staff, media):
@@ -379,8 +390,11 @@ def test_a_job_whose_worker_died_while_validating_ends_failed_when_redelivered(v
     import_runs.import_job_validate(job_id=job.pk)
 
     job.refresh_from_db()
-    assert job.status == ImportJob.Status.FAILED and "进程意外中止" in job.errors[0]["reason"]
-    assert job.stored_file == "" and not stored.exists() and nothing_written()
+    assert job.status == ImportJob.Status.FAILED
+    assert "进程意外中止" in job.errors[0]["reason"]
+    assert job.stored_file == ""
+    assert not stored.exists()
+    assert nothing_written()
 
 
 # --- finding 22: uploaded files are owner-only ------------------------------------------------------
@@ -401,7 +415,8 @@ def test_compute_indicators_for_a_future_period_writes_no_period_row(db):
     # issue 17, remark: the refused period was created anyway
     status, out, err = run_command("compute_indicators", "--period", "2099")
 
-    assert status == 1 and "2099" in out + err
+    assert status == 1
+    assert "2099" in out + err
     assert not Period.objects.filter(key="2099").exists()
 
 
@@ -414,8 +429,11 @@ def test_a_redelivered_import_run_ends_failed_and_deletes_its_file(village_staff
     import_runs.import_job_run(job_id=job.pk, redelivered=True)
 
     job.refresh_from_db()
-    assert job.status == ImportJob.Status.FAILED and "进程意外中止" in job.errors[0]["reason"]
-    assert job.stored_file == "" and not stored.exists() and nothing_written()
+    assert job.status == ImportJob.Status.FAILED
+    assert "进程意外中止" in job.errors[0]["reason"]
+    assert job.stored_file == ""
+    assert not stored.exists()
+    assert nothing_written()
 
 
 def test_a_workbook_with_oversized_shared_strings_is_refused_before_unpacking(db, settings, tmp_path):
@@ -427,4 +445,5 @@ def test_a_workbook_with_oversized_shared_strings_is_refused_before_unpacking(db
 
     status, out, err = run_command("import_data", "households", str(path))
 
-    assert status == 2 and "xl/sharedStrings.xml 解压后约 1 MB（上限 1 MB）" in out + err
+    assert status == 2
+    assert "xl/sharedStrings.xml 解压后约 1 MB（上限 1 MB）" in out + err

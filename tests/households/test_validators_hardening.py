@@ -138,7 +138,8 @@ def test_full_width_id_cannot_register_the_same_person_again_through_the_form(cl
     form |= {"employment": "未就业", "schooling": "非在校"}
     response = client.post(reverse("person_create", args=[other.code]), form)
     assert response.status_code == 200
-    assert "该身份证号已在系统中登记" in response.content.decode() and Person.objects.count() == 1
+    assert "该身份证号已在系统中登记" in response.content.decode()
+    assert Person.objects.count() == 1
 
 
 # issue 17 finding 9
@@ -153,7 +154,8 @@ def test_arabic_indic_id_cannot_register_the_same_person_again_through_the_api(w
     body |= {"relation": "户主", "labour": "无劳动力"}
     response = api(world["staff"]).post(f"{API}persons/", body, format="json")
     assert response.status_code == 400, response.content
-    assert "id_number" in response.json() and Person.objects.count() == 1
+    assert "id_number" in response.json()
+    assert Person.objects.count() == 1
 
 
 # issue 17 finding 9
@@ -166,7 +168,8 @@ def test_full_width_id_in_an_import_matches_the_existing_person(world, tmp_path)
     )
     row = [WIDE_ID, "张一", "ＨＯ２".replace("Ｏ", "0"), "户主", "无劳动力", ""]
     status, out = import_as("zhen", "persons", write_csv(tmp_path / "p.csv", PERSON_HEADERS, [row]))
-    assert status == 1 and "已登记在户 H01" in out, out
+    assert status == 1, out
+    assert "已登记在户 H01" in out, out
     assert Person.objects.count() == 1
 
 
@@ -198,7 +201,8 @@ def test_household_form_refuses_a_slash_code_and_a_look_alike_of_an_existing_cod
     member |= {"members-0-employment": "未就业", "members-0-schooling": "非在校"}
     for code, message in (("0/", "编号只能由英文字母"), ("H\u200b01", "该户编号已在系统中登记")):
         response = client.post(reverse("household_create"), {**form, **member, "code": code})
-        assert response.status_code == 200 and message in response.content.decode()
+        assert response.status_code == 200
+        assert message in response.content.decode()
     assert list(Household.objects.values_list("code", flat=True)) == ["H01"]
 
 
@@ -213,7 +217,8 @@ def test_api_refuses_slash_codes_for_households_petitions_and_actions(world):
     action = {"code": "A/1", "household": "H01", "description": "联系就业", "owner": "李四"}
     assert client.post(f"{API}actions/", action, format="json").status_code == 400
     assert not Household.objects.filter(code="0/").exists()
-    assert not Grievance.objects.exists() and not FollowUpAction.objects.exists()
+    assert not Grievance.objects.exists()
+    assert not FollowUpAction.objects.exists()
 
 
 # issue 17 finding 10
@@ -221,16 +226,21 @@ def test_imports_refuse_slash_codes(world, tmp_path):
     headers = ["户编号", "户主姓名", "现居村社区代码", "户类型"]
     path = write_csv(tmp_path / "h.csv", headers, [["0/", "周九", "431302001001", "建档立卡户"]])
     status, out = import_as("zhen", "households", path)
-    assert status == 1 and "row 2, 户编号: 编号只能由英文字母" in out, out
+    assert status == 1, out
+    assert "row 2, 户编号: 编号只能由英文字母" in out, out
     headers = ["事项编号", "户编号", "所在村社区代码", "受理日期", "办理状态", "办结日期"]
     path = write_csv(tmp_path / "g.csv", headers, [["G/1", "H01", "431302001001", "2026-03-01", "办理中", ""]])
     status, out = import_as("zhen", "grievances", path)
-    assert status == 1 and "row 2, 事项编号:" in out, out
+    assert status == 1, out
+    assert "row 2, 事项编号:" in out, out
     headers = ["台账编号", "户编号", "措施内容", "责任人", "完成日期"]
     path = write_csv(tmp_path / "a.csv", headers, [["A/1", "H01", "联系就业", "李四", ""]])
     status, out = import_as("zhen", "actions", path)
-    assert status == 1 and "row 2, 台账编号:" in out, out
-    assert Household.objects.count() == 1 and not Grievance.objects.exists() and not FollowUpAction.objects.exists()
+    assert status == 1, out
+    assert "row 2, 台账编号:" in out, out
+    assert Household.objects.count() == 1
+    assert not Grievance.objects.exists()
+    assert not FollowUpAction.objects.exists()
 
 
 # issue 17 finding 10
@@ -248,7 +258,8 @@ def test_a_stored_slash_code_no_longer_breaks_the_household_list(client, world):
     response = client.get(reverse("household_list"))
     assert response.status_code == 200
     link = reverse("household_detail", args=[legacy.code])
-    assert "%252F" in link and client.get(link).status_code == 200
+    assert "%252F" in link
+    assert client.get(link).status_code == 200
 
 
 # issue 17 finding 10
@@ -271,7 +282,8 @@ def test_migration_repairs_stored_codes_and_records_each_change(world):
     assert (slash.code, wide.code, grievance.code, action.code) == ("0", "H02", "G-1", "A-1")
     assert clash.code == f"H-FIX-{clash.pk}"  # H01 is taken by another household
     entry = HistoryEntry.objects.get(entity="household", object_id=clash.pk)
-    assert entry.before == {"code": "H\u200b01"} and entry.after == {"code": clash.code}
+    assert entry.before == {"code": "H\u200b01"}
+    assert entry.after == {"code": clash.code}
     assert entry.channel == "system"
     assert HistoryEntry.objects.filter(channel="system").count() == 5
 
@@ -301,7 +313,8 @@ def test_automatic_action_numbers_come_from_the_database_counter_and_skip_squatt
     data = {"description": "联系就业", "owner": "李四"}
     first = services.action_create(actor=world["staff"], household=household, data=dict(data))
     second = services.action_create(actor=world["staff"], household=household, data=dict(data))
-    assert re.fullmatch(rf"{prefix}\d{{6,}}", first.code) and first.code != f"{prefix}{upcoming:06d}"
+    assert re.fullmatch(rf"{prefix}\d{{6,}}", first.code)
+    assert first.code != f"{prefix}{upcoming:06d}"
     assert int(second.code[len(prefix) :]) == int(first.code[len(prefix) :]) + 1
 
 
@@ -317,12 +330,15 @@ def test_user_chosen_action_codes_may_not_take_the_automatic_pattern(world, tmp_
     assert "自动生成" in str(error.value)
     body = {"code": reserved, "household": "H01", "description": "联系就业", "owner": "李四"}
     response = api(world["staff"]).post(f"{API}actions/", body, format="json")
-    assert response.status_code == 400 and "自动生成" in response.content.decode()
+    assert response.status_code == 400
+    assert "自动生成" in response.content.decode()
     headers = ["台账编号", "户编号", "措施内容", "责任人", "完成日期"]
     status, out = import_as(
         "zhen", "actions", write_csv(tmp_path / "a.csv", headers, [[reserved, "H01", "x", "y", ""]])
     )
-    assert status == 1 and "row 2, 台账编号: " in out and "自动生成" in out, out
+    assert status == 1, out
+    assert "row 2, 台账编号: " in out, out
+    assert "自动生成" in out, out
     assert not FollowUpAction.objects.exists()
     # Other codes (the worked example's TZ2025-001) stay free to choose.
     action = services.action_create(
@@ -355,10 +371,12 @@ def test_forms_refuse_absurd_sizes_dates_and_indicator_codes(client, world):
     response = client.post(
         reverse("income_create", args=["H01"]), {"year": 2025, "size": 40000, "per_capita_income": "1"}
     )
-    assert response.status_code == 200 and "家庭人口数应为 1–99" in response.content.decode()
+    assert response.status_code == 200
+    assert "家庭人口数应为 1–99" in response.content.decode()
     grievance = {"received_on": FAR_FUTURE, "topic": "住房", "status": "办理中"}
     response = client.post(reverse("grievance_create", args=["H01"]), grievance)
-    assert response.status_code == 200 and "晚于今天" in response.content.decode()
+    assert response.status_code == 200
+    assert "晚于今天" in response.content.decode()
     action = {
         "kind": "就业帮扶",
         "description": "推荐岗位",
@@ -367,16 +385,21 @@ def test_forms_refuse_absurd_sizes_dates_and_indicator_codes(client, world):
         "done_on": "1900-01-01",
     }
     response = client.post(reverse("action_create", args=["H01"]), action)
-    assert response.status_code == 200 and "早于 2000-01-01" in response.content.decode()
+    assert response.status_code == 200
+    assert "早于 2000-01-01" in response.content.decode()
     action |= {"done_on": TODAY.isoformat(), "indicator": "<b>x</b>"}
     response = client.post(reverse("action_create", args=["H01"]), action)
-    assert response.status_code == 200 and "指标目录" in response.content.decode()
+    assert response.status_code == 200
+    assert "指标目录" in response.content.decode()
     head = world["head"]
     person = {"name": "张一", "relation": "户主", "labour": "普通劳动力", "status": "正常", "employment": "未就业"}
     person |= {"schooling": "非在校", "employment_checked_on": FAR_FUTURE}
     response = client.post(reverse("person_edit", args=["H01", head.pk]), person)
-    assert response.status_code == 200 and "晚于今天" in response.content.decode()
-    assert not Income.objects.exists() and not Grievance.objects.exists() and not FollowUpAction.objects.exists()
+    assert response.status_code == 200
+    assert "晚于今天" in response.content.decode()
+    assert not Income.objects.exists()
+    assert not Grievance.objects.exists()
+    assert not FollowUpAction.objects.exists()
     head.refresh_from_db()
     assert head.employment_checked_on is None
 
@@ -386,16 +409,21 @@ def test_api_refuses_absurd_dates_and_indicator_codes(world):
     client = api(world["staff"])
     grievance = {"household": "H01", "village": "431302001001", "received_on": FAR_FUTURE, "status": "办理中"}
     response = client.post(f"{API}grievances/", grievance, format="json")
-    assert response.status_code == 400 and "received_on" in response.json()
+    assert response.status_code == 400
+    assert "received_on" in response.json()
     action = {"household": "H01", "description": "x", "owner": "y", "status": "已完成", "done_on": "1900-01-01"}
     response = client.post(f"{API}actions/", action, format="json")
-    assert response.status_code == 400 and "done_on" in response.json()
+    assert response.status_code == 400
+    assert "done_on" in response.json()
     action = {"household": "H01", "description": "x", "owner": "y", "indicator": "<b>x</b>"}
     response = client.post(f"{API}actions/", action, format="json")
-    assert response.status_code == 400 and "indicator" in response.json()
+    assert response.status_code == 400
+    assert "indicator" in response.json()
     response = client.patch(f"{API}persons/{world['head'].pk}/", {"employment_checked_on": FAR_FUTURE}, format="json")
-    assert response.status_code == 400 and "employment_checked_on" in response.json()
-    assert not Grievance.objects.exists() and not FollowUpAction.objects.exists()
+    assert response.status_code == 400
+    assert "employment_checked_on" in response.json()
+    assert not Grievance.objects.exists()
+    assert not FollowUpAction.objects.exists()
 
 
 # issue 17 finding 18
@@ -451,8 +479,11 @@ def test_imports_refuse_absurd_sizes_dates_and_indicator_codes(world, tmp_path):
     ]
     for kind, headers, row, column in cases:
         status, out = import_as("zhen", kind, write_csv(tmp_path / f"{kind}.csv", headers, [row]))
-        assert status == 1 and f"row 2, {column}: " in out, (kind, out)
-    assert not Income.objects.exists() and not Grievance.objects.exists() and not FollowUpAction.objects.exists()
+        assert status == 1, (kind, out)
+        assert f"row 2, {column}: " in out, (kind, out)
+    assert not Income.objects.exists()
+    assert not Grievance.objects.exists()
+    assert not FollowUpAction.objects.exists()
 
 
 # -- finding 21: area codes carry their parent's prefix ----------------------------------------
@@ -464,7 +495,9 @@ AREA_HEADERS = ["区划代码", "名称", "级别", "上级代码"]
 def test_township_cannot_import_a_village_with_another_countys_prefix(world, tmp_path):
     path = write_csv(tmp_path / "a.csv", AREA_HEADERS, [["431321001009", "X村", "村", "431302001"]])
     status, out = import_as("zhen", "areas", path)
-    assert status == 1 and "row 2, 区划代码: " in out and "上级区划代码开头" in out, out
+    assert status == 1, out
+    assert "row 2, 区划代码: " in out, out
+    assert "上级区划代码开头" in out, out
     assert not Area.objects.filter(code="431321001009").exists()
     ok = write_csv(tmp_path / "b.csv", AREA_HEADERS, [["431302001009", "Y村", "村", "431302001"]])
     assert import_as("zhen", "areas", ok)[0] == 0
@@ -475,18 +508,22 @@ def test_area_import_errors_name_no_other_area(world, tmp_path):
     # D村 (431321100200) lies in another county: its parent must not be named, nor its level.
     path = write_csv(tmp_path / "a.csv", AREA_HEADERS, [["431321100200", "D村", "村", "431302001"]])
     status, out = import_as("zhen", "areas", path)
-    assert status == 1 and "431321100" not in out.replace("431321100200", ""), out
+    assert status == 1, out
+    assert "431321100" not in out.replace("431321100200", ""), out
     assert "已在系统中登记" in out or "上级区划代码开头" in out
     path = write_csv(tmp_path / "b.csv", AREA_HEADERS, [["431321100201", "E村", "村", "431321100"]])
     status, out = import_as("zhen", "areas", path)
-    assert status == 1 and "永丰镇" not in out and "乡镇级" not in out, out
+    assert status == 1, out
+    assert "永丰镇" not in out, out
+    assert "乡镇级" not in out, out
 
 
 # issue 17 finding 21
 def test_city_admin_import_and_model_clean_check_the_prefix(world, tmp_path):
     path = write_csv(tmp_path / "a.csv", AREA_HEADERS, [["431321200", "Z镇", "乡镇", "431302"]])
     status, out = import_as("admin", "areas", path)
-    assert status == 1 and "上级区划代码开头" in out, out
+    assert status == 1, out
+    assert "上级区划代码开头" in out, out
     area = Area(code="431321001009", name="X村", level=AreaLevel.VILLAGE, parent=world["township"])
     with pytest.raises(ValidationError) as error:
         area.full_clean()

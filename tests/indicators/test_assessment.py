@@ -121,7 +121,8 @@ def test_not_applicable_indicators_are_left_out_and_the_base_rescaled():
     values = {"A": rate(100), "B": rate(90), "C": rate(None), "D": gap(1), "E": rate(None)}
     score = unit_score(values=values, config=SMALL)
     # earned 10 + 10 + 15 = 35 of 10 + 20 + 30 = 60 applicable points
-    assert score.earned == 35 and score.applicable == 60
+    assert score.earned == 35
+    assert score.applicable == 60
     assert score.base == F(175, 3)
     dimensions = {d.name: d.score for d in score.dimensions}
     assert dimensions["基层党建"] == 10
@@ -129,7 +130,8 @@ def test_not_applicable_indicators_are_left_out_and_the_base_rescaled():
     assert dimensions["就业帮扶"] == 15
     assert dimensions["文化建设"] is None  # every indicator n/a
     assert dimensions["产业发展"] is None  # no indicator at all
-    assert score.grade == "不合格" and score.total == F(175, 3)
+    assert score.grade == "不合格"
+    assert score.total == F(175, 3)
 
 
 def test_bonus_counts_higher_levels_and_is_capped_at_five():
@@ -141,13 +143,19 @@ def test_bonus_counts_higher_levels_and_is_capped_at_five():
     assert assessment.bonus_points(["国家级", "省级", "省级"], unit_kind=DEPARTMENT) == 5
     values = {code: rate(100) for code in "ABCDE"}
     capped = unit_score(values=values, config=SMALL, commendation_levels=["国家级", "国家级"])
-    assert capped.base == 100 and capped.bonus == 5 and capped.total == 105 and capped.grade == "优秀"
+    assert capped.base == 100
+    assert capped.bonus == 5
+    assert capped.total == 105
+    assert capped.grade == "优秀"
 
 
 def test_a_unit_without_households_or_applicable_indicators_is_unscored_but_keeps_its_bonus():
     values = {code: rate(100) for code in "ABCDE"}
     empty = unit_score(values=values, config=SMALL, has_households=False, commendation_levels=["国家级"])
-    assert not empty.scored and empty.base is None and empty.total is None and empty.grade == ""
+    assert not empty.scored
+    assert empty.base is None
+    assert empty.total is None
+    assert empty.grade == ""
     assert empty.bonus == 3
     assert all(d.score is None for d in empty.dimensions)
     nothing = unit_score(values={code: rate(None) for code in "ABCDE"}, config=SMALL)
@@ -184,10 +192,14 @@ def test_a_department_is_scored_on_the_indicators_it_leads_only():
         values=values, config=SMALL, unit_kind=DEPARTMENT, codes=["B", "C"], commendation_levels=["省级", "市级"]
     )
     # B 20 of 20, C 15 of 20 → 35/40; dimension 社区治理 out of its 40 points; others empty
-    assert score.base == F(175, 2) and score.bonus == 2 and score.total == F(179, 2) and score.grade == "良好"
+    assert score.base == F(175, 2)
+    assert score.bonus == 2
+    assert score.total == F(179, 2)
+    assert score.grade == "良好"
     dimensions = {d.name: d.score for d in score.dimensions}
     assert dimensions["社区治理"] == 35
-    assert dimensions["基层党建"] is None and dimensions["就业帮扶"] is None
+    assert dimensions["基层党建"] is None
+    assert dimensions["就业帮扶"] is None
     leads_nothing = unit_score(values=values, config=SMALL, unit_kind=DEPARTMENT, codes=[])
     assert not leads_nothing.scored
 
@@ -198,7 +210,8 @@ def test_display_rounding_is_half_up_to_two_decimals():
     assert assessment.points_text(F(47713, 913)) == "52.26"
     assert assessment.value_display(Kind.RATE, F(9996, 100)) == "99.9"
     assert assessment.value_display(Kind.GAP_PP, F(-51, 110)) == "-0.5"
-    assert assessment.exact_text(F(90)) == "90" and assessment.exact_text(F(1800, 23)) == "1800/23"
+    assert assessment.exact_text(F(90)) == "90"
+    assert assessment.exact_text(F(1800, 23)) == "1800/23"
 
 
 # --- configuration -----------------------------------------------------------------------------------
@@ -213,7 +226,8 @@ def test_the_default_configuration_is_valid_and_matches_assessment_md():
         "基层党建": 10, "社区治理": 15, "配套设施": 15, "就业帮扶": 20,
         "产业发展": 15, "防返贫监测": 10, "公共服务": 10, "文化建设": 5,
     }  # fmt: skip
-    assert len(config.items) == 39 and {"M2-5", "M4-4"}.isdisjoint(item.code for item in config.items)
+    assert len(config.items) == 39
+    assert {"M2-5", "M4-4"}.isdisjoint(item.code for item in config.items)
 
 
 @pytest.mark.django_db
@@ -314,7 +328,8 @@ def _rows(units):
 
 def test_example_county_table_equals_expected_assessment_md(example_assessed):
     data = assessment.assessment_result_for_year(2025)
-    assert data is not None and not data["published"]
+    assert data is not None
+    assert not data["published"]
     assert _rows(data["counties"]) == EXPECTED_COUNTIES
     by_code = {u["unit_code"]: u for u in data["counties"]}
     assert (by_code["431321"]["earned_exact"], by_code["431321"]["applicable_exact"]) == ("468/11", "83")
@@ -322,7 +337,8 @@ def test_example_county_table_equals_expected_assessment_md(example_assessed):
     assert (by_code["431302"]["earned_exact"], by_code["431302"]["applicable_exact"]) == ("79/3", "88")
     assert by_code["431302"]["base_exact"] == "1975/66"
     lengjiang = by_code["431381"]
-    assert not lengjiang["scored"] and lengjiang["rank"] is None
+    assert not lengjiang["scored"]
+    assert lengjiang["rank"] is None
     assert [(c["level"], c["points"]) for c in lengjiang["commendations"]] == [("国家级", 3)]
     assert [c["year"] for c in by_code["431321"]["commendations"]] == [2025]  # the 2024 one does not count
 
@@ -335,7 +351,8 @@ def test_example_points_per_indicator_equal_expected_assessment_md(example_asses
     shuangfeng = {row["code"]: row for row in data["counties"][0]["indicators"]}
     assert shuangfeng["M6-2"]["points_exact"] == "6/11"
     assert shuangfeng["M3-5"]["value"] == "27.6740863787"
-    assert shuangfeng["M2-5"]["weight"] == "" and not shuangfeng["M2-5"]["applicable"]
+    assert shuangfeng["M2-5"]["weight"] == ""
+    assert not shuangfeng["M2-5"]["applicable"]
 
 
 def test_example_department_table_equals_expected_assessment_md(example_assessed):
@@ -345,17 +362,20 @@ def test_example_department_table_equals_expected_assessment_md(example_assessed
     assert finance == {"M9-1": "8/5", "M9-2": "2"}
     hr = data["departments"][4]
     assert [c["points"] for c in hr["commendations"]] == [2, 0] or [c["points"] for c in hr["commendations"]] == [0, 2]
-    assert hr["earned_exact"] == "4" and hr["applicable_exact"] == "18"
+    assert hr["earned_exact"] == "4"
+    assert hr["applicable_exact"] == "18"
     assert "县市区政府" not in [u["unit_code"] for u in data["departments"]]
 
 
 def test_assess_prints_the_tables_and_recomputes_until_published(example_assessed):
-    assert "1  431321 双峰县  51.26" in example_assessed and "47713/913" in example_assessed
+    assert "1  431321 双峰县  51.26" in example_assessed
+    assert "47713/913" in example_assessed
     Commendation.objects.create(unit="431302", year=2025, level="省级", title="另一项表彰")
     Commendation.objects.create(unit="431321", year=2025, level="国家级", title="新表彰")
     call_command("assess", "--year", "2025", stdout=io.StringIO())
     data = assessment.assessment_result_for_year(2025)
-    assert data["counties"][0]["unit_code"] == "431321" and data["counties"][0]["bonus"] == "4"
+    assert data["counties"][0]["unit_code"] == "431321"
+    assert data["counties"][0]["bonus"] == "4"
     assert data["counties"][0]["total_exact"] == assessment.exact_text(F(46800, 913) + 4)
     assert AssessmentResult.objects.count() == 16  # the earlier run's results are superseded
 
@@ -395,7 +415,8 @@ def test_unpublished_assessment_is_read_by_city_roles_only(client, users):
         client.force_login(users[name])
         page = client.get("/assessment/2025/")
         assert page.status_code == 200
-        assert "47713/913" in page.content.decode() and "双峰县" in page.content.decode()
+        assert "47713/913" in page.content.decode()
+        assert "双峰县" in page.content.decode()
         assert client.get("/assessment/2025/431321/").status_code == 200
     for name in ("village", "county"):
         client.force_login(users[name])
@@ -414,7 +435,8 @@ def test_compute_publish_and_config_are_the_administrators(client, users):
 
     client.force_login(users["admin"])
     response = client.post("/assessment/2025/compute/")
-    assert response.status_code == 302 and "/assessment/2025/runs/" in response["Location"]
+    assert response.status_code == 302
+    assert "/assessment/2025/runs/" in response["Location"]
     progress = client.get(response["Location"])
     assert "已完成" in progress.content.decode()
     assert client.post("/assessment/2025/publish/").status_code == 302  # without confirmation: nothing
@@ -428,12 +450,16 @@ def test_published_assessment_is_read_by_every_role(client, users):
     for name in ("village", "county", "bureau"):
         client.force_login(users[name])
         page = client.get("/assessment/2025/").content.decode()
-        assert "52.26" in page and "冷水江市" in page
+        assert "52.26" in page
+        assert "冷水江市" in page
         drill = client.get("/assessment/2025/431302/")
-        assert drill.status_code == 200 and "M6-3" in drill.content.decode() and "1.17" in drill.content.decode()
+        assert drill.status_code == 200
+        assert "M6-3" in drill.content.decode()
+        assert "1.17" in drill.content.decode()
         assert "2025" in client.get("/assessment/").content.decode()
         xlsx = client.get("/assessment/2025/report.xlsx")
-        assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+        assert xlsx.status_code == 200
+        assert xlsx.content[:2] == b"PK"
     assert client.post("/assessment/2025/compute/").status_code == 403
 
 
@@ -447,15 +473,19 @@ def test_config_page_validates_in_chinese_and_saves(client, users):
         form[f"points_{item.code}"] = str(item.points)
     form["points_M1-1"] = "5"
     response = client.post("/assessment/2025/config/", form)
-    assert response.status_code == 400 and "各指标分值合计须为 100 分，当前合计 101 分。" in response.content.decode()
+    assert response.status_code == 400
+    assert "各指标分值合计须为 100 分，当前合计 101 分。" in response.content.decode()
     form["points_M1-4"] = "5"
     form["rate_floor"] = "10"
     assert client.post("/assessment/2025/config/", form).status_code == 302
     config = assessment.config_for_year(2025)
-    assert config.rate_floor == 10 and {i.code: i.points for i in config.items}["M1-1"] == 5
+    assert config.rate_floor == 10
+    assert {i.code: i.points for i in config.items}["M1-1"] == 5
     call_command("assess", "--year", "2025", stdout=io.StringIO())
     data = assessment.assessment_result_for_year(2025)
-    assert data["rate_floor"] == "10.00" and data["dimensions"][0]["points"] == "10"
+    assert data["rate_floor"] == "10.00"
+    assert data["dimensions"][0]["points"] == "10"
     call_command("assess", "--year", "2025", "--publish", stdout=io.StringIO())
     response = client.post("/assessment/2025/config/", form)
-    assert response.status_code == 400 and "已发布" in response.content.decode()
+    assert response.status_code == 400
+    assert "已发布" in response.content.decode()

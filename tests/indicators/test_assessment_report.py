@@ -56,7 +56,8 @@ def test_xlsx_has_title_ranking_county_and_department_sheets(published, tmp_path
     assert ranking[2] == (
         1, "431321 双峰县", 51.26, 6, 5, 4.5, 9.41, 2.31, 10, 6.16, 5, 1, 52.26, "不合格", "47713/913"
     )  # fmt: skip
-    assert ranking[4][:3] == ("—", "431381 冷水江市", "—") and ranking[4][11] == "(3)"
+    assert ranking[4][:3] == ("—", "431381 冷水江市", "—")
+    assert ranking[4][11] == "(3)"
     assert any("各维度得分之和不必等于基础得分" in str(row[0]) for row in ranking if row)
     county = cells["娄星区"]
     m63 = next(row for row in county if row[1] == "M6-3")
@@ -65,7 +66,8 @@ def test_xlsx_has_title_ranking_county_and_department_sheets(published, tmp_path
     assert ("M1-6", "信访舆情办结率", 33.3333333333, 100, "市乡村振兴局") in [row[:5] for row in county[unmet_start:]]
     departments = cells["市直部门"]
     assert [row[1] for row in departments[2:4]] == ["市财政局", "市医保局"]
-    assert departments[4][0] == 2 and departments[4][-1] == "1800/23"
+    assert departments[4][0] == 2
+    assert departments[4][-1] == "1800/23"
 
 
 def test_xlsx_header_is_frozen_and_grades_coloured(published, tmp_path):
@@ -73,7 +75,8 @@ def test_xlsx_header_is_frozen_and_grades_coloured(published, tmp_path):
     assert workbook["县市区排名"].freeze_panes == "C3"
     assert workbook["双峰县"].freeze_panes == "D5"
     grade = workbook["市直部门"]["N3"]
-    assert grade.value == "优秀" and grade.fill.fgColor.rgb.endswith("C6EFCE")
+    assert grade.value == "优秀"
+    assert grade.fill.fgColor.rgb.endswith("C6EFCE")
     assert workbook["县市区排名"]["C3"].number_format == "0.00"
 
 
@@ -86,9 +89,11 @@ def test_pdf_text_holds_every_county_and_its_total(published, tmp_path):
         assert county["unit_name"] in text
         if county["total"]:  # the ranking row holds the county and its total
             assert any(county["label"] in line and county["total"] in line for line in lines)
-    assert "52.26" in text and "34.92" in text
+    assert "52.26" in text
+    assert "34.92" in text
     assert re.search(r"第\s*1\s*页\s*/\s*共\s*\d+\s*页", text)
-    assert "市卫健委" in text and "1800/23" not in text.split("二、")[1].split("三、")[0]
+    assert "市卫健委" in text
+    assert "1800/23" not in text.split("二、")[1].split("三、")[0]
     assert "各维度得分之和不必等于基础得分" in text
 
 

@@ -218,7 +218,8 @@ def test_county_dashboard_cached_view_shows_follow_up_counts_as_they_are_now(cli
     after = _get(client, _county_url(world)).content.decode()  # same run: the stored part is reused
     assert int(_kpi(after, "未办结帮扶台账")) == open_before + 1
     row = re.search(rf'<th scope="row">{world.township.name}</th><td class="num">(\d+)</td>', after)
-    assert row is not None and int(row.group(1)) >= 1
+    assert row is not None
+    assert int(row.group(1)) >= 1
 
 
 def test_county_dashboard_cache_keeps_the_city_chooser_from_the_county_official(client, world):
@@ -226,7 +227,8 @@ def test_county_dashboard_cache_keeps_the_city_chooser_from_the_county_official(
     assert "data-county-chooser" in _get(client, _county_url(world)).content.decode()
     client.force_login(world.county_user)
     html = _get(client, _county_url(world)).content.decode()
-    assert "data-county-chooser" not in html and world.other_county.name not in html
+    assert "data-county-chooser" not in html
+    assert world.other_county.name not in html
 
 
 def test_township_dashboard_query_count_is_flat(client, django_assert_num_queries, world):
@@ -360,8 +362,10 @@ def test_city_ranking_and_heatmap(client, world):
     client.force_login(world.bureau_user)
     response = _get(client, reverse("dashboard_city") + f"?period={KEY}")
     html = response.content.decode()
-    assert 'id="heatmap-data"' in html and 'data-chart="heatmap"' in html
-    assert "排名依据" in html and f"/assessment/{KEY}/" in html
+    assert 'id="heatmap-data"' in html
+    assert 'data-chart="heatmap"' in html
+    assert "排名依据" in html
+    assert f"/assessment/{KEY}/" in html
     ranking = response.context["ranking"]
     assert [row.code for row in ranking] == sorted(
         [row.code for row in ranking], key=lambda code: [r.code for r in ranking].index(code)
@@ -389,7 +393,8 @@ def test_city_dashboard_without_assessment_shows_no_summary(client, world):
     client.force_login(world.admin_user)
     html = _get(client, reverse("dashboard_city") + f"?period={KEY}").content.decode()
     assert "data-assessment-summary" not in html
-    assert f"/assessment/{PREVIOUS}/report.xlsx" not in html and "下载通报 PDF" not in html
+    assert f"/assessment/{PREVIOUS}/report.xlsx" not in html
+    assert "下载通报 PDF" not in html
 
 
 def test_city_dashboard_summarises_the_stored_assessment(client, django_assert_num_queries, world):
@@ -401,7 +406,9 @@ def test_city_dashboard_summarises_the_stored_assessment(client, django_assert_n
     with django_assert_num_queries(CITY_QUERIES + 1):
         html = _get(client, url).content.decode()
     summary = re.search(r"<section[^>]*data-assessment-summary>(.*?)</section>", html, re.S).group(1)
-    assert f"{PREVIOUS} 年度考核结果" in summary and "草稿（未发布）" in summary and "已发布" not in summary
+    assert f"{PREVIOUS} 年度考核结果" in summary
+    assert "草稿（未发布）" in summary
+    assert "已发布" not in summary
     for result in results:
         link = f'<a href="/assessment/{PREVIOUS}/{result.unit_code}/">{result.unit_name}</a>'
         row = re.search(rf'<tr><td class="num">[^<]*</td><th scope="row">{link}.*?</tr>', summary, re.S)
@@ -423,9 +430,11 @@ def test_city_dashboard_summary_marks_a_published_assessment(client, world):
     client.force_login(world.bureau_user)
     html = _get(client, reverse("dashboard_city") + f"?period={PREVIOUS}").content.decode()
     summary = re.search(r"<section[^>]*data-assessment-summary>(.*?)</section>", html, re.S).group(1)
-    assert "已发布" in summary and "草稿（未发布）" not in summary
+    assert "已发布" in summary
+    assert "草稿（未发布）" not in summary
     for result in _stored_county_results(PREVIOUS):
-        assert result.unit_name in summary and format(result.total, "f") in summary
+        assert result.unit_name in summary
+        assert format(result.total, "f") in summary
 
 
 def test_bureau_lands_on_its_department(client, world):
@@ -434,13 +443,15 @@ def test_bureau_lands_on_its_department(client, world):
     assert response.status_code == 302
     assert response.url == reverse("dashboard_department", args=["市人社局"])
     html = _get(client, response.url).content.decode()
-    assert "M3-2" in html and "M6-3" not in html
+    assert "M3-2" in html
+    assert "M6-3" not in html
 
 
 def test_site_view_facilities_population_and_indicators(client, world):
     client.force_login(world.county_user)
     html = _get(client, reverse("site_view", args=[world.site.code]) + f"?period={KEY}").content.decode()
-    assert "基层党组织" in html and "500人以下" in html
+    assert "基层党组织" in html
+    assert "500人以下" in html
     assert re.search(r"data-population>3 ", html)
     stored = IndicatorValue.objects.get(
         period__key=KEY, level="site", unit_code=world.site.code, indicator__code="M1-1"
@@ -456,7 +467,8 @@ def test_list_masks_for_county_and_shows_full_for_staff(client, world):
     plaintext = decrypt(world.worker.id_number_encrypted)
     client.force_login(world.county_user)
     html = _get(client, _list_url("M3-2", world.county.code)).content.decode()
-    assert mask_id_number(plaintext) in html and plaintext not in html
+    assert mask_id_number(plaintext) in html
+    assert plaintext not in html
     assert str(world.worker.birth_date) not in html
     client.force_login(world.township_user)
     html = _get(client, _list_url("M3-2", world.township.code)).content.decode()
@@ -473,7 +485,8 @@ def test_xlsx_export_is_masked_and_formula_safe(client, world):
     assert rows[0][:3] == ["户编号", "户主", "户主身份证号"]
     assert rows[1][0] == "H00001"
     head_cell = sheet.cell(row=5, column=2)
-    assert head_cell.value == '=HYPERLINK("http://x")' and head_cell.data_type == "s"
+    assert head_cell.value == '=HYPERLINK("http://x")'
+    assert head_cell.data_type == "s"
     person_sheet = load_workbook(
         io.BytesIO(_get(client, _list_url("M3-2", world.county.code) + "&format=xlsx").content)
     ).active
@@ -508,7 +521,8 @@ def test_assign_follow_up_creates_the_action_and_shows_it(client, world):
     assert action.code in response.content.decode()
     html = _get(client, _list_url("M3-2", world.township.code)).content.decode()
     row = re.search(r"张三.*?</tr>", html, re.S).group(0)
-    assert action.code in row and "赵干部" in row
+    assert action.code in row
+    assert "赵干部" in row
 
 
 def test_assign_on_a_site_list_attaches_to_the_site(client, world):
@@ -519,7 +533,8 @@ def test_assign_on_a_site_list_attaches_to_the_site(client, world):
     )
     assert response.status_code == 302
     action = FollowUpAction.objects.get(indicator="M1-2")
-    assert action.site == world.site and action.household is None
+    assert action.site == world.site
+    assert action.household is None
 
 
 def test_bureau_sees_no_assign_form_and_cannot_assign(client, world):
@@ -565,7 +580,8 @@ def test_m5_1_list_is_labelled_net_enrolment(client, world):
 def test_export_of_stored_values_is_scoped(client, world):
     client.force_login(world.county_user)
     text = _get(client, reverse("dashboard_export") + f"?period={KEY}&level=county").content.decode()
-    assert world.county.code in text and world.other_county.code not in text
+    assert world.county.code in text
+    assert world.other_county.code not in text
     client.force_login(world.bureau_user)
     text = _get(client, reverse("dashboard_export") + f"?period={KEY}&level=county").content.decode()
     assert world.other_county.code in text
@@ -575,7 +591,7 @@ def test_export_of_stored_values_is_scoped(client, world):
 
 
 @pytest.mark.parametrize(
-    "name,args",
+    ("name", "args"),
     [
         ("dashboard_county", ["431322"]),
         ("dashboard_township", ["431322001"]),
@@ -606,7 +622,8 @@ def test_township_staff_see_own_township_only(client, world):
 
 def test_anonymous_is_sent_to_login(client, world):
     response = client.get(_county_url(world))
-    assert response.status_code == 302 and "/login/" in response.url
+    assert response.status_code == 302
+    assert "/login/" in response.url
 
 
 def test_models_untouched_by_reads(client, world):

@@ -524,7 +524,7 @@ def test_a_full_recompute_swaps_in_one_new_partition_of_the_period_on_postgresql
     with connection.cursor() as cursor:
         cursor.execute("SELECT COUNT(*) FROM pg_attrdef WHERE adrelid = %s::regclass", [partitions_of(period.pk)[0]])
         assert cursor.fetchone() == (0,)
-        cursor.execute(f"SELECT COUNT(*) FROM indicators_indicatorvalue_default WHERE period_id = {period.pk}")
+        cursor.execute("SELECT COUNT(*) FROM indicators_indicatorvalue_default WHERE period_id = %s", [period.pk])
         assert cursor.fetchone() == (0,)
         # Its indexes are the parent's (no second one built by ATTACH): the unit key, the primary key
         # and the BRIN of counties and townships; and it has statistics, so the planner uses the BRIN.

@@ -1,6 +1,7 @@
 """The 清零清单, the gap to target, data quality and early warning (indicators.selectors)."""
 
 import datetime
+import zoneinfo
 
 import pytest
 from django.utils import timezone
@@ -31,6 +32,8 @@ from tests.factories import (
     compute,
     stored,
 )
+
+LOUDI = zoneinfo.ZoneInfo("Asia/Shanghai")  # settings.TIME_ZONE
 
 pytestmark = pytest.mark.django_db
 R = datetime.date(2025, 12, 31)
@@ -123,8 +126,8 @@ def test_m3_4_lists_persons_who_left_a_public_welfare_post_after_the_previous_cl
     kept = PersonFactory(household=household, labour=Labour.ORDINARY, employment=Employment.PUBLIC_WELFARE)
     before_close = PersonFactory(household=household, labour=Labour.ORDINARY, employment=Employment.MIGRANT)
     for person, at, before, after in [
-        (left, datetime.datetime(2025, 11, 3, 9), "公益性岗位", "未就业"),
-        (before_close, datetime.datetime(2025, 10, 20, 9), "公益性岗位", "外出务工"),
+        (left, datetime.datetime(2025, 11, 3, 9, tzinfo=LOUDI), "公益性岗位", "未就业"),
+        (before_close, datetime.datetime(2025, 10, 20, 9, tzinfo=LOUDI), "公益性岗位", "外出务工"),
     ]:
         entry = HistoryEntry.objects.create(
             entity="person",
@@ -134,7 +137,7 @@ def test_m3_4_lists_persons_who_left_a_public_welfare_post_after_the_previous_cl
             before={"employment": before},
             after={"employment": after},
         )
-        HistoryEntry.objects.filter(pk=entry.pk).update(at=timezone.make_aware(at))
+        HistoryEntry.objects.filter(pk=entry.pk).update(at=at)
     compute("2025-11")
 
     losses = selectors.failing_records_for(

@@ -35,7 +35,8 @@ def test_healthy_without_a_broker_answers_200_without_login(client):
 
     assert response.status_code == 200
     body = response.json()
-    assert body["status"] == "ok" and body["failing"] == []
+    assert body["status"] == "ok"
+    assert body["failing"] == []
     assert set(body["checks"]) == {"database", "broker", "worker", "recompute"}
     assert body["checks"]["recompute"]["oldest_pending_seconds"] is None
     assert response["Cache-Control"].startswith("max-age=0")
@@ -81,9 +82,11 @@ def test_a_stale_or_missing_heartbeat_names_the_worker(client):
             cache.delete(HEARTBEAT_KEY)
             missing = client.get("/healthz")
 
-    assert old.status_code == 503 and old.json()["failing"] == ["worker"]
+    assert old.status_code == 503
+    assert old.json()["failing"] == ["worker"]
     assert old.json()["checks"]["worker"]["heartbeat_age_seconds"] >= 180
-    assert missing.status_code == 503 and missing.json()["failing"] == ["worker"]
+    assert missing.status_code == 503
+    assert missing.json()["failing"] == ["worker"]
 
 
 def test_pending_recompute_age_is_reported_and_fails_when_stale(client):
@@ -93,8 +96,11 @@ def test_pending_recompute_age_is_reported_and_fails_when_stale(client):
 
     stale = client.get("/healthz")
 
-    assert fresh["ok"] is True and fresh["pending_changes"] == 1 and fresh["oldest_pending_seconds"] < 60
-    assert stale.status_code == 503 and stale.json()["failing"] == ["recompute"]
+    assert fresh["ok"] is True
+    assert fresh["pending_changes"] == 1
+    assert fresh["oldest_pending_seconds"] < 60
+    assert stale.status_code == 503
+    assert stale.json()["failing"] == ["recompute"]
     assert stale.json()["checks"]["recompute"]["oldest_pending_seconds"] >= 1200
 
 

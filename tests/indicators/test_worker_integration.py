@@ -114,7 +114,8 @@ def test_an_edit_through_the_service_recomputes_the_dirty_period_on_the_worker(w
     assert before[:2] == (1, 2)
     assert after[:2] == (2, 2)
     assert set(IndicatorValue.objects.filter(period__key=year).values_list("run_id", flat=True)) == {run.pk}
-    assert run.started_by is None and run.progress == 100
+    assert run.started_by is None
+    assert run.progress == 100
 
 
 def test_a_recompute_interrupted_mid_way_on_the_worker_leaves_the_previous_values(worker, monkeypatch):

@@ -71,7 +71,8 @@ def test_env_example_names_every_secret():
 def test_dockerfile_uses_python_311_slim_and_a_non_root_user():
     dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
 
-    assert dockerfile.startswith("#") and "FROM python:3.11-slim" in dockerfile
+    assert dockerfile.startswith("#")
+    assert "FROM python:3.11-slim" in dockerfile
     assert "pip install -r requirements.txt" in dockerfile
     assert "\nUSER portal" in dockerfile
 
@@ -92,7 +93,8 @@ def test_web_health_check_uses_healthz_and_beat_is_checked_too(compose):
     services = compose["services"]
     web_check = " ".join(services["web"]["healthcheck"]["test"])
 
-    assert "/healthz" in web_check and "status == 200" in web_check
+    assert "/healthz" in web_check
+    assert "status == 200" in web_check
     assert services["beat"]["healthcheck"]["test"]
     assert services["migrate"]["restart"] == "no"
 

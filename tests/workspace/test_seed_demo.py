@@ -130,7 +130,8 @@ def test_counts_are_in_the_expected_ranges():
     assert all(len(v.code) == 12 and v.code.startswith(v.parent.code) for v in villages.select_related("parent"))
     assert Household.objects.filter(site__isnull=True).exists()  # dispersed households
     assert Household.objects.filter(status="已注销").count() < 30
-    assert Income.objects.filter(year=2025).exists() and Income.objects.filter(year=2024).exists()
+    assert Income.objects.filter(year=2025).exists()
+    assert Income.objects.filter(year=2024).exists()
     assert not Income.objects.exclude(year__in=(2024, 2025)).exists()
     assert CountyFinance.objects.filter(year__in=(2024, 2025)).count() == 12
     assert set(CityStatistic.objects.values_list("year", flat=True)) == {2024, 2025}

@@ -57,9 +57,11 @@ def test_township_list_shows_its_households_with_reasons(client, world):
         or f"{ww.LAST_YEAR} 年人均可支配收入 5000.00 元低于监测收入线 7300.00 元" in html
     )
     assert "较上年下降 30% 以上" in html
-    assert "H05001" not in html and "H09001" not in html
+    assert "H05001" not in html
+    assert "H09001" not in html
     assert ww.HEAD_ID in html  # staff see full personal data
-    assert 'name="decision"' in html and "派发帮扶" in html
+    assert 'name="decision"' in html
+    assert "派发帮扶" in html
 
 
 def test_employment_loss_is_a_warning_with_the_members_name(client, world):
@@ -85,7 +87,7 @@ def test_village_staff_see_their_village(client, world):
 
 
 @pytest.mark.parametrize(
-    "username_attr, code_attr",
+    ("username_attr", "code_attr"),
     [
         ("township_user", "other_township"),
         ("township_user", "other_village"),
@@ -114,7 +116,8 @@ def test_county_official_reads_the_county_list_masked_and_cannot_decide(client, 
     client.force_login(world.county_user)
     html = _get(client, _list_url(world.county.code))
     assert _rows(html) == ["H00001", "H00002", "H05001"]
-    assert ww.HEAD_ID not in html and mask_id_number(ww.HEAD_ID) in html
+    assert ww.HEAD_ID not in html
+    assert mask_id_number(ww.HEAD_ID) in html
     assert 'name="decision"' not in html
     assert "派发帮扶" in html  # county officials write follow-up actions (督办)
     response = client.post(
@@ -139,7 +142,8 @@ def test_xlsx_export_is_masked_filtered_and_formula_safe(client, world):
     rows = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=5) if row[0].value]
     assert [row[0] for row in rows] == ["H00001", "H00002", "H05001"]
     first = next(row for row in sheet.iter_rows(min_row=5) if row[0].value == "H00001")
-    assert first[1].value == '=HYPERLINK("http://x")' and first[1].data_type == "s"  # text, not a formula
+    assert first[1].value == '=HYPERLINK("http://x")'
+    assert first[1].data_type == "s"
     assert first[2].value == mask_id_number(ww.HEAD_ID)
     assert not any(re.search(r"\d{17}[\dX]", str(value or "")) for row in rows for value in row)
 
@@ -171,7 +175,9 @@ def test_include_records_the_decision_sets_the_category_with_history_and_clears_
     response = _decide(client, world, "H00001", MonitoringDecisionKind.INCLUDE, Monitoring.MARGINAL, htmx=True)
     assert response.status_code == 200
     body = response.content.decode()
-    assert 'class="cleared"' in body and "纳入监测（边缘易致贫户）" in body and "data-household" not in body
+    assert 'class="cleared"' in body
+    assert "纳入监测（边缘易致贫户）" in body
+    assert "data-household" not in body
 
     decision = MonitoringDecision.objects.get()
     assert (decision.household_id, decision.decision, decision.category, decision.note) == (
@@ -180,12 +186,14 @@ def test_include_records_the_decision_sets_the_category_with_history_and_clears_
         Monitoring.MARGINAL,
         "入户核实",
     )
-    assert decision.decided_by == world.township_user and decision.decided_on == ww.TODAY
+    assert decision.decided_by == world.township_user
+    assert decision.decided_on == ww.TODAY
     assert decision.township_code == world.township.code
     world.household.refresh_from_db()
     assert world.household.monitoring == Monitoring.MARGINAL
     entry = HistoryEntry.objects.get(entity="household", object_id=world.household.pk)
-    assert entry.before == {"monitoring": "无"} and entry.after == {"monitoring": Monitoring.MARGINAL}
+    assert entry.before == {"monitoring": "无"}
+    assert entry.after == {"monitoring": Monitoring.MARGINAL}
     assert entry.user == world.township_user
     assert HistoryEntry.objects.filter(entity="monitoringdecision", object_id=decision.pk).exists()
     assert ChangeFeed.objects.count() == feed_before + 1
@@ -296,7 +304,8 @@ def test_assign_follow_up_from_a_warning_row(client, world):
     assert action.code in response.content.decode()
     html = _get(client, _list_url(world.township.code))
     row = re.search(r'data-household="H00002">(.*?)</tr>', html, re.S).group(1)
-    assert action.code in row and "周干部" in row
+    assert action.code in row
+    assert "周干部" in row
 
 
 def test_assign_to_a_foreign_household_is_404(client, world):
@@ -312,7 +321,8 @@ def test_assign_to_a_foreign_household_is_404(client, world):
 def test_bureau_cannot_assign(client, world):
     client.force_login(world.bureau_user)
     html = _get(client, _list_url(world.township.code))
-    assert "派发帮扶" not in html and 'name="decision"' not in html
+    assert "派发帮扶" not in html
+    assert 'name="decision"' not in html
     response = client.post(
         reverse("warnings_assign", args=[world.township.code]),
         {"target": "household:H00002", "owner": "周", "due_on": "2026-12-31", "kind": ActionKind.MONITORING},
@@ -329,7 +339,8 @@ def test_quality_list_rows_and_masking(client, world):
     client.force_login(world.township_user)
     html = _get(client, reverse("warnings_quality", args=[world.township.code]))
     assert "共 16 条" in html
-    assert "劳动能力与年龄不符" in html and "户内没有状态正常的户主" in html
+    assert "劳动能力与年龄不符" in html
+    assert "户内没有状态正常的户主" in html
     filtered = _get(client, reverse("warnings_quality", args=[world.township.code]) + "?warning=labour_age")
     assert "共 2 条" in filtered
 

@@ -54,7 +54,8 @@ def _row(html: str, code: str) -> str:
 def test_township_staff_see_unmet_indicators_with_gap_and_list_link(client, world):
     html = _home(client, world.township_user)
     row = _row(html, "M3-2")
-    assert "50.0%" in row and "还差 1 人" in row
+    assert "50.0%" in row
+    assert "还差 1 人" in row
     assert f'href="/lists/M3-2/{world.township.code}/?period={ww.KEY}"' in row
     assert _row(html, "M8-1") == ""  # every household has tap water: met, not on the to-do
     assert "乐坪街道" in html
@@ -62,7 +63,8 @@ def test_township_staff_see_unmet_indicators_with_gap_and_list_link(client, worl
 
 def test_township_staff_see_open_and_overdue_actions_linking_to_the_file(client, world):
     html = _home(client, world.township_user)
-    assert "未办结 2 件" in html and "已逾期 1 件" in html
+    assert "未办结 2 件" in html
+    assert "已逾期 1 件" in html
     assert f'href="/households/{world.household.code}/#actions">TZ0001</a>' in html
     assert f'href="/households/{world.comfortable.code}/#actions">TZ0002</a>' in html
     assert "TZ0003" not in html  # another township's action
@@ -93,7 +95,8 @@ def test_data_quality_count_and_score(client, world):
 def test_village_staff_see_their_village_only(client, world):
     html = _home(client, world.village_user)
     row = _row(html, "M3-2")
-    assert "还差 1 人" in row and f'href="/lists/M3-2/{world.village.code}/?period={ww.KEY}"' in row
+    assert "还差 1 人" in row
+    assert f'href="/lists/M3-2/{world.village.code}/?period={ww.KEY}"' in row
     kpi = re.search(r"data-home-warnings>(.*?)</a>", html, re.S).group(1)
     assert 'class="kpi-value">1<' in kpi  # H00002 lives in B村
     assert f'href="/warnings/{world.village.code}/"' in html
@@ -102,7 +105,8 @@ def test_village_staff_see_their_village_only(client, world):
 
 def test_county_official_gets_actions_and_a_dashboard_link_not_the_township_todo(client, world):
     html = _home(client, world.county_user)
-    assert "data-unmet-table" not in html and "data-home-warnings" not in html
+    assert "data-unmet-table" not in html
+    assert "data-home-warnings" not in html
     assert 'href="/dashboard/"' in html
     assert "TZ0003" in html  # the county sees every township's actions
 
@@ -156,7 +160,9 @@ def _poll_url() -> str:
 
 def test_fresh_values_show_when_computed_and_no_polling(client, world):
     html = _home(client, world.township_user)
-    assert "计算时间" in html and "正在重新计算…" not in html and "hx-trigger" not in html.split("data-stamp")[1][:200]
+    assert "计算时间" in html
+    assert "正在重新计算…" not in html
+    assert "hx-trigger" not in html.split("data-stamp")[1][:200]
 
 
 @pytest.mark.parametrize("make_dirty", ["dirty_since", "change_feed", "queued_run"])
@@ -170,13 +176,16 @@ def test_home_and_township_dashboard_say_recalculating_and_poll(client, world, m
         ComputeRun.objects.create(period=period, reference_date=ww.TODAY)
     poll = f'hx-get="{_poll_url()}" hx-trigger="every 2s"'
     home = _home(client, world.township_user)
-    assert "正在重新计算…" in home and poll in home
+    assert "正在重新计算…" in home
+    assert poll in home
     assert "muted stale" in _row(home, "M3-2")  # the old value is marked, not shown as current
     dashboard = client.get(reverse("dashboard_township", args=[world.township.code])).content.decode()
-    assert "正在重新计算…" in dashboard and poll in dashboard
+    assert "正在重新计算…" in dashboard
+    assert poll in dashboard
 
     busy = client.get(_poll_url(), HTTP_HX_REQUEST="true")
-    assert busy.status_code == 200 and "正在重新计算…" in busy.content.decode()
+    assert busy.status_code == 200
+    assert "正在重新计算…" in busy.content.decode()
     assert "HX-Refresh" not in busy
 
 
@@ -186,9 +195,11 @@ def test_poll_asks_for_a_reload_once_the_recompute_landed(client, world):
     assert "HX-Refresh" not in client.get(_poll_url())
     ww.compute(ww.KEY)  # the run clears the flag and stores new values
     done = client.get(_poll_url())
-    assert done.status_code == 200 and done["HX-Refresh"] == "true"
+    assert done.status_code == 200
+    assert done["HX-Refresh"] == "true"
     html = client.get(reverse("home")).content.decode()
-    assert "正在重新计算…" not in html and "计算时间" in html
+    assert "正在重新计算…" not in html
+    assert "计算时间" in html
 
 
 def test_change_feed_of_a_past_period_does_not_mark_it(client, world):
