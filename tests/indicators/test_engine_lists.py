@@ -4,7 +4,6 @@ import datetime
 import zoneinfo
 
 import pytest
-from django.utils import timezone
 
 from households.choices import (
     Employment,
