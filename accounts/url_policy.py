@@ -255,7 +255,6 @@ POLICY: dict[str, Rule] = {
         sample={"target": "household:{household}", "owner": "王五", "due_on": "2026-12-31", "kind": "其他"},
         note="an out-of-area target answers like an unknown one (400, one message)",
     ),
-    "bench_ping": Rule(PUBLIC, note="only with BENCH=1 (bench/web_bench.py)"),
     # --- the annual assessment (indicators/urls_assessment.py) -----------------------------------
     "assessment_years": Rule(LOGIN, note="lists the published years to all, unpublished ones to the city"),
     "assessment_detail": Rule(PUBLISHED, {"year": "year"}),

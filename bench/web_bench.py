@@ -4,7 +4,7 @@ Usage (a database already filled by ``seed_demo --households 19200``)::
 
     DATABASE_URL=postgres://… python bench/web_bench.py [--seconds 20] [--users 20] [--workers N]
 
-Starts gunicorn on 127.0.0.1 (a free port, ``BENCH=1`` so ``/bench/ping/`` exists), logs in as the
+Starts gunicorn on 127.0.0.1 (a free port, settings ``bench.web_settings`` so ``/bench/ping/`` exists), logs in as the
 demo county official, then runs ``--users`` concurrent clients for ``--seconds`` against
 ``/bench/ping/`` and then against the county dashboard (or, with ``--rounds R``, alternately in R
 slices of each, so that a change of other load on the machine weighs on both views alike), and
@@ -137,9 +137,10 @@ def main() -> None:
     port = free_port()
     env = {
         **os.environ,
-        "BENCH": "1",
+        # The bench URLconf (bench/urls.py) adds /bench/ping/ on top of the chosen settings.
+        "BENCH_BASE_SETTINGS": args.settings,
         "DEBUG": "0",
-        "DJANGO_SETTINGS_MODULE": args.settings,
+        "DJANGO_SETTINGS_MODULE": "bench.web_settings",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         # Many logins from one address must not trip the lockout (django-axes).
         "AXES_ENABLED": "0",

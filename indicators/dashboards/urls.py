@@ -1,5 +1,3 @@
-import os
-
 from django.urls import path
 
 from indicators.dashboards import views
@@ -15,7 +13,3 @@ urlpatterns = [
     path("lists/<str:code>/<str:unit>/", views.indicator_list, name="indicator_list"),
     path("lists/<str:code>/<str:unit>/assign/", views.list_assign, name="indicator_list_assign"),
 ]
-
-# A minimal view through the same middleware, for bench/web_bench.py only (BENCH=1 in the environment).
-if os.environ.get("BENCH"):
-    urlpatterns.append(path("bench/ping/", views.bench_ping, name="bench_ping"))
