@@ -8,10 +8,12 @@ from django.utils.translation import gettext as _
 from areas.choices import AreaLevel
 from core.text import normalise_text
 
-LEVEL_DIGITS = {AreaLevel.CITY: 6, AreaLevel.COUNTY: 6, AreaLevel.TOWNSHIP: 9, AreaLevel.VILLAGE: 12}
+# Keyed by the level value: AreaLevel members are str and hash as their value, so a plain level
+# string read from a row or a model field looks them up.
+LEVEL_DIGITS: dict[str, int] = {AreaLevel.CITY: 6, AreaLevel.COUNTY: 6, AreaLevel.TOWNSHIP: 9, AreaLevel.VILLAGE: 12}
 
 
-PARENT_LEVEL = {
+PARENT_LEVEL: dict[str, AreaLevel] = {
     AreaLevel.COUNTY: AreaLevel.CITY,
     AreaLevel.TOWNSHIP: AreaLevel.COUNTY,
     AreaLevel.VILLAGE: AreaLevel.TOWNSHIP,

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import Direction
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -55,7 +56,7 @@ ERROR_DESCRIPTIONS = {
 class APIAutoSchema(AutoSchema):
     """Every operation documents the error answers of access.md: 400, 401, 403, 404 (and 429)."""
 
-    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+    def _get_response_bodies(self, direction: Direction = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         for code, description in ERROR_DESCRIPTIONS.items():
             if code in responses:
