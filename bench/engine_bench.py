@@ -55,9 +55,10 @@ def floor_query(reference: datetime.date) -> None:
 
     from households.choices import LABOUR_FORCE
     from households.models import Person
-    from indicators.engine import compute as engine
+    from indicators.engine.passes import aggregate_settings
+    from indicators.engine.rules import ACTIVE_PERSON, person_rules
 
-    rules = engine.person_rules(reference)
+    rules = person_rules(reference)
     aggregates: dict[str, Count] = {
         "persons": Count("id"),
         "labour_force": Count("id", filter=Q(labour__in=LABOUR_FORCE)),
@@ -66,9 +67,9 @@ def floor_query(reference: datetime.date) -> None:
         aggregates[f"{code}_n".replace("-", "_")] = Count("id", filter=numerator)
         if denominator is not None:
             aggregates[f"{code}_d".replace("-", "_")] = Count("id", filter=denominator)
-    with engine.aggregate_settings():  # the same session settings as the engine's persons pass
+    with aggregate_settings():  # the same session settings as the engine's persons pass
         list(
-            Person.objects.filter(engine.ACTIVE_PERSON)
+            Person.objects.filter(ACTIVE_PERSON)
             .order_by()
             .values("household__village_id", "household__site_id")
             .annotate(**aggregates)

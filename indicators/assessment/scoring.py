@@ -35,7 +35,7 @@ from accounts.models import Department, Role
 from areas.choices import AreaLevel
 from areas.models import Area
 from indicators.catalogue import DIMENSIONS
-from indicators.engine.compute import round_half_up
+from indicators.engine.judging import round_half_up
 from indicators.engine.periods import period_get_or_create
 from indicators.engine.runs import compute_run_create, compute_run_execute, period_publish
 from indicators.models import (

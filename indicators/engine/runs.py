@@ -7,10 +7,7 @@ the Period row (on SQLite transactions are serialised anyway) and refuses while 
 """
 
 import datetime
-import itertools
 import logging
-from collections.abc import Iterable
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -27,6 +24,7 @@ from indicators.engine.periods import (
     reference_date_for,
     running_keys,
 )
+from indicators.engine.store import values_insert  # by name: fault tests replace ``runs.values_insert``
 from indicators.models import ComputeRun, IndicatorValue, Period
 
 logger = logging.getLogger(__name__)
@@ -105,120 +103,6 @@ def _check_writable(period: Period, run: ComputeRun) -> None:
             raise PeriodError(_("期间 %(key)s 的年度考核已发布，指标值已冻结。") % {"key": period.key})
     else:
         check_computable(period)
-
-
-VALUE_COLUMNS = (
-    "period_id", "indicator_id", "level", "area_id", "site_id", "unit_code", "county_code", "township_code",
-    "numerator", "denominator", "value", "value_exact", "target", "met", "reference_date", "computed_at", "run_id",
-)  # fmt: skip
-# ``UnitValues``' parts in order: run, unit, indicator and cells.
-RUN_COLUMNS = ("period_id", "reference_date", "computed_at", "run_id")
-UNIT_COLUMNS = ("level", "area_id", "site_id", "unit_code", "county_code", "township_code")
-CELL_COLUMNS = ("indicator_id", "numerator", "denominator", "value", "value_exact", "target", "met")
-
-ID_BLOCK = 10**9  # ids per run: national scale writes 2.5 million rows
-RANKS = 100  # a row's id is ``run id × ID_BLOCK + unit's position × RANKS + indicator's rank``
-
-
-def _copy_text(part: tuple[Any, ...]) -> str:
-    """A tuple of cells in COPY's text format (none of our values holds a tab, newline or backslash)."""
-    return "\t".join(
-        "\\N" if cell is None else (cell.isoformat() if isinstance(cell, datetime.date) else str(cell)) for cell in part
-    )
-
-
-def values_insert(
-    values: Iterable[engine.UnitValues],
-    *,
-    table: str | None = None,
-    run_defaults: bool = False,
-    batch_size: int = 20000,
-) -> None:
-    """Insert computed values as they stream in, unit by unit, into ``table`` (the values table, or
-    a new partition): COPY on PostgreSQL, batched ``executemany`` elsewhere. Each distinct part (run,
-    unit, judged cells) is formatted once: at national scale 2.5 million rows have about 65,000
-    units and a few thousand distinct cells.
-
-    On PostgreSQL the ids are the run's own block, ``run id × ID_BLOCK + unit's position × RANKS +
-    indicator's rank``: no sequence call per row, unique across runs, and in decimal the unit's part
-    followed by the rank's two digits. The id column sits between the unit's columns and the cells',
-    so a unit's lines are ``head + head.join(cells)`` — the head (run, unit, id but its last two
-    digits) once per unit, each cell's text (rank, indicator, cells, newline) once per run — and no
-    string is built per row (2.5 million of them cost ~1 s at national scale).
-
-    ``run_defaults``: ``table`` is the run's own new partition, so the run's cells (period,
-    reference date, computed at, run), the same in every row, become its column defaults for the
-    load instead of being sent and parsed 2.5 million times (a third of each line)."""
-    connection = transaction.get_connection()
-    ops = connection.ops
-    name = table or IndicatorValue._meta.db_table
-    table = ops.quote_name(name)
-    if connection.vendor == "postgresql":
-        blocks = iter(values)
-        first = next(blocks, None)
-        if first is None:
-            return
-        blocks = itertools.chain([first], blocks)
-        run_columns = () if run_defaults else RUN_COLUMNS
-        columns = ", ".join(ops.quote_name(column) for column in (*run_columns, *UNIT_COLUMNS, "id", *CELL_COLUMNS))
-        ranks: dict[int, str] = {}  # indicator id: its two digits of the id
-        texts: dict[int, str] = {}  # by id() of the engine's shared (indicator id, cells) tuples
-        kept: list[tuple[Any, ...]] = []  # holding each formatted tuple keeps its id() unique
-        chunks: list[str] = []
-        rows = 0
-        unit_base = (first.run[3] or 0) * (ID_BLOCK // RANKS)
-        run_text = "" if run_defaults else f"{_copy_text(first.run)}\t"
-        with connection.cursor() as cursor:
-            if run_defaults:
-                partitions.load_defaults(name, dict(zip(RUN_COLUMNS, first.run, strict=True)))
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for position, block in enumerate(blocks):
-                    if position >= ID_BLOCK // RANKS:
-                        raise ValueError("more units than a run's block of ids holds")
-                    head = f"{run_text}{_copy_text(block.unit)}\t{unit_base + position}"
-                    cells = [texts.get(id(pair)) for pair in block.values]
-                    if None in cells:
-                        for index, pair in enumerate(block.values):
-                            if cells[index] is None:
-                                rank = ranks.get(pair[0])
-                                if rank is None:
-                                    if len(ranks) >= RANKS:
-                                        raise ValueError("more indicators than a unit's ids hold")
-                                    rank = ranks[pair[0]] = f"{len(ranks):02d}"
-                                kept.append(pair)
-                                cells[index] = texts[id(pair)] = f"{rank}\t{pair[0]}\t{_copy_text(pair[1])}\n"
-                    chunks += (head, head.join(cells))
-                    rows += len(cells)
-                    if rows >= batch_size:
-                        copy.write("".join(chunks))
-                        chunks.clear()
-                        rows = 0
-                if chunks:
-                    copy.write("".join(chunks))
-            if run_defaults:
-                partitions.load_defaults(name, dict.fromkeys(RUN_COLUMNS))  # dropped: only this load uses them
-        return
-    columns = ", ".join(ops.quote_name(column) for column in VALUE_COLUMNS)
-    # The table and columns are the model's own, quoted; every value goes through a placeholder.
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(VALUE_COLUMNS))})"  # noqa: S608
-    rows: list[tuple[Any, ...]] = []
-    with connection.cursor() as cursor:
-        for block in values:
-            period_id, reference_date, computed_at, run_id = block.run
-            when = (ops.adapt_datefield_value(reference_date), ops.adapt_datetimefield_value(computed_at), run_id)
-            for indicator_id, (numerator, denominator, value, value_exact, target, met) in block.values:
-                rows.append(
-                    (
-                        period_id, indicator_id, *block.unit, numerator, denominator,
-                        ops.adapt_decimalfield_value(value, 24, 10), value_exact,
-                        ops.adapt_decimalfield_value(target, 24, 10), met, *when,
-                    )
-                )  # fmt: skip
-            if len(rows) >= batch_size:
-                cursor.executemany(sql, rows)
-                rows.clear()
-        if rows:
-            cursor.executemany(sql, rows)
 
 
 def compute_run_execute(*, run_id: int) -> ComputeRun:

@@ -4,6 +4,7 @@ import datetime
 import gc
 import random
 from collections import Counter
+from decimal import Decimal
 from fractions import Fraction
 
 import pytest
@@ -12,7 +13,7 @@ from django.db import connection
 from households.choices import Employment, GrievanceStatus, HouseholdCategory, Labour, RecordStatus, Schooling
 from households.validators import age_on
 from indicators.catalogue import CATALOGUE, FINANCE_CODES
-from indicators.engine import compute as engine
+from indicators.engine import judging, passes, rules, store
 from indicators.engine import runs as services
 from indicators.models import ComputeRun, Indicator, Met
 from tests.factories import (
@@ -120,7 +121,7 @@ def test_m2_4_counts_townships_holding_a_site():
     ],
 )
 def test_years_before_agrees_with_age_on_around_29_february(reference, years):
-    cut_off = engine.years_before(reference, years)
+    cut_off = rules.years_before(reference, years)
     for offset in range(-800, 800):
         born = cut_off + datetime.timedelta(days=offset)
         assert (age_on(born, reference) >= years) == (born <= cut_off), born
@@ -357,20 +358,20 @@ def test_finance_indicators_exist_only_for_counties_and_the_city():
 
 
 def test_rates_judged_in_integers_give_the_cells_of_exact_fractions():
-    """The judging loop's integer path (engine._rate_cells) against Fraction arithmetic, on every
+    """The judging loop's integer path (judging.rate_cells) against Fraction arithmetic, on every
     target kind and on both sides of each boundary."""
-    targets = [engine.Decimal("100"), engine.Decimal("80"), engine.Decimal("99.5"), engine.Decimal("0"), None]
+    targets = [Decimal("100"), Decimal("80"), Decimal("99.5"), Decimal("0"), None]
     pairs = [(n, d) for d in range(0, 41) for n in range(0, d + 2)] + [(799, 800), (800, 800), (4, 5), (12345, 99999)]
     for target in targets:
         for numerator, denominator in pairs:
-            expected = engine._cells(engine._judge_rate(numerator, denominator, target))
-            assert engine._rate_cells(numerator, denominator, target) == expected, (numerator, denominator, target)
-    assert engine._rate_cells(4, 5, engine.Decimal("80"))[3:] == ("80/1", engine.Decimal("80"), Met.TRUE)
-    assert engine._rate_cells(799, 1000, engine.Decimal("80"))[5] == Met.FALSE
+            expected = judging.cells_of(judging._judge_rate(numerator, denominator, target))
+            assert judging.rate_cells(numerator, denominator, target) == expected, (numerator, denominator, target)
+    assert judging.rate_cells(4, 5, Decimal("80"))[3:] == ("80/1", Decimal("80"), Met.TRUE)
+    assert judging.rate_cells(799, 1000, Decimal("80"))[5] == Met.FALSE
 
 
 def test_m3_5_judged_in_integers_gives_the_cells_of_exact_fractions():
-    """The judging loop's integer path for M3-5 (engine._income_gap_cells) against ``judge``: growth
+    """The judging loop's integer path for M3-5 (judging.income_gap_cells) against ``judge``: growth
     above, on and below the city's + 2 pp, a missing year, a zero base, no city statistic."""
     target = next(entry.target for entry in CATALOGUE if entry.code == "M3-5")
     counters = [Counter(), Counter({"income.cur.rows": 3, "income.cur.size": 5, "income.cur.total": 500})]
@@ -387,11 +388,11 @@ def test_m3_5_judged_in_integers_gives_the_cells_of_exact_fractions():
         )  # fmt: skip
     for city_growth in (None, Fraction(5), Fraction(8, 3), Fraction(-1, 7)):
         for counter in counters:
-            expected = engine._cells(engine.judge("M3-5", counter, city_growth=city_growth, previous_count=None))
-            assert engine._income_gap_cells(counter, city_growth, target) == expected, (counter, city_growth)
+            expected = judging.cells_of(judging.judge("M3-5", counter, city_growth=city_growth, previous_count=None))
+            assert judging.income_gap_cells(counter, city_growth, target) == expected, (counter, city_growth)
     # 600/5 against 1000/10 is +20 %: exactly the city's 18 % + 2 pp meets the target.
-    assert engine._income_gap_cells(counters[3], Fraction(18), target)[2:] == (
-        engine.Decimal("2.0000000000"),
+    assert judging.income_gap_cells(counters[3], Fraction(18), target)[2:] == (
+        Decimal("2.0000000000"),
         "2/1",
         target,
         Met.TRUE,
@@ -399,9 +400,9 @@ def test_m3_5_judged_in_integers_gives_the_cells_of_exact_fractions():
 
 
 def test_rounding_is_half_up_to_10_places():
-    assert engine.round_half_up(Fraction(200, 3)) == engine.Decimal("66.6666666667")
-    assert engine.round_half_up(Fraction(-51, 110)) == engine.Decimal("-0.4636363636")
-    assert engine.round_half_up(Fraction(1, 2 * 10**10)) == engine.Decimal("0.0000000001")
+    assert judging.round_half_up(Fraction(200, 3)) == Decimal("66.6666666667")
+    assert judging.round_half_up(Fraction(-51, 110)) == Decimal("-0.4636363636")
+    assert judging.round_half_up(Fraction(1, 2 * 10**10)) == Decimal("0.0000000001")
 
 
 # --- roll-up -----------------------------------------------------------------------------------------
@@ -440,11 +441,11 @@ def test_counts_are_one_query_per_family_whatever_the_size(django_assert_num_que
     # work_mem (savepoint, SET, release)
     queries = 6 + (6 if connection.vendor == "postgresql" else 0)
     with django_assert_num_queries(queries):
-        engine.collect_counts(R)
+        passes.collect_counts(R)
     for _ in range(5):
         persons_bulk(HouseholdFactory(site=SiteFactory()), 6)
     with django_assert_num_queries(queries):
-        engine.collect_counts(R)
+        passes.collect_counts(R)
 
 
 # --- runs --------------------------------------------------------------------------------------------
@@ -476,7 +477,7 @@ def test_a_recompute_that_fails_midway_leaves_the_previous_values(monkeypatch):
     after = {key: (value.pk, cells(value)) for key, value in stored().items()}
     assert after == before
     assert cells(stored()[("village", VILLAGE, "M6-2")]) == (1, 1, "100", Met.TRUE)
-    # Python's cyclic collector pauses for the run (engine.collector_paused), and is back after a failure.
+    # Python's cyclic collector pauses for the run (compute.collector_paused), and is back after a failure.
     assert collector_during_run == [False]
     assert gc.isenabled()
 
@@ -513,7 +514,7 @@ def test_a_full_recompute_swaps_in_one_new_partition_of_the_period_on_postgresql
     # Ids from the run's own block (no sequence), one per row.
     ids = list(IndicatorValue.objects.filter(period=period).values_list("id", flat=True))
     assert len(set(ids)) == len(ids) == count
-    assert all(second.pk * services.ID_BLOCK <= row_id < (second.pk + 1) * services.ID_BLOCK for row_id in ids)
+    assert all(second.pk * store.ID_BLOCK <= row_id < (second.pk + 1) * store.ID_BLOCK for row_id in ids)
     # The run's cells were column defaults during the load only: every row has them, the table keeps none.
     stamps = set(IndicatorValue.objects.filter(period=period).values_list("period_id", "reference_date", "computed_at"))
     assert len(stamps) == 1
