@@ -35,7 +35,7 @@ from households.models import (
     Site,
 )
 from households.validators import age_on
-from indicators.engine import compute as engine
+from indicators.engine import rules
 from indicators.models import ComputeRun, Indicator, IndicatorValue, Kind, Level, Met, Period
 from indicators.selectors import values as selectors
 
@@ -536,7 +536,7 @@ def counties_all() -> list[Area]:
 
 
 def site_population(site: Site) -> int:
-    return Person.objects.filter(engine.ACTIVE_PERSON, household__site=site).count()
+    return Person.objects.filter(rules.ACTIVE_PERSON, household__site=site).count()
 
 
 # --- the 清零清单 as rows ---------------------------------------------------------------------------
@@ -695,7 +695,7 @@ def _list_table(
                 )
             )
         return ListTable("household", [*household_headers, _("情况")], rows)
-    if isinstance(sample, Site) or code in engine.SITE_RULES:
+    if isinstance(sample, Site) or code in rules.SITE_RULES:
         headers = [_("安置点编码"), _("安置点名称"), _("所在村（社区）"), _("安置人口"), _("情况")]
         for site in records:
             details = "；".join(_field_text(site, name) for name in SITE_DETAIL_FIELDS.get(code, ()))
@@ -773,7 +773,7 @@ def _list_table(
 
 
 def _is_person(code: str) -> bool:
-    return code in engine.person_rules(timezone.localdate())
+    return code in rules.person_rules(timezone.localdate())
 
 
 def list_records(*, actor: Any, value: IndicatorValue) -> QuerySet | list[Any]:

@@ -1,7 +1,7 @@
 """Reads of the indicator engine: the 清零清单 behind a value, the gap to a target, data-quality
 warnings and scores, and the 预警清单 (indicators.md, "Kinds of target" and "Beyond the catalogue").
 
-The lists use the very filters the engine counts with (``engine.*_rules``), so a list's length equals
+The lists use the very filters the engine counts with (``indicators.engine.rules``), so a list's length equals
 the count behind its value. Querysets are returned where the records are rows of one table (so they
 paginate in SQL); computed lists (sites judged against their population, M3-4, M3-5, warnings) are
 Python lists. Scoping to what a user may see is the caller's job (``accounts.access.scope``).
@@ -40,7 +40,7 @@ from households.models import (
     Site,
 )
 from indicators.catalogue import BY_CODE
-from indicators.engine import compute as engine
+from indicators.engine import judging, rules
 from indicators.engine.periods import period_bounds, previous_key
 from indicators.models import CityStatistic, CountyFinance, IndicatorValue, Kind, MonitoringLine, Period
 
@@ -84,10 +84,10 @@ def failing_records_for(
     site: Site | None = None,
 ) -> QuerySet | list[Any]:
     """The 清零清单 of ``code`` for ``area`` (None = the city) or ``site`` at ``reference_date``."""
-    household_rules = engine.household_rules(reference_date)
-    person_rules = engine.person_rules(reference_date)
-    petition_rules = engine.petition_rules(reference_date)
-    if code in engine.SITE_RULES:
+    household_rules = rules.household_rules(reference_date)
+    person_rules = rules.person_rules(reference_date)
+    petition_rules = rules.petition_rules(reference_date)
+    if code in rules.SITE_RULES:
         return _failing_sites(code, area, site)
     if code == "M2-4":
         if site is not None:
@@ -98,12 +98,12 @@ def failing_records_for(
         return townships.filter(_codes_q(area)) if area is None or area.level != AreaLevel.VILLAGE else townships.none()
     if code in household_rules:
         denominator, numerator = household_rules[code]
-        households = Household.objects.filter(engine.ACTIVE_HOUSEHOLD, _household_scope(area, site))
+        households = Household.objects.filter(rules.ACTIVE_HOUSEHOLD, _household_scope(area, site))
         if denominator is None:  # zero kind: the records counted
             return households.filter(numerator).order_by("code")
         return households.filter(denominator).exclude(numerator).order_by("code")
     if code in person_rules:
-        persons = Person.objects.filter(engine.ACTIVE_PERSON, _household_scope(area, site, "household__"))
+        persons = Person.objects.filter(rules.ACTIVE_PERSON, _household_scope(area, site, "household__"))
         denominator, numerator = person_rules[code]
         if code == "M5-1":  # the 净入园 list: aged 3–5 and not 在园, even when the gross rate is met
             return persons.filter(denominator).exclude(schooling=Schooling.KINDERGARTEN).order_by("household_id", "id")
@@ -128,17 +128,17 @@ def failing_records_for(
 
 
 def _failing_sites(code: str, area: Area | None, site: Site | None) -> list[Site]:
-    denominator, numerator = engine.SITE_RULES[code]
+    denominator, numerator = rules.SITE_RULES[code]
     sites = Site.objects.filter(Q(pk=site.pk) if site is not None else _codes_q(area)).order_by("code")
     population = dict(
-        Person.objects.filter(engine.ACTIVE_PERSON, household__site__in=sites)
+        Person.objects.filter(rules.ACTIVE_PERSON, household__site__in=sites)
         .order_by()
         .values_list("household__site_id")
         .annotate(persons=Count("id"))
     )
     failing = []
     for candidate in sites:
-        row = {name: getattr(candidate, name) for name in engine.SITE_FIELDS}
+        row = {name: getattr(candidate, name) for name in rules.SITE_FIELDS}
         people = population.get(candidate.pk, 0)
         if denominator is not None and denominator(row, people) and not numerator(row, people):
             candidate.population = people
@@ -159,7 +159,7 @@ def income_growth_shortfalls(
     """M3-5's list: households missing an income row for Y or Y−1 first, then households whose own
     per-capita income grew less than the city's growth + 2 pp (slowest first)."""
     year = reference_date.year
-    households = Household.objects.filter(engine.ACTIVE_HOUSEHOLD, _household_scope(area, site)).order_by("code")
+    households = Household.objects.filter(rules.ACTIVE_HOUSEHOLD, _household_scope(area, site)).order_by("code")
     incomes: dict[int, dict[int, int]] = defaultdict(dict)
     for household_id, income_year, amount in Income.objects.filter(
         household__in=households, year__in=[year - 1, year]
@@ -260,13 +260,13 @@ WARNINGS = {
 
 
 def _person_warning_qs(reference_date: datetime.date) -> dict[str, Q]:
-    young = engine.age_below(reference_date, 16)
-    old = engine.age_at_least(reference_date, 71)
+    young = rules.age_below(reference_date, 16)
+    old = rules.age_at_least(reference_date, 71)
     return {
         "labour_age": Q(labour__in=[Labour.ORDINARY, Labour.SKILLED]) & (young | old),
-        "schooling_age": (engine.age_between(reference_date, 6, 15) & Q(schooling=Schooling.NOT_IN_SCHOOL))
-        | (engine.age_between(reference_date, 3, 5) & Q(schooling=Schooling.PRIMARY))
-        | (engine.age_at_least(reference_date, 19) & Q(schooling=Schooling.KINDERGARTEN)),
+        "schooling_age": (rules.age_between(reference_date, 6, 15) & Q(schooling=Schooling.NOT_IN_SCHOOL))
+        | (rules.age_between(reference_date, 3, 5) & Q(schooling=Schooling.PRIMARY))
+        | (rules.age_at_least(reference_date, 19) & Q(schooling=Schooling.KINDERGARTEN)),
         "employed_no_labour": Q(labour__in=[Labour.LOST, Labour.NONE]) & ~Q(employment=Employment.UNEMPLOYED),
         "employment_stale": Q(labour__in=LABOUR_FORCE)
         & (
@@ -288,7 +288,7 @@ def _persons_with_household_facts() -> QuerySet:
     )
     latest_size = Income.objects.filter(household=OuterRef("household")).order_by("-year").values("size")[:1]
     head = Person.objects.filter(household=OuterRef("household"), status=RecordStatus.ACTIVE, relation=Relation.HEAD)
-    return Person.objects.filter(engine.ACTIVE_PERSON).annotate(
+    return Person.objects.filter(rules.ACTIVE_PERSON).annotate(
         active_members=Subquery(members), latest_income_size=Subquery(latest_size), has_head=Exists(head)
     )
 
@@ -323,7 +323,7 @@ def data_quality_scores(*, reference_date: datetime.date) -> dict[str, dict[str,
             "persons": row["persons"],
             "clean": clean,
             "score": score,
-            "score_display": None if score is None else engine.round_half_up(score, 1),
+            "score_display": None if score is None else judging.round_half_up(score, 1),
         }
     return scores
 
@@ -337,7 +337,7 @@ def early_warnings(*, area: Area | None = None) -> list[dict[str, Any]]:
     latest employment change and are now 未就业. A 核实排除 decision clears a warning until a newer
     income row or employment change; 纳入监测 sets the household's category (then it is monitored)."""
     lines = dict(MonitoringLine.objects.values_list("year", "line"))
-    households = Household.objects.filter(engine.ACTIVE_HOUSEHOLD, _codes_q(area)).order_by("code")
+    households = Household.objects.filter(rules.ACTIVE_HOUSEHOLD, _codes_q(area)).order_by("code")
     last_exclusion = dict(
         MonitoringDecision.objects.filter(household__in=households, decision=MonitoringDecisionKind.EXCLUDE)
         .order_by()
