@@ -14,6 +14,7 @@ from django.http import Http404
 from accounts.models import MASKED_ROLES, Role, User
 from accounts.personal_data import mask_id_number, mask_phone, plain_of
 from areas.models import Area
+from areas.selectors import PATH_FIELDS, within
 
 M = TypeVar("M", bound=Model)
 
@@ -38,16 +39,10 @@ def _scope_filter(model: type[Model], actor: User | None) -> Q | None:
     if area is None:
         return Q(pk__in=[])  # a user without an area sees nothing
     if model is Area:
-        if area.level == "县":
-            return Q(code=area.code) | Q(county_code=area.code)
-        if area.level == "乡镇":
-            return Q(code=area.code) | Q(township_code=area.code)
-        if area.level == "村":
-            return Q(code=area.code)
-        return None
+        return within(area, areas=True) if area.level in PATH_FIELDS else None
     if model is User:
         if area.level == "县":
-            return Q(area__code=area.code) | Q(area__county_code=area.code)
+            return within(area, "area__", areas=True)
         return Q(pk=actor.pk)  # staff below the county see only themselves
     village_scope = getattr(model, "village_scope", None)
     if village_scope is not None and area.level == "村":
@@ -57,12 +52,8 @@ def _scope_filter(model: type[Model], actor: User | None) -> Q | None:
     if "county" in field_names and "county_code" not in field_names and area.level != "市":
         # County-level rows (后扶资金) name their county: a county sees its own, levels below none.
         return Q(county__code=area.code) if area.level == "县" else Q(pk__in=[])
-    if area.level == "县" and "county_code" in field_names:
-        return Q(county_code=area.code)
-    if area.level == "乡镇" and "township_code" in field_names:
-        return Q(township_code=area.code)
-    if area.level == "村" and "village_code" in field_names:
-        return Q(village_code=area.code)
+    if PATH_FIELDS.get(area.level) in field_names:
+        return within(area)
     if area.level == "村" and "township_code" in field_names:
         # Records kept per township (history): village staff see none of them.
         return Q(pk__in=[])

@@ -27,9 +27,8 @@ from rest_framework.response import Response
 from accounts import personal_data
 from accounts.access import access_object, require_write, scope, sees_personal_data
 from accounts.viewsets import ReadViewSet
-from areas.choices import AreaLevel
 from areas.models import Area
-from core.api import CodeFilterSet, neutral_duplicate, unknown_code
+from core.api import CodeFilterSet, neutral_duplicate
 from core.money import yuan_to_fen
 from households import (
     id_lookup,
@@ -91,37 +90,6 @@ API = Channel.API
 
 
 # --- shared plumbing ------------------------------------------------------------------------------
-
-
-def household_reference(actor: Any, code: str, field: str = "household") -> Household:
-    household = scope(Household.objects.select_related("village"), actor).filter(code=code).first()
-    if household is None:
-        raise unknown_code(field, _("户编号"), code)
-    return household
-
-
-def site_reference(actor: Any, code: str) -> Site:
-    site = scope(Site.objects.select_related("village"), actor).filter(code=code).first()
-    if site is None:
-        raise unknown_code("site", _("安置点编码"), code)
-    return site
-
-
-def origin_reference(actor: Any, code: str) -> Area:
-    origin = scope(Area.objects.exclude(level=AreaLevel.CITY), actor).filter(code=code.strip()).first()
-    if origin is None:
-        raise unknown_code("origin", _("区划代码"), code)
-    return origin
-
-
-def member_reference(actor: Any, household: Household | None, id_number: str) -> Person:
-    """A member of ``household`` by ID number (looked up through the blind index)."""
-    digest = personal_data.blind_index(normalise_id_number(id_number))
-    members = scope(Person.objects.filter(id_number_hash=digest), actor)
-    person = members.filter(household=household).order_by("-status", "-id").first() if household else None
-    if person is None:
-        raise DjangoValidationError({"person": _("该成员不属于此户。")})
-    return person
 
 
 def full_id_hash(request: Request, id_number: str, channel: str) -> str:
@@ -270,9 +238,9 @@ class HouseholdViewSet(ReadViewSet):
     def _references(self, data: dict[str, Any]) -> None:
         actor = self.request.user
         if "site" in data:
-            data["site"] = site_reference(actor, data["site"]) if data["site"] else None
+            data["site"] = selectors.site_reference(actor, data["site"]) if data["site"] else None
         if "origin" in data:
-            data["origin"] = origin_reference(actor, data["origin"]) if data["origin"] else None
+            data["origin"] = selectors.origin_reference(actor, data["origin"]) if data["origin"] else None
         if "dividend" in data:
             data["dividend"] = yuan_to_fen(data["dividend"])
 
@@ -356,7 +324,7 @@ class PersonViewSet(ReadViewSet):
         actor = request.user
         require_write(actor, "persons")
         data = self.validated(PersonInputSerializer)
-        household = household_reference(actor, data.pop("household"))
+        household = selectors.household_reference(actor, data.pop("household"))
         id_number = data.pop("id_number")
         wanted_status = data.pop("status", RecordStatus.ACTIVE)
         person = services.person_create(actor=actor, household=household, id_number=id_number, data=data, channel=API)
@@ -423,7 +391,7 @@ class IncomeViewSet(ReadViewSet):
         actor = request.user
         require_write(actor, "incomes")
         data = self.validated(IncomeInputSerializer)
-        household = household_reference(actor, data["household"])
+        household = selectors.household_reference(actor, data["household"])
         if Income.objects.filter(household=household, year=data["year"]).exists():
             raise DjangoValidationError(
                 {"year": _("该户 %(year)s 年度的收入已登记，请用 PATCH 修改。") % {"year": data["year"]}}
@@ -488,11 +456,11 @@ class GrievanceViewSet(ReadViewSet):
         """Resolve site and household codes; returns the village code (given, or theirs)."""
         actor = self.request.user
         if data.get("site"):
-            data["site"] = site_reference(actor, data["site"])
+            data["site"] = selectors.site_reference(actor, data["site"])
         elif "site" in data:
             data["site"] = None
         if data.get("household"):
-            data["household"] = household_reference(actor, data["household"])
+            data["household"] = selectors.household_reference(actor, data["household"])
         elif "household" in data:
             data["household"] = None
         village = data.pop("village", "") or ""
@@ -573,7 +541,7 @@ class ActionViewSet(ReadViewSet):
         if not value:
             data["person"] = None
         elif not is_masked(value):  # a masked number read back: unchanged
-            data["person"] = member_reference(self.request.user, household, value)
+            data["person"] = selectors.member_reference(self.request.user, household, id_number=value)
 
     @transaction.atomic
     def create(self, request: Request) -> Response:
@@ -584,8 +552,8 @@ class ActionViewSet(ReadViewSet):
         if code and FollowUpAction.objects.filter(code=code).exists():
             raise neutral_duplicate("code", _("台账编号"))
         household_code, site_code = data.pop("household", None), data.pop("site", None)
-        household = household_reference(actor, household_code) if household_code else None
-        site = site_reference(actor, site_code) if site_code else None
+        household = selectors.household_reference(actor, household_code) if household_code else None
+        site = selectors.site_reference(actor, site_code) if site_code else None
         self._person(data, household)
         if code:
             data["code"] = code

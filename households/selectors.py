@@ -7,14 +7,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts import personal_data
 from accounts.access import access_object, display_id_number, display_phone, scope, sees_personal_data
 from accounts.models import User
 from areas.choices import AreaLevel
 from areas.models import Area
+from core.api import unknown_code
+from core.text import normalise_text
 from households.choices import LABOUR_FORCE, RecordStatus
 from households.models import (
     FollowUpAction,
@@ -41,6 +45,60 @@ def access_person(actor: User | None, pk: int) -> Person:
 
 def access_site(actor: User | None, code: str) -> Site:
     return access_object(Site.objects.all(), actor, code=code)
+
+
+# --- references: a code typed by a user, resolved inside the actor's area ---------------------------
+# Unknown and out-of-area codes get the same answer (access.md): a ValidationError on the form field
+# or API field that named the code, never a 404 that would tell the code exists elsewhere.
+
+
+def household_reference(actor: User | None, code: str, field: str = "household") -> Household:
+    household = scope(Household.objects.select_related("village"), actor).filter(code=code).first()
+    if household is None:
+        raise unknown_code(field, _("户编号"), code)
+    return household
+
+
+def site_reference(actor: User | None, code: str) -> Site:
+    site = scope(Site.objects.select_related("village"), actor).filter(code=code).first()
+    if site is None:
+        raise unknown_code("site", _("安置点编码"), code)
+    return site
+
+
+def origin_reference(actor: User | None, code: str) -> Area:
+    """A household's place of origin: any area below the city."""
+    origin = scope(Area.objects.exclude(level=AreaLevel.CITY), actor).filter(code=code.strip()).first()
+    if origin is None:
+        raise unknown_code("origin", _("区划代码"), code)
+    return origin
+
+
+def area_reference(*, actor: User | None, code: str, level: str, field: str) -> Area:
+    """An area of one level (a record's village); the message names the level that was expected."""
+    try:
+        return scope(Area.objects.all(), actor).get(code=normalise_text(code), level=level)
+    except Area.DoesNotExist as exc:
+        raise ValidationError(
+            {field: _("区划代码“%(code)s”不存在或不是%(level)s级，请核对。") % {"code": code, "level": level}}
+        ) from exc
+
+
+def member_reference(
+    actor: User | None, household: Household | None, *, id_number: str = "", pk: int | str | None = None
+) -> Person:
+    """A member of ``household``, by ID number (through the blind index: the API) or by id (the
+    page's member choice); the newest active one when an ID number was re-registered."""
+    members = scope(Person.objects.filter(household=household), actor) if household is not None else None
+    person = None
+    if members is not None and id_number:
+        digest = personal_data.blind_index(normalise_id_number(id_number))
+        person = members.filter(id_number_hash=digest).order_by("-status", "-id").first()
+    elif members is not None and pk is not None:
+        person = members.filter(pk=pk).first()
+    if person is None:
+        raise ValidationError({"person": _("该成员不属于此户。")})
+    return person
 
 
 def looks_like_id_number(text: str) -> bool:

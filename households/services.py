@@ -23,7 +23,6 @@ from accounts.services import UNMASK_PERMISSION
 from areas.choices import AreaLevel
 from areas.models import Area
 from core.free_text import FREE_TEXT_FIELDS, redact_fields, redact_id_numbers
-from core.text import normalise_text
 from households.choices import (
     ActionStatus,
     Channel,
@@ -44,6 +43,7 @@ from households.models import (
     Person,
     Site,
 )
+from households.selectors import area_reference
 from households.validators import (
     id_birth_date,
     id_sex,
@@ -60,16 +60,6 @@ def _copy_area_codes(record: Any, village: Area) -> None:
     record.village_code = village.code
     record.township_code = village.township_code
     record.county_code = village.county_code
-
-
-def area_reference(*, actor: User | None, code: str, level: str, field: str) -> Area:
-    """Resolve a code typed by the user; out-of-area and unknown codes get the same 400 message."""
-    try:
-        return scope(Area.objects.all(), actor).get(code=normalise_text(code), level=level)
-    except Area.DoesNotExist as exc:
-        raise ValidationError(
-            {field: _("区划代码“%(code)s”不存在或不是%(level)s级，请核对。") % {"code": code, "level": level}}
-        ) from exc
 
 
 def record_code(code: Any, field: str = "code") -> str:
@@ -477,6 +467,31 @@ def income_set(
     return income
 
 
+def income_add(
+    *,
+    actor: User | None,
+    household: Household,
+    year: int,
+    size: int,
+    per_capita_income_fen: int,
+    channel: str = Channel.FORM,
+) -> Income:
+    """A new year's income: unlike ``income_set`` (which the imports and the API use to add or
+    replace), a year already registered is refused, so a typed row never silently overwrites one.
+    Not atomic itself: ``income_set`` owns the transaction and the unique (household, year)
+    constraint settles a race."""
+    if Income.objects.filter(household=household, year=year).exists():
+        raise ValidationError({"year": _("%(year)s 年度的收入已登记，请在户档案中点“修改”。") % {"year": year}})
+    return income_set(
+        actor=actor,
+        household=household,
+        year=year,
+        size=size,
+        per_capita_income_fen=per_capita_income_fen,
+        channel=channel,
+    )
+
+
 def _grievance_rules(grievance: Grievance) -> None:
     if grievance.status == GrievanceStatus.RESOLVED and not grievance.resolved_on:
         raise ValidationError({"resolved_on": _("已办结的事项必须填写办结日期。")})
@@ -704,6 +719,15 @@ def grievance_next_code() -> str:
     while Grievance.objects.filter(code=f"{prefix}{number:04d}").exists():
         number += 1
     return f"{prefix}{number:04d}"
+
+
+def grievance_new_code(typed: str) -> str:
+    """The code of a petition typed in the portal: the one typed, else ``grievance_next_code``. A
+    code already taken is refused without saying where it is used (access.md)."""
+    code = typed.strip() or grievance_next_code()
+    if Grievance.objects.filter(code=code).exists():
+        raise ValidationError({"code": _("该事项编号已在系统中登记，请换一个编号或留空自动生成。")})
+    return code
 
 
 # ---------------------------------------------------------------------------------------------

@@ -32,8 +32,6 @@ from accounts.access import (
 )
 from accounts.models import Role
 from accounts.personal_data import decrypt, mask_id_number
-from areas.choices import AreaLevel
-from areas.models import Area
 from core.htmx import is_htmx
 from core.money import fen_to_yuan, yuan_to_fen
 from households import id_lookup, selectors, services
@@ -322,28 +320,11 @@ def _scoped_household(actor: Any, code: str) -> Household:
     return access_object(Household.objects.select_related("village", "site", "origin"), actor, code=code)
 
 
-def _resolve_site(actor: Any, code: str) -> Site | None:
-    if not code:
-        return None
-    site = scope(Site.objects.all(), actor).filter(code=code).first()
-    if site is None:
-        raise ValidationError({"site": _("安置点编码“%(code)s”不存在，请核对。") % {"code": code}})
-    return site
-
-
-def _resolve_origin(actor: Any, code: str) -> Area | None:
-    if not code:
-        return None
-    origin = scope(Area.objects.exclude(level=AreaLevel.CITY), actor).filter(code=code.strip()).first()
-    if origin is None:
-        raise ValidationError({"origin": _("区划代码“%(code)s”不存在，请核对。") % {"code": code}})
-    return origin
-
-
 def _household_references(actor: Any, form: HouseholdForm) -> dict[str, Any]:
+    site, origin = form.cleaned_data["site"], form.cleaned_data["origin"]
     return {
-        "site": _resolve_site(actor, form.cleaned_data["site"]),
-        "origin": _resolve_origin(actor, form.cleaned_data["origin"]),
+        "site": selectors.site_reference(actor, site) if site else None,
+        "origin": selectors.origin_reference(actor, origin) if origin else None,
     }
 
 
@@ -531,22 +512,20 @@ def income_edit(request: HttpRequest, code: str, year: int | None = None) -> Htt
     form = IncomeForm(request.POST or None, initial=initial, editing=income is not None)
     if request.method == "POST" and form.is_valid():
         chosen_year = form.cleaned_data["year"]
-        if income is None and Income.objects.filter(household=household, year=chosen_year).exists():
-            form.add_error("year", _("%(year)s 年度的收入已登记，请在户档案中点“修改”。") % {"year": chosen_year})
+        write = services.income_add if income is None else services.income_set
+        try:
+            write(
+                actor=actor,
+                household=household,
+                year=chosen_year,
+                size=form.cleaned_data["size"],
+                per_capita_income_fen=yuan_to_fen(form.cleaned_data["per_capita_income"]),
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
         else:
-            try:
-                services.income_set(
-                    actor=actor,
-                    household=household,
-                    year=chosen_year,
-                    size=form.cleaned_data["size"],
-                    per_capita_income_fen=yuan_to_fen(form.cleaned_data["per_capita_income"]),
-                )
-            except ValidationError as exc:
-                apply_service_errors(form, exc)
-            else:
-                messages.success(request, _("已保存 %(year)s 年度收入。") % {"year": chosen_year})
-                return redirect("household_detail", code=household.code)
+            messages.success(request, _("已保存 %(year)s 年度收入。") % {"year": chosen_year})
+            return redirect("household_detail", code=household.code)
     context = {
         "title": (_("修改收入") if income else _("添加收入")) + f" · {household.code} {household.head_name}",
         "form": form,
@@ -583,21 +562,17 @@ def grievance_edit(request: HttpRequest, code: str, grievance_code: str | None =
         initial["site"] = household.site.code
     form = GrievanceForm(request.POST or None, initial=initial, sites=sites, editing=grievance is not None)
     if request.method == "POST" and form.is_valid():
-        typed_code = "" if grievance else form.cleaned_data["code"].strip()
-        new_code = grievance.code if grievance else (typed_code or services.grievance_next_code())
-        if grievance is None and Grievance.objects.filter(code=new_code).exists():
-            # Neutral: says nothing about where the code is used (access.md).
-            form.add_error("code", _("该事项编号已在系统中登记，请换一个编号或留空自动生成。"))
+        try:
+            new_code = grievance.code if grievance else services.grievance_new_code(form.cleaned_data["code"])
+            site_code = form.cleaned_data["site"]
+            site = selectors.site_reference(actor, site_code) if site_code else None
+            data = {**form.service_data(), "household": household, "site": site}
+            services.grievance_save(actor=actor, code=new_code, village_code=household.village.code, data=data)
+        except ValidationError as exc:
+            apply_service_errors(form, exc, field_map={"village": "site"})
         else:
-            try:
-                site = _resolve_site(actor, form.cleaned_data["site"])
-                data = {**form.service_data(), "household": household, "site": site}
-                services.grievance_save(actor=actor, code=new_code, village_code=household.village.code, data=data)
-            except ValidationError as exc:
-                apply_service_errors(form, exc, field_map={"village": "site"})
-            else:
-                messages.success(request, _("已保存信访舆情事项 %(code)s。") % {"code": new_code})
-                return redirect("household_detail", code=household.code)
+            messages.success(request, _("已保存信访舆情事项 %(code)s。") % {"code": new_code})
+            return redirect("household_detail", code=household.code)
     context = {
         "title": (_("修改信访舆情事项 %(code)s") % {"code": grievance.code}) if grievance else _("登记信访舆情事项"),
         "subtitle": f"{household.code} {household.head_name}",
@@ -610,15 +585,6 @@ def grievance_edit(request: HttpRequest, code: str, grievance_code: str | None =
 def _member_choices(actor: Any, household: Household) -> list[tuple[int, str]]:
     members = scope(Person.objects.filter(household=household, status=RecordStatus.ACTIVE), actor)
     return [(pk, f"{name}（{relation}）") for pk, name, relation in members.values_list("pk", "name", "relation")]
-
-
-def _action_person(actor: Any, household: Household, value: str) -> Person | None:
-    if not value:
-        return None
-    person = scope(Person.objects.filter(household=household), actor).filter(pk=value).first()
-    if person is None:
-        raise ValidationError({"person": _("该成员不属于此户。")})
-    return person
 
 
 @login_required
@@ -643,7 +609,9 @@ def action_edit(request: HttpRequest, code: str, action_code: str | None = None)
     form = ActionForm(request.POST or None, initial=initial, members=_member_choices(actor, household))
     if request.method == "POST" and form.is_valid():
         try:
-            data = {**form.service_data(), "person": _action_person(actor, household, form.cleaned_data["person"])}
+            member = form.cleaned_data["person"]
+            person = selectors.member_reference(actor, household, pk=member) if member else None
+            data = {**form.service_data(), "person": person}
             if action is None:
                 action = services.action_create(actor=actor, data=data, household=household)
             else:

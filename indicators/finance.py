@@ -18,7 +18,7 @@ from areas.choices import AreaLevel
 from households.choices import Channel
 from households.history import build_entry, changefeed_add, diff, snapshot
 from households.models import ChangeFeed, HistoryEntry
-from households.services import area_reference
+from households.selectors import area_reference
 from indicators.models import CountyFinance
 
 FIRST_YEAR = 2016

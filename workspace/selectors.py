@@ -18,6 +18,7 @@ from django.urls import reverse
 from accounts.access import scope
 from areas.choices import AreaLevel
 from areas.models import Area
+from areas.selectors import within
 from households.choices import ActionStatus
 from households.models import FollowUpAction
 from indicators.dashboards import panels as boards
@@ -97,7 +98,7 @@ def quality_summary(*, area: Area, reference_date: datetime.date) -> dict[str, A
     any_warning = Q()
     for condition in conditions.values():
         any_warning |= condition
-    persons = selectors._persons_with_household_facts().filter(selectors._codes_q(area, "household__"))
+    persons = selectors._persons_with_household_facts().filter(within(area, "household__"))
     totals = persons.aggregate(
         persons=Count("id"),
         warned=Count("id", filter=any_warning),

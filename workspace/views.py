@@ -33,6 +33,7 @@ from accounts.access import access_area, can_write, display_id_number, require_w
 from accounts.models import Role
 from areas.choices import AreaLevel
 from areas.models import Area
+from areas.selectors import within
 from core.htmx import is_htmx
 from core.spreadsheet import XLSXWRITER_OPTIONS, xlsx_write
 from households import services as household_services
@@ -136,10 +137,7 @@ def _grouped(warnings: Iterable[dict[str, Any]]) -> list[WarningRow]:
 
 def _villages(actor: Any, area: Area) -> list[tuple[str, str, int]]:
     """(code, name, pk) of the villages inside ``area`` the actor may see (one query)."""
-    villages = scope(Area.objects.filter(level=AreaLevel.VILLAGE), actor)
-    villages = (
-        villages.filter(selectors._codes_q(area)) if area.level != AreaLevel.VILLAGE else villages.filter(pk=area.pk)
-    )
+    villages = scope(Area.objects.filter(level=AreaLevel.VILLAGE), actor).filter(within(area, areas=True))
     return list(villages.order_by("code").values_list("code", "name", "pk"))
 
 
@@ -256,7 +254,7 @@ class DecideForm(forms.Form):
 def _area_household(actor: Any, area: Area, code: str) -> Household:
     """A household inside both the actor's scope and the list's area, or 404."""
     household = (
-        scope(Household.objects.all(), actor).filter(selectors._codes_q(area), code=code.strip()).first()
+        scope(Household.objects.all(), actor).filter(within(area), code=code.strip()).first()
         if code
         else None
     )

@@ -17,6 +17,7 @@ from accounts.personal_data import (
 )
 from areas.choices import AreaLevel
 from areas.models import Area
+from areas.selectors import within
 from areas.validators import (
     LEVEL_DIGITS,
     PARENT_LEVEL,
@@ -255,11 +256,9 @@ class AreasKind(Kind):
         area = ctx.scope_area
         if area is None:
             return queryset
-        if area.level == AreaLevel.COUNTY:
-            return queryset.filter(county_code=area.code)
-        if area.level == AreaLevel.TOWNSHIP:
-            return queryset.filter(township_code=area.code)
-        return queryset.filter(code=area.code)
+        if area.level == AreaLevel.VILLAGE:
+            return queryset.filter(code=area.code)
+        return queryset.filter(within(area))  # the areas below a county or township, not itself
 
 
 # -- sites ------------------------------------------------------------------------------------
@@ -294,11 +293,7 @@ def scoped(queryset: Any, ctx: Context) -> Any:
     area = ctx.scope_area
     if area is None:
         return queryset
-    if area.level == AreaLevel.COUNTY:
-        return queryset.filter(county_code=area.code)
-    if area.level == AreaLevel.TOWNSHIP:
-        return queryset.filter(township_code=area.code)
-    return queryset.filter(village_code=area.code)
+    return queryset.filter(within(area))
 
 
 def set_path(attrs: dict[str, Any], info: AreaInfo) -> None:

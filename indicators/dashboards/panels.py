@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from accounts.access import display_id_number, scope
 from areas.choices import AreaLevel
 from areas.models import Area
+from areas.selectors import within
 from households.choices import ActionStatus
 from households.models import (
     ChangeFeed,
@@ -461,11 +462,7 @@ def quality_by_township(*, reference_date: datetime.date, area: Area) -> dict[st
     any_warning = Q()
     for condition in conditions.values():
         any_warning |= condition
-    persons = selectors._persons_with_household_facts()
-    if area.level == AreaLevel.COUNTY:
-        persons = persons.filter(household__county_code=area.code)
-    elif area.level == AreaLevel.TOWNSHIP:
-        persons = persons.filter(household__township_code=area.code)
+    persons = selectors._persons_with_household_facts().filter(within(area, "household__"))
     rows = (
         persons.order_by()
         .values("household__township_code")

@@ -32,6 +32,7 @@ from accounts.access import access_area, can_write, scope
 from accounts.models import Department, Role
 from areas.choices import AreaLevel
 from areas.models import Area
+from areas.selectors import within
 from core.htmx import is_htmx
 from core.spreadsheet import XLSXWRITER_OPTIONS, xlsx_write
 from households import services as household_services
@@ -140,7 +141,7 @@ def dashboard_county(request: HttpRequest, code: str) -> HttpResponse:
     period, fresh = context["period"], context["fresh"]
 
     def build() -> dict[str, Any]:
-        townships = list(Area.objects.filter(level=AreaLevel.TOWNSHIP, county_code=county.code).order_by("code"))
+        townships = list(Area.objects.filter(within(county), level=AreaLevel.TOWNSHIP).order_by("code"))
         indicators = boards.indicators_all()
         children = [
             (Level.TOWNSHIP, boards.ChildColumn(t.code, t.name, "乡镇", reverse("dashboard_township", args=[t.code])))
@@ -179,7 +180,7 @@ def dashboard_county(request: HttpRequest, code: str) -> HttpResponse:
 
     part_key = _fragment_key(("county", county.code, period.pk, get_language()), fresh)
     part = _fragment(part_key, build)
-    actions = boards.actions_by_township(actions=scope(FollowUpAction.objects.filter(county_code=county.code), actor))
+    actions = boards.actions_by_township(actions=scope(FollowUpAction.objects.filter(within(county)), actor))
     empty = {"open": 0, "overdue": 0}
     action_rows = [(name, actions.get(code, empty)) for code, name in part["townships"]]
     counties = boards.counties_all() if _is_city(actor) else []
@@ -232,8 +233,8 @@ def dashboard_township(request: HttpRequest, code: str) -> HttpResponse:
     context = _period_context(request)
     period, fresh = context["period"], context["fresh"]
     indicators = boards.indicators_all()
-    villages = list(Area.objects.filter(level=AreaLevel.VILLAGE, township_code=township.code).order_by("code"))
-    sites = list(Site.objects.filter(township_code=township.code).order_by("code"))
+    villages = list(Area.objects.filter(within(township), level=AreaLevel.VILLAGE).order_by("code"))
+    sites = list(Site.objects.filter(within(township)).order_by("code"))
     children = [(Level.VILLAGE, boards.ChildColumn(v.code, v.name, "村")) for v in villages]
     children += [
         (Level.SITE, boards.ChildColumn(s.code, s.name, "安置点", reverse("site_view", args=[s.code]))) for s in sites
@@ -249,7 +250,7 @@ def dashboard_township(request: HttpRequest, code: str) -> HttpResponse:
     )
     reference = fresh.reference_date or timezone.localdate()
     quality = boards.quality_by_township(reference_date=reference, area=township).get(township.code)
-    actions = boards.actions_by_unit(actions=scope(FollowUpAction.objects.filter(township_code=township.code), actor))
+    actions = boards.actions_by_unit(actions=scope(FollowUpAction.objects.filter(within(township)), actor))
     for kind_key, child in [("v", child) for _l, child in children if child.kind == "村"] + [
         ("s", child) for _l, child in children if child.kind == "安置点"
     ]:

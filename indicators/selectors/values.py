@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from areas.choices import AreaLevel
 from areas.models import Area
+from areas.selectors import within
 from households.choices import (
     LABOUR_FORCE,
     Employment,
@@ -47,18 +48,10 @@ from indicators.models import CityStatistic, CountyFinance, IndicatorValue, Kind
 # --- scoping a list to one area or site ------------------------------------------------------------
 
 
-def _codes_q(area: Area | None, prefix: str = "") -> Q:
-    """Records whose (denormalised) area path lies inside ``area``; the whole city for a 市 or None."""
-    if area is None or area.level == AreaLevel.CITY:
-        return Q()
-    field = {AreaLevel.COUNTY: "county_code", AreaLevel.TOWNSHIP: "township_code", AreaLevel.VILLAGE: "village_code"}
-    return Q(**{f"{prefix}{field[area.level]}": area.code})
-
-
 def _household_scope(area: Area | None, site: Site | None, prefix: str = "") -> Q:
     if site is not None:
         return Q(**{f"{prefix}site": site})
-    return _codes_q(area, prefix)
+    return within(area, prefix)
 
 
 # --- the 清零清单 ---------------------------------------------------------------------------------
@@ -95,7 +88,7 @@ def failing_records_for(
         townships = Area.objects.filter(level=AreaLevel.TOWNSHIP, has_industrial_park=False).filter(
             Exists(Site.objects.filter(township_code=OuterRef("code")))
         )
-        return townships.filter(_codes_q(area)) if area is None or area.level != AreaLevel.VILLAGE else townships.none()
+        return townships.filter(within(area)) if area is None or area.level != AreaLevel.VILLAGE else townships.none()
     if code in household_rules:
         denominator, numerator = household_rules[code]
         households = Household.objects.filter(rules.ACTIVE_HOUSEHOLD, _household_scope(area, site))
@@ -112,7 +105,7 @@ def failing_records_for(
         return persons.filter(denominator).exclude(numerator).order_by("household_id", "id")
     if code in petition_rules:
         denominator, numerator = petition_rules[code]
-        petitions = Grievance.objects.filter(Q(site=site) if site is not None else _codes_q(area))
+        petitions = Grievance.objects.filter(Q(site=site) if site is not None else within(area))
         return petitions.filter(denominator).exclude(numerator).order_by("code")
     if code == "M3-5":
         return income_growth_shortfalls(reference_date=reference_date, area=area, site=site)
@@ -129,7 +122,7 @@ def failing_records_for(
 
 def _failing_sites(code: str, area: Area | None, site: Site | None) -> list[Site]:
     denominator, numerator = rules.SITE_RULES[code]
-    sites = Site.objects.filter(Q(pk=site.pk) if site is not None else _codes_q(area)).order_by("code")
+    sites = Site.objects.filter(Q(pk=site.pk) if site is not None else within(area)).order_by("code")
     population = dict(
         Person.objects.filter(rules.ACTIVE_PERSON, household__site__in=sites)
         .order_by()
@@ -295,7 +288,7 @@ def _persons_with_household_facts() -> QuerySet:
 
 def data_quality_warnings(*, reference_date: datetime.date, area: Area | None = None) -> list[dict[str, Any]]:
     """Every warning of the active persons in ``area``: ``{"person", "household", "warning", "message"}``."""
-    persons = _persons_with_household_facts().filter(_codes_q(area, "household__")).select_related("household")
+    persons = _persons_with_household_facts().filter(within(area, "household__")).select_related("household")
     found = []
     for name, condition in _person_warning_qs(reference_date).items():
         for person in persons.filter(condition).order_by("household__code", "id"):
@@ -337,7 +330,7 @@ def early_warnings(*, area: Area | None = None) -> list[dict[str, Any]]:
     latest employment change and are now 未就业. A 核实排除 decision clears a warning until a newer
     income row or employment change; 纳入监测 sets the household's category (then it is monitored)."""
     lines = dict(MonitoringLine.objects.values_list("year", "line"))
-    households = Household.objects.filter(rules.ACTIVE_HOUSEHOLD, _codes_q(area)).order_by("code")
+    households = Household.objects.filter(rules.ACTIVE_HOUSEHOLD, within(area)).order_by("code")
     last_exclusion = dict(
         MonitoringDecision.objects.filter(household__in=households, decision=MonitoringDecisionKind.EXCLUDE)
         .order_by()
