@@ -7,7 +7,7 @@ nothing outside the user's area can be guessed. ``actor=None`` is the system (wh
 
 from typing import Any, TypeVar
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
@@ -72,7 +72,7 @@ def access_object(queryset: QuerySet[M], actor: User | None, **lookup: object) -
     """One record inside the actor's area, or 404 (never 403) when missing or foreign."""
     try:
         return scope(queryset, actor).get(**lookup)
-    except queryset.model.DoesNotExist as exc:
+    except ObjectDoesNotExist as exc:  # ``get`` raises only the model's own ``DoesNotExist`` here
         raise Http404 from exc
 
 

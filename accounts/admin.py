@@ -39,7 +39,8 @@ class UserAdmin(BaseUserAdmin):
     list_filter = ("role", "department", "is_active")
     search_fields = ("username", "first_name", "last_name")
     raw_id_fields = ("area",)
-    fieldsets = (*BaseUserAdmin.fieldsets, (_("角色与区划"), {"fields": ("role", "area", "department")}))
+    # ``or ()``: the stubs allow ``None`` on ``ModelAdmin``; Django's ``UserAdmin`` always sets a tuple.
+    fieldsets = (*(BaseUserAdmin.fieldsets or ()), (_("角色与区划"), {"fields": ("role", "area", "department")}))
     add_fieldsets = (*BaseUserAdmin.add_fieldsets, (_("角色与区划"), {"fields": ("role", "area", "department")}))
 
     def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from accounts import login_limit, tokens
 from accounts.models import ApiToken, User
+from accounts.types import api_actor
 
 OTP_MISSING = _("该账号已绑定动态口令设备：请在 otp_token 中填写设备上显示的 6 位动态口令后再获取令牌。")
 OTP_WRONG = _("动态口令不正确或已过期：请核对设备上当前显示的口令（每 30 秒更新）后重试。")
@@ -109,7 +110,7 @@ class ApiTokenViewSet(
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):  # the schema generator has no user
             return ApiToken.objects.none()
-        return tokens.tokens_manageable(self.request.user).order_by("-created", "-id")
+        return tokens.tokens_manageable(api_actor(self.request)).order_by("-created", "-id")
 
     def perform_destroy(self, instance: ApiToken) -> None:
-        tokens.token_revoke(actor=self.request.user, pk=instance.pk)
+        tokens.token_revoke(actor=api_actor(self.request), pk=instance.pk)

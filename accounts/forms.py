@@ -45,7 +45,8 @@ class UserForm(forms.Form):
             self.fields["password"].help_text = _("留空则不修改密码")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what ``Form.clean`` returns (its stub allows ``None``)
         role = data.get("role")
         if role == Role.CITY_BUREAU and not data.get("department"):
             self.add_error("department", _("市直部门用户必须选择所属部门。"))

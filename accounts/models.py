@@ -51,6 +51,9 @@ class User(AbstractUser):
         "areas.Area", verbose_name=_("所属区划"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     department = models.CharField(_("部门"), max_length=10, choices=Department.choices, blank=True)
+    # Django's ``AbstractBaseUser`` keeps the raw password here between ``set_password`` and the
+    # save (a class attribute ``None``); the stubs leave it out. An annotation only: no new attribute.
+    _password: str | None
 
     class Meta:
         verbose_name = _("用户")

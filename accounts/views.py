@@ -3,7 +3,7 @@
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from accounts import services
@@ -11,6 +11,7 @@ from accounts.access import access_object, can_write, scope
 from accounts.forms import UserForm
 from accounts.models import Role, User
 from accounts.selectors import id_probe_flags
+from accounts.types import AuthedHttpRequest
 
 
 def _require_user_admin_reader(actor: User) -> None:
@@ -19,7 +20,7 @@ def _require_user_admin_reader(actor: User) -> None:
 
 
 @login_required
-def user_list(request: HttpRequest) -> HttpResponse:
+def user_list(request: AuthedHttpRequest) -> HttpResponse:
     _require_user_admin_reader(request.user)
     users = scope(User.objects.select_related("area"), request.user).order_by("username")
     page = Paginator(users, 50).get_page(request.GET.get("page"))
@@ -32,7 +33,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def user_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+def user_edit(request: AuthedHttpRequest, pk: int | None = None) -> HttpResponse:
     _require_user_admin_reader(request.user)
     user = access_object(User.objects.select_related("area"), request.user, pk=pk) if pk else None
     if not can_write(request.user, "users"):

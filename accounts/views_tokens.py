@@ -5,7 +5,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from accounts import tokens
 from accounts.access import access_object, can_write
 from accounts.models import ApiToken, Role, User
+from accounts.types import AuthedHttpRequest
 
 
 class TokenForm(forms.Form):
@@ -28,14 +29,14 @@ class TokenForm(forms.Form):
     )
 
 
-def _page(request: HttpRequest, owner: User) -> Paginator:
+def _page(request: HttpRequest, owner: User) -> Page[ApiToken]:
     return Paginator(ApiToken.objects.filter(user=owner).order_by("-created", "-id"), 50).get_page(
         request.GET.get("page")
     )
 
 
 @login_required
-def token_list(request: HttpRequest) -> HttpResponse:
+def token_list(request: AuthedHttpRequest) -> HttpResponse:
     """The user's own tokens; POST creates one and shows its key on this answer only."""
     form = TokenForm(request.POST or None)
     new_key = None
@@ -52,7 +53,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def user_tokens(request: HttpRequest, pk: int) -> HttpResponse:
+def user_tokens(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """One user's tokens, for the user administrator (city administrator, superusers)."""
     if not (request.user.is_superuser or request.user.role in (Role.CITY_ADMIN, Role.COUNTY_OFFICIAL)):
         raise PermissionDenied
@@ -64,7 +65,7 @@ def user_tokens(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def token_revoke(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """Revoke one token: the owner's, or, for the user administrator, any in their area (404 else)."""
     try:
         token = tokens.token_revoke(actor=request.user, pk=pk)

@@ -5,6 +5,7 @@ DRF's parser lets Python's ``RecursionError`` escape on a body nested thousands 
 levels, so anything beyond ``MAX_DEPTH`` is refused before a view sees it.
 """
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -34,7 +35,7 @@ def json_depth_exceeds(data: Any, limit: int = MAX_DEPTH) -> bool:
 class SafeJSONParser(JSONParser):
     """``JSONParser`` with a depth limit and Chinese messages."""
 
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: dict[str, Any] | None = None) -> Any:
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None) -> Any:
         try:
             data = super().parse(stream, media_type, parser_context)
         except RecursionError as exc:
