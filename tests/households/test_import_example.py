@@ -1,4 +1,4 @@
-"""The worked example of spec/example imports cleanly, in the README's order, and idempotently."""
+"""The worked example of tests/data/example imports cleanly, in the README's order, and idempotently."""
 
 import pytest
 
