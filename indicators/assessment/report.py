@@ -17,6 +17,8 @@ import xlsxwriter
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
 
 from core.spreadsheet import XLSXWRITER_OPTIONS
 from indicators.models import Met
@@ -58,6 +60,21 @@ def assessment_xlsx(data: Mapping[str, Any]) -> bytes:
     buffer = io.BytesIO()
     # Unit names and commendation titles come from users: never parsed as formulas or links.
     workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, **XLSXWRITER_OPTIONS})
+    _set_properties(workbook, data)
+    fmt, grade_fmt = _formats(workbook)
+    _cover_sheet(workbook, data, fmt)
+    _ranking_sheet(workbook, data, fmt, grade_fmt, "县市区排名", data["counties"], "县市区")
+    used_names: set[str] = set()
+    for row in data["counties"]:
+        _county_sheet(workbook, data, fmt, row, _county_sheet_name(row, used_names))
+    _ranking_sheet(workbook, data, fmt, grade_fmt, "市直部门", data["departments"], "市直部门")
+    workbook.close()
+    return buffer.getvalue()
+
+
+def _set_properties(workbook: xlsxwriter.Workbook, data: Mapping[str, Any]) -> None:
+    """Title, issuer and a fixed creation time (published, else computed): the same year exports the
+    same bytes."""
     stamp = data["published_at"] or data["computed_at"]
     workbook.set_properties(
         {
@@ -67,6 +84,11 @@ def assessment_xlsx(data: Mapping[str, Any]) -> bytes:
             "created": timezone.make_naive(stamp, datetime.UTC) if stamp else None,
         }
     )
+
+
+def _formats(workbook: xlsxwriter.Workbook) -> tuple[dict[str, Format], dict[str, Format]]:
+    """The cell formats by role, and one per grade (its colour). Added in a fixed order: a format's
+    index is part of the file."""
     base = {"font_name": "Microsoft YaHei", "font_size": 10, "valign": "vcenter"}
     fmt = {
         "title": workbook.add_format({**base, "bold": True, "font_size": 16}),
@@ -87,7 +109,11 @@ def assessment_xlsx(data: Mapping[str, Any]) -> bytes:
         grade: workbook.add_format({**base, "border": 1, "align": "center", "bg_color": colour})
         for grade, colour in GRADE_COLOURS.items()
     }
+    return fmt, grade_fmt
 
+
+def _cover_sheet(workbook: xlsxwriter.Workbook, data: Mapping[str, Any], fmt: dict[str, Format]) -> None:
+    """通报: the year, issuer, status and the scoring rules in words, so the workbook stands alone."""
     sheet = workbook.add_worksheet("通报")
     sheet.set_column(0, 0, 16)
     sheet.set_column(1, 1, 90)
@@ -112,100 +138,123 @@ def assessment_xlsx(data: Mapping[str, Any]) -> bytes:
         sheet.write(index, 0, label, fmt["bold"])
         sheet.write(index, 1, text, fmt["wrap"])
 
-    def ranking_sheet(name: str, units: list[dict[str, Any]], unit_header: str) -> None:
-        sheet = workbook.add_worksheet(name)
-        headers = ["名次", unit_header, "基础得分"]
-        headers += [f"{d['name']}（{d['points']}）" for d in data["dimensions"]]
-        headers += ["表彰加分", "总分", "等次", "总分精确值"]
-        sheet.write(0, 0, f"{report_title(data)} · {name}", fmt["title"])
-        sheet.write_row(1, 0, headers, fmt["head"])
-        sheet.set_row(1, 32)
-        sheet.freeze_panes(2, 2)
-        sheet.set_column(0, 0, 6)
-        sheet.set_column(1, 1, 18)
-        sheet.set_column(2, len(headers) - 2, 10)
-        sheet.set_column(len(headers) - 1, len(headers) - 1, 14)
-        for offset, row in enumerate(units, start=2):
-            sheet.write(offset, 0, row["rank"] if row["rank"] else "—", fmt["centre"])
-            sheet.write(offset, 1, row["label"], fmt["cell"])
-            sheet.write(offset, 2, _number(row["base"]), fmt["points"])
-            for column, dimension in enumerate(row["dimensions"], start=3):
-                sheet.write(offset, column, _number(dimension["display"]), fmt["points"])
-            column = 3 + len(row["dimensions"])
-            bonus = _bonus_cell(row)
-            sheet.write(offset, column, float(bonus) if row["scored"] else bonus, fmt["points"])
-            sheet.write(offset, column + 1, _number(row["total"]), fmt["points"])
-            sheet.write(offset, column + 2, row["grade"] or "—", grade_fmt.get(row["grade"], fmt["centre"]))
-            sheet.write(offset, column + 3, row["total_exact"] or "—", fmt["cell"])
-        sheet.write(len(units) + 3, 0, f"注：{data['footnote']}", fmt["note"])
 
-    ranking_sheet("县市区排名", data["counties"], "县市区")
+def _ranking_sheet(
+    workbook: xlsxwriter.Workbook,
+    data: Mapping[str, Any],
+    fmt: dict[str, Format],
+    grade_fmt: dict[str, Format],
+    name: str,
+    units: list[dict[str, Any]],
+    unit_header: str,
+) -> None:
+    """One ranking (the counties, or the city departments): a row per unit, dimension by dimension."""
+    sheet = workbook.add_worksheet(name)
+    headers = ["名次", unit_header, "基础得分"]
+    headers += [f"{d['name']}（{d['points']}）" for d in data["dimensions"]]
+    headers += ["表彰加分", "总分", "等次", "总分精确值"]
+    sheet.write(0, 0, f"{report_title(data)} · {name}", fmt["title"])
+    sheet.write_row(1, 0, headers, fmt["head"])
+    sheet.set_row(1, 32)
+    sheet.freeze_panes(2, 2)
+    sheet.set_column(0, 0, 6)
+    sheet.set_column(1, 1, 18)
+    sheet.set_column(2, len(headers) - 2, 10)
+    sheet.set_column(len(headers) - 1, len(headers) - 1, 14)
+    for offset, row in enumerate(units, start=2):
+        sheet.write(offset, 0, row["rank"] if row["rank"] else "—", fmt["centre"])
+        sheet.write(offset, 1, row["label"], fmt["cell"])
+        sheet.write(offset, 2, _number(row["base"]), fmt["points"])
+        for column, dimension in enumerate(row["dimensions"], start=3):
+            sheet.write(offset, column, _number(dimension["display"]), fmt["points"])
+        column = 3 + len(row["dimensions"])
+        bonus = _bonus_cell(row)
+        sheet.write(offset, column, float(bonus) if row["scored"] else bonus, fmt["points"])
+        sheet.write(offset, column + 1, _number(row["total"]), fmt["points"])
+        sheet.write(offset, column + 2, row["grade"] or "—", grade_fmt.get(row["grade"], fmt["centre"]))
+        sheet.write(offset, column + 3, row["total_exact"] or "—", fmt["cell"])
+    sheet.write(len(units) + 3, 0, f"注：{data['footnote']}", fmt["note"])
 
-    used_names: set[str] = set()
-    for row in data["counties"]:
-        name = (row["unit_name"] or row["unit_code"])[:31]
-        if name in used_names:
-            name = row["unit_code"]
-        used_names.add(name)
-        sheet = workbook.add_worksheet(name)
-        sheet.write(0, 0, f"{row['label']} · {data['year']}年度考核指标得分", fmt["title"])
-        summary = (
-            f"名次 {row['rank'] or '—'}；基础得分 {row['base'] or '—'}；表彰加分 {_bonus_cell(row)}；"
-            f"总分 {row['total'] or '—'}；等次 {row['grade'] or '—'}"
+
+def _county_sheet_name(row: Mapping[str, Any], used_names: set[str]) -> str:
+    """The county's name cut to Excel's 31 characters, its code when that name is taken."""
+    name = (row["unit_name"] or row["unit_code"])[:31]
+    if name in used_names:
+        name = row["unit_code"]
+    used_names.add(name)
+    return name
+
+
+def _county_sheet(
+    workbook: xlsxwriter.Workbook, data: Mapping[str, Any], fmt: dict[str, Format], row: Mapping[str, Any], name: str
+) -> None:
+    """One county: its summary line, every indicator's score, then what it missed and its commendations."""
+    sheet = workbook.add_worksheet(name)
+    sheet.write(0, 0, f"{row['label']} · {data['year']}年度考核指标得分", fmt["title"])
+    summary = (
+        f"名次 {row['rank'] or '—'}；基础得分 {row['base'] or '—'}；表彰加分 {_bonus_cell(row)}；"
+        f"总分 {row['total'] or '—'}；等次 {row['grade'] or '—'}"
+    )
+    if not row["scored"]:
+        summary += "（无在册搬迁户或无适用指标，不计分、不定等次、不排名）"
+    sheet.write(1, 0, summary, fmt["text"])
+    headers = ["考核维度", "指标代码", "指标名称", "责任单位", "分值", "指标值", "目标", "达标情况", "得分"]
+    sheet.write_row(3, 0, headers, fmt["head"])
+    sheet.freeze_panes(4, 3)
+    sheet.set_column(0, 0, 11)
+    sheet.set_column(1, 1, 8)
+    sheet.set_column(2, 2, 40)
+    sheet.set_column(3, 3, 13)
+    sheet.set_column(4, 8, 10)
+    line = 4
+    for indicator in row["indicators"]:
+        sheet.write(line, 0, indicator["dimension"] or "（监测指标）", fmt["cell"])
+        sheet.write(line, 1, indicator["code"], fmt["cell"])
+        sheet.write(line, 2, indicator["name"], fmt["cell"])
+        sheet.write(line, 3, indicator["lead"], fmt["cell"])
+        sheet.write(line, 4, _number(indicator["weight"]), fmt["points"])
+        sheet.write(line, 5, _number(indicator["value"]), fmt["value"])
+        sheet.write(line, 6, _number(indicator["target"]), fmt["value"])
+        met_fmt = fmt["bad"] if indicator["met"] == Met.FALSE else fmt["cell"]
+        sheet.write(line, 7, MET_LABELS.get(indicator["met"], indicator["met"]), met_fmt)
+        sheet.write(line, 8, _number(indicator["points"]) if indicator["applicable"] else "—", fmt["points"])
+        line += 1
+    line = _unmet_table(sheet, fmt, row, line + 1)
+    _commendation_lines(sheet, data, fmt, row, line + 1)
+
+
+def _unmet_table(sheet: Worksheet, fmt: dict[str, Format], row: Mapping[str, Any], line: int) -> int:
+    """未达标指标及责任单位 from ``line`` on: who answers for each miss. Returns the next free line."""
+    sheet.write(line, 0, "未达标指标及责任单位", fmt["bold"])
+    line += 1
+    sheet.write_row(line, 0, ["指标代码", "指标名称", "指标值", "目标", "责任单位"], fmt["head"])
+    line += 1
+    if not row["unmet"]:
+        sheet.write(line, 0, "无", fmt["text"])
+        line += 1
+    for indicator in row["unmet"]:
+        sheet.write(line, 0, indicator["code"], fmt["cell"])
+        sheet.write(line, 1, indicator["name"], fmt["cell"])
+        sheet.write(line, 2, _number(indicator["value"]), fmt["value"])
+        sheet.write(line, 3, _number(indicator["target"]), fmt["value"])
+        sheet.write(line, 4, indicator["lead"], fmt["cell"])
+        line += 1
+    return line
+
+
+def _commendation_lines(
+    sheet: Worksheet, data: Mapping[str, Any], fmt: dict[str, Format], row: Mapping[str, Any], line: int
+) -> None:
+    """The year's commendations of the county from ``line`` on (the points behind 表彰加分)."""
+    sheet.write(line, 0, f"{data['year']}年度表彰", fmt["bold"])
+    line += 1
+    if not row["commendations"]:
+        sheet.write(line, 0, "无", fmt["text"])
+    for commendation in row["commendations"]:
+        sheet.write_row(
+            line, 0, [commendation["level"], commendation["title"], f"{commendation['points']} 分"], fmt["text"]
         )
-        if not row["scored"]:
-            summary += "（无在册搬迁户或无适用指标，不计分、不定等次、不排名）"
-        sheet.write(1, 0, summary, fmt["text"])
-        headers = ["考核维度", "指标代码", "指标名称", "责任单位", "分值", "指标值", "目标", "达标情况", "得分"]
-        sheet.write_row(3, 0, headers, fmt["head"])
-        sheet.freeze_panes(4, 3)
-        sheet.set_column(0, 0, 11)
-        sheet.set_column(1, 1, 8)
-        sheet.set_column(2, 2, 40)
-        sheet.set_column(3, 3, 13)
-        sheet.set_column(4, 8, 10)
-        line = 4
-        for indicator in row["indicators"]:
-            sheet.write(line, 0, indicator["dimension"] or "（监测指标）", fmt["cell"])
-            sheet.write(line, 1, indicator["code"], fmt["cell"])
-            sheet.write(line, 2, indicator["name"], fmt["cell"])
-            sheet.write(line, 3, indicator["lead"], fmt["cell"])
-            sheet.write(line, 4, _number(indicator["weight"]), fmt["points"])
-            sheet.write(line, 5, _number(indicator["value"]), fmt["value"])
-            sheet.write(line, 6, _number(indicator["target"]), fmt["value"])
-            met_fmt = fmt["bad"] if indicator["met"] == Met.FALSE else fmt["cell"]
-            sheet.write(line, 7, MET_LABELS.get(indicator["met"], indicator["met"]), met_fmt)
-            sheet.write(line, 8, _number(indicator["points"]) if indicator["applicable"] else "—", fmt["points"])
-            line += 1
         line += 1
-        sheet.write(line, 0, "未达标指标及责任单位", fmt["bold"])
-        line += 1
-        sheet.write_row(line, 0, ["指标代码", "指标名称", "指标值", "目标", "责任单位"], fmt["head"])
-        line += 1
-        if not row["unmet"]:
-            sheet.write(line, 0, "无", fmt["text"])
-            line += 1
-        for indicator in row["unmet"]:
-            sheet.write(line, 0, indicator["code"], fmt["cell"])
-            sheet.write(line, 1, indicator["name"], fmt["cell"])
-            sheet.write(line, 2, _number(indicator["value"]), fmt["value"])
-            sheet.write(line, 3, _number(indicator["target"]), fmt["value"])
-            sheet.write(line, 4, indicator["lead"], fmt["cell"])
-            line += 1
-        line += 1
-        sheet.write(line, 0, f"{data['year']}年度表彰", fmt["bold"])
-        line += 1
-        if not row["commendations"]:
-            sheet.write(line, 0, "无", fmt["text"])
-        for commendation in row["commendations"]:
-            sheet.write_row(
-                line, 0, [commendation["level"], commendation["title"], f"{commendation['points']} 分"], fmt["text"]
-            )
-            line += 1
-
-    ranking_sheet("市直部门", data["departments"], "市直部门")
-    workbook.close()
-    return buffer.getvalue()
 
 
 # --- pdf -----------------------------------------------------------------------------------------------
