@@ -23,21 +23,26 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
+
+if TYPE_CHECKING:  # the models load only after django.setup()
+    from indicators.models import ComputeRun
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "relocation.settings.local")
 
 
-def timed(function) -> float:  # type: ignore[no-untyped-def]
+def timed(function: Callable[[], object]) -> float:
     started = time.perf_counter()
     function()
     return time.perf_counter() - started
 
 
-def full_recompute(year: int):  # type: ignore[no-untyped-def]
+def full_recompute(year: int) -> "ComputeRun":
     from indicators.engine.runs import compute_run_create, compute_run_execute
     from indicators.models import ComputeRun
 

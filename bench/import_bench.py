@@ -31,7 +31,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from areas.models import Area  # noqa: E402
-from households.importing import run_import  # noqa: E402
+from households.importing import ImportResult, run_import  # noqa: E402
 from households.models import (  # noqa: E402
     HistoryEntry,
     Household,
@@ -200,7 +200,7 @@ def openpyxl_pass(path: Path) -> float:
     return time.perf_counter() - start
 
 
-def timed(kind: str, path: Path) -> tuple[float, object]:
+def timed(kind: str, path: Path) -> tuple[float, ImportResult]:
     start = time.perf_counter()
     result = run_import(kind, path)
     return time.perf_counter() - start, result

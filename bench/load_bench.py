@@ -30,6 +30,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = os.environ.get("LOAD_BENCH_PASSWORD", "Loudi-demo-2026")
@@ -41,12 +42,12 @@ if os.environ.get("LOAD_BENCH_PLAN"):  # --- the locustfile --------------------
     from locust import HttpUser, between, events, task
 
     PLAN = json.loads(Path(os.environ["LOAD_BENCH_PLAN"]).read_text(encoding="utf-8"))
-    ACKS: list[dict] = []
+    ACKS: list[dict[str, Any]] = []
     _editor_slots = itertools.count()
     _importer_slots = itertools.count()
 
     @events.quitting.add_listener
-    def _write_acks(environment, **kwargs):  # type: ignore[no-untyped-def]
+    def _write_acks(environment: object, **kwargs: object) -> None:
         Path(os.environ["LOAD_BENCH_ACKS"]).write_text(json.dumps(ACKS), encoding="utf-8")
 
     class WebUser(HttpUser):
@@ -56,7 +57,10 @@ if os.environ.get("LOAD_BENCH_PLAN"):  # --- the locustfile --------------------
 
         def on_start(self) -> None:
             page = self.client.get("/login/", name="login")
-            token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+            match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+            if match is None:
+                raise RuntimeError("the login page carries no CSRF token")
+            token = match.group(1)
             self.client.post(
                 "/login/",
                 data={"username": self.username, "password": PASSWORD, "csrfmiddlewaretoken": token},
@@ -162,6 +166,8 @@ def plan(path: Path) -> dict:
     from households.models import Household, Person
 
     user = User.objects.get(username="demo_township")
+    if user.area is None:
+        raise RuntimeError("demo_township has no area: run seed_demo first")
     township = user.area.code
     persons = list(
         Person.objects.filter(township_code=township, status="正常").order_by("pk").values_list("pk", flat=True)
@@ -172,11 +178,12 @@ def plan(path: Path) -> dict:
     return data
 
 
-def lost_writes(acks: list[dict], year: int) -> tuple[int, int, int]:
+def lost_writes(acks: list[dict[str, Any]], year: int) -> tuple[int, int, int]:
     """(acknowledged, found in the database, lost): the last acknowledged value per record must be stored."""
     from households.models import Income, Person
 
-    last: dict[tuple[str, object], object] = {}
+    # JSON written by the locust users: a person's pk or a household's code; employment text or yuan.
+    last: dict[tuple[str, Any], Any] = {}
     for ack in sorted(acks, key=lambda a: a["at"]):
         key = (ack["kind"], ack.get("person") or ack.get("household"))
         last[key] = ack["value"]

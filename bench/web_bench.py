@@ -24,6 +24,7 @@ import threading
 import time
 import urllib.parse
 from pathlib import Path
+from typing import TypedDict
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -47,7 +48,10 @@ def wait_until_up(port: int, timeout: float = 60) -> None:
     raise SystemExit("gunicorn did not start")
 
 
-def request(port: int, path: str, *, method: str = "GET", body: str | None = None, cookies: dict[str, str]):  # type: ignore[no-untyped-def]
+def request(
+    port: int, path: str, *, method: str = "GET", body: str | None = None, cookies: dict[str, str]
+) -> tuple[int, bytes, str | None]:
+    """(status, body, Location) of one request; the answer's cookies go into ``cookies``."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     headers = {"Host": "127.0.0.1", "Accept-Language": "zh-CN"}
     if cookies:
@@ -69,7 +73,10 @@ def request(port: int, path: str, *, method: str = "GET", body: str | None = Non
 def login(port: int, username: str, password: str) -> dict[str, str]:
     cookies: dict[str, str] = {}
     _status, page, _location = request(port, "/login/", cookies=cookies)
-    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1).decode()
+    match = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    if match is None:
+        raise SystemExit("the login page carries no CSRF token")
+    token = match.group(1).decode()
     body = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "username": username, "password": password})
     status, _data, _location = request(port, "/login/", method="POST", body=body, cookies=cookies)
     if status != 302 or "sessionid" not in cookies:
@@ -77,7 +84,15 @@ def login(port: int, username: str, password: str) -> dict[str, str]:
     return cookies
 
 
-def load(port: int, path: str, cookies: dict[str, str], users: int, seconds: float) -> dict[str, float]:
+class Slice(TypedDict):
+    """One timed slice of load on one path."""
+
+    latencies: list[float]
+    errors: int
+    wall: float
+
+
+def load(port: int, path: str, cookies: dict[str, str], users: int, seconds: float) -> Slice:
     latencies: list[float] = []
     errors = 0
     lock = threading.Lock()
@@ -103,7 +118,7 @@ def load(port: int, path: str, cookies: dict[str, str], users: int, seconds: flo
     return {"latencies": latencies, "errors": errors, "wall": time.monotonic() - began}
 
 
-def summary(slices: list[dict]) -> dict[str, float]:  # type: ignore[type-arg]
+def summary(slices: list[Slice]) -> dict[str, float]:
     """Requests/s over the slices' summed wall time, percentiles over all their requests."""
     latencies = sorted(latency for part in slices for latency in part["latencies"])
     return {
@@ -152,13 +167,14 @@ def main() -> None:
         wait_until_up(port)
         cookies = login(port, args.username, args.password)
         _status, _data, location = request(port, "/dashboard/", cookies=cookies)
-        dashboard = urllib.parse.urlparse(location).path
+        dashboard = urllib.parse.urlparse(location or "").path  # no Location: not redirected, refused below
         if not dashboard.startswith("/dashboard/county/"):
             raise SystemExit(f"{args.username} did not land on a county dashboard ({location})")
         for path in ("/bench/ping/", dashboard):  # warm up each worker
             load(port, path, cookies, args.users, 2)
         slice_seconds = args.seconds / max(args.rounds, 1)
-        ping_slices, county_slices = [], []
+        ping_slices: list[Slice] = []
+        county_slices: list[Slice] = []
         for _round in range(max(args.rounds, 1)):
             ping_slices.append(load(port, "/bench/ping/", cookies, args.users, slice_seconds))
             county_slices.append(load(port, dashboard, cookies, args.users, slice_seconds))

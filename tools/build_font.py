@@ -7,7 +7,7 @@ from pathlib import Path
 from fontTools import subset
 from fontTools.pens.cu2quPen import Cu2QuPen
 from fontTools.pens.ttGlyphPen import TTGlyphPen
-from fontTools.ttLib import TTCollection, newTable
+from fontTools.ttLib import TTCollection, TTFont, newTable
 
 SOURCE = Path("/usr/share/fonts/opentype/noto")
 OUT = Path(__file__).resolve().parent.parent / "static" / "fonts"
@@ -22,7 +22,7 @@ def gb2312_text() -> str:
     return "".join(chars) + "".join(chr(c) for c in range(0x20, 0x7F)) + "·—…“”‘’、。，：；！？（）《》【】％－"
 
 
-def to_truetype(font) -> None:  # type: ignore[no-untyped-def]
+def to_truetype(font: TTFont) -> None:
     glyph_order = font.getGlyphOrder()
     glyph_set = font.getGlyphSet()
     glyf = newTable("glyf")

@@ -344,6 +344,8 @@ def _placeholders() -> dict[str, Any]:
     headers: dict[tuple[Any, str], str] = {}
     for name in kind_names():
         kind = get_kind(name)
+        if kind is None:  # never: kind_names() lists the registered kinds
+            continue
         for column in kind.columns:
             headers.setdefault((kind.model, column.field), column.header)
     values: dict[str, Any] = {
@@ -577,6 +579,8 @@ def templates_block() -> str:
         role_labels = {role.value: str(role.label) for role in Role}
         for name in kind_names():
             kind = get_kind(name)
+            if kind is None:  # never: kind_names() lists the registered kinds
+                continue
             roles = "、".join(label for value, label in role_labels.items() if value in kind.roles)
             lines += ["", f"### `{name}` — {kind.label}", "", f"Imported by: {roles} (and the system)."]
             if kind.one_of:
