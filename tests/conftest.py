@@ -4,10 +4,12 @@ Redis, Celery worker or Chromium is skipped loudly without it, and fails instead
 import os
 import shutil
 import socket
+from collections.abc import Iterator
 from urllib.parse import urlparse
 
 import pytest
 from django.conf import settings
+from django.utils import translation
 
 IN_CI = bool(os.environ.get("CI"))
 _missing: dict[str, str] = {}
@@ -86,6 +88,14 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):  #
 
     with item.config.stash[blocking_manager_key].unblock():
         catalogue_load()
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """A request in English (``Accept-Language: en`` through LocaleMiddleware) leaves English active
+    in the thread; put the portal's language back so a later test reads its messages in Chinese."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,4 @@
-"""factory_boy factories for the registry and the indicator inputs.
+"""factory_boy factories for the areas, the users, the registry and the indicator inputs.
 
 Records carry their denormalised area codes (county/township/village) like the services write them;
 persons get a valid ID number whose birth date and sex are the stored ``birth_date`` and ``sex``,
@@ -7,19 +7,23 @@ with the blind index, ciphertext and mask of ``households.personal_data``.
 
 import datetime
 import itertools
+from typing import Any
 
 import factory
 
 from accounts import personal_data
+from accounts.models import Role, User
 from areas.choices import AreaLevel
 from areas.models import Area
 from households.choices import (
+    ActionKind,
     HouseholdCategory,
     Labour,
     Relation,
     SiteKind,
 )
 from households.models import (
+    FollowUpAction,
     Grievance,
     Household,
     Income,
@@ -27,16 +31,22 @@ from households.models import (
     Site,
 )
 from households.validators import id_birth_date, id_check_digit, id_sex
-from indicators.models import CityStatistic, CountyFinance, MonitoringLine
+from indicators.engine.runs import compute_run_create, compute_run_execute
+from indicators.models import CityStatistic, ComputeRun, CountyFinance, IndicatorValue, MonitoringLine
 
 _serial = itertools.count(1)
+PASSWORD = "pw-Loudi-2026"
+
+
+def make_id(first17: str) -> str:
+    """The 18-digit ID number of the 17 digits ``first17`` (its GB 11643 check digit appended)."""
+    return first17 + id_check_digit(first17)
 
 
 def make_id_number(birth_date: datetime.date, *, region: str = "431302", sequence: int | None = None) -> str:
     """A valid 18-digit ID number born on ``birth_date`` (check digit per GB 11643)."""
     sequence = next(_serial) % 1000 if sequence is None else sequence
-    first17 = f"{region}{birth_date:%Y%m%d}{sequence:03d}"
-    return first17 + id_check_digit(first17)
+    return make_id(f"{region}{birth_date:%Y%m%d}{sequence:03d}")
 
 
 def area_path(area: Area) -> dict[str, str]:
@@ -44,7 +54,7 @@ def area_path(area: Area) -> dict[str, str]:
     return {"county_code": area.county_code, "township_code": area.township_code, "village_code": area.code}
 
 
-class AreaFactory(factory.django.DjangoModelFactory):
+class AreaFactory(factory.django.DjangoModelFactory[Area]):
     class Meta:
         model = Area
         django_get_or_create = ("code",)
@@ -56,16 +66,18 @@ class AreaFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def city(cls) -> Area:
-        return cls(code="431300", name="娄底市", level=AreaLevel.CITY)
+        return cls.create(code="431300", name="娄底市", level=AreaLevel.CITY)
 
     @classmethod
     def county(cls, code: str = "431302", name: str = "娄星区", parent: Area | None = None) -> Area:
-        return cls(code=code, name=name, level=AreaLevel.COUNTY, parent=parent or cls.city(), county_code=code)
+        return cls.create(code=code, name=name, level=AreaLevel.COUNTY, parent=parent or cls.city(), county_code=code)
 
     @classmethod
-    def township(cls, code: str = "431302001", name: str = "乐坪街道", parent: Area | None = None, **kw) -> Area:
+    def township(
+        cls, code: str = "431302001", name: str = "乐坪街道", parent: Area | None = None, **kw: object
+    ) -> Area:
         parent = parent or cls.county(code=code[:6])
-        return cls(
+        return cls.create(
             code=code,
             name=name,
             level=AreaLevel.TOWNSHIP,
@@ -78,12 +90,29 @@ class AreaFactory(factory.django.DjangoModelFactory):
     @classmethod
     def village(cls, code: str = "431302001001", name: str = "A社区", parent: Area | None = None) -> Area:
         parent = parent or cls.township(code=code[:9])
-        return cls(
+        return cls.create(
             code=code, name=name, level=AreaLevel.VILLAGE, parent=parent, county_code=code[:6], township_code=code[:9]
         )
 
 
-class SiteFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
+    """A user through ``create_user`` (hashed password, so a test may log in with ``PASSWORD``)."""
+
+    class Meta:
+        model = User
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    password = PASSWORD
+    role = Role.TOWNSHIP_STAFF
+    area = factory.LazyFunction(AreaFactory.township)
+    department = ""
+
+    @classmethod
+    def _create(cls, model_class: type[User], *args: Any, **kwargs: Any) -> User:
+        return model_class.objects.create_user(*args, **kwargs)
+
+
+class SiteFactory(factory.django.DjangoModelFactory[Site]):
     class Meta:
         model = Site
 
@@ -96,7 +125,7 @@ class SiteFactory(factory.django.DjangoModelFactory):
     village_code = factory.LazyAttribute(lambda o: o.village.code)
 
 
-class HouseholdFactory(factory.django.DjangoModelFactory):
+class HouseholdFactory(factory.django.DjangoModelFactory[Household]):
     class Meta:
         model = Household
 
@@ -108,6 +137,21 @@ class HouseholdFactory(factory.django.DjangoModelFactory):
     county_code = factory.LazyAttribute(lambda o: o.village.county_code)
     township_code = factory.LazyAttribute(lambda o: o.village.township_code)
     village_code = factory.LazyAttribute(lambda o: o.village.code)
+
+
+class FollowUpActionFactory(factory.django.DjangoModelFactory[FollowUpAction]):
+    class Meta:
+        model = FollowUpAction
+
+    code = factory.Sequence(lambda n: f"TZ{n:05d}")
+    household = factory.SubFactory(HouseholdFactory)
+    kind = ActionKind.EMPLOYMENT
+    description = "走访"
+    owner = "王干部"
+    due_on = None
+    county_code = factory.LazyAttribute(lambda o: o.household.county_code)
+    township_code = factory.LazyAttribute(lambda o: o.household.township_code)
+    village_code = factory.LazyAttribute(lambda o: o.household.village_code)
 
 
 def person_identity(birth_date: datetime.date) -> dict[str, object]:
@@ -122,7 +166,7 @@ def person_identity(birth_date: datetime.date) -> dict[str, object]:
     }
 
 
-class PersonFactory(factory.django.DjangoModelFactory):
+class PersonFactory(factory.django.DjangoModelFactory[Person]):
     class Meta:
         model = Person
         exclude = ("identity",)
@@ -168,7 +212,7 @@ def persons_bulk(household: Household, count: int, **fields: object) -> list[Per
     return Person.objects.bulk_create(persons)
 
 
-class IncomeFactory(factory.django.DjangoModelFactory):
+class IncomeFactory(factory.django.DjangoModelFactory[Income]):
     class Meta:
         model = Income
 
@@ -178,7 +222,7 @@ class IncomeFactory(factory.django.DjangoModelFactory):
     per_capita_income = 1_000_000
 
 
-class GrievanceFactory(factory.django.DjangoModelFactory):
+class GrievanceFactory(factory.django.DjangoModelFactory[Grievance]):
     class Meta:
         model = Grievance
 
@@ -191,7 +235,7 @@ class GrievanceFactory(factory.django.DjangoModelFactory):
     village_code = factory.LazyAttribute(lambda o: o.village.code)
 
 
-class CountyFinanceFactory(factory.django.DjangoModelFactory):
+class CountyFinanceFactory(factory.django.DjangoModelFactory[CountyFinance]):
     class Meta:
         model = CountyFinance
 
@@ -203,7 +247,7 @@ class CountyFinanceFactory(factory.django.DjangoModelFactory):
     linkage_to_relocation = 10_000
 
 
-class CityStatisticFactory(factory.django.DjangoModelFactory):
+class CityStatisticFactory(factory.django.DjangoModelFactory[CityStatistic]):
     class Meta:
         model = CityStatistic
         django_get_or_create = ("year",)
@@ -212,7 +256,7 @@ class CityStatisticFactory(factory.django.DjangoModelFactory):
     city_income_growth = "6.1"
 
 
-class MonitoringLineFactory(factory.django.DjangoModelFactory):
+class MonitoringLineFactory(factory.django.DjangoModelFactory[MonitoringLine]):
     class Meta:
         model = MonitoringLine
         django_get_or_create = ("year",)
@@ -224,23 +268,19 @@ class MonitoringLineFactory(factory.django.DjangoModelFactory):
 # --- helpers for engine tests ---------------------------------------------------------------------
 
 
-def compute(key: str = "2025", *, as_of: datetime.date | None = None, today: datetime.date | None = None):  # type: ignore[no-untyped-def]
+def compute(key: str = "2025", *, as_of: datetime.date | None = None, today: datetime.date | None = None) -> ComputeRun:
     """Run the engine for ``key`` in-process and return the finished ComputeRun."""
-    from indicators.engine.runs import compute_run_create, compute_run_execute
-
     run = compute_run_create(period_key=key, as_of=as_of, today=today)
     return compute_run_execute(run_id=run.pk)
 
 
-def stored(key: str = "2025") -> dict[tuple[str, str, str], object]:
+def stored(key: str = "2025") -> dict[tuple[str, str, str], IndicatorValue]:
     """The stored values of period ``key`` by (level, unit code, indicator code)."""
-    from indicators.models import IndicatorValue
-
     values = IndicatorValue.objects.filter(period__key=key).select_related("indicator")
     return {(value.level, value.unit_code, value.indicator.code): value for value in values}
 
 
-def cells(value) -> tuple[object, object, object, object]:  # type: ignore[no-untyped-def]
+def cells(value: IndicatorValue) -> tuple[object, object, object, object]:
     """(numerator, denominator, value as text or None, met) of one stored value."""
     text = None if value.value is None else format(value.value.normalize(), "f")
     return value.numerator, value.denominator, text, value.met

@@ -19,9 +19,10 @@ from rest_framework.test import APIClient
 from accounts.models import ApiToken, User
 from accounts.tokens import token_create
 from accounts.url_policy import CITY, LOGIN, PUBLISHED, ROLES, Rule
-from tests.access_world import PASSWORD, ROLE_KEYS, World, build_world
 from tests.accounts.test_access_matrix import _is_city, _scoped_kinds, _value
 from tests.accounts.test_url_policy import classified
+from tests.factories import PASSWORD
+from tests.world import ROLE_KEYS, World, build_world
 
 READ_ACCESS = (LOGIN, CITY, ROLES, PUBLISHED)
 

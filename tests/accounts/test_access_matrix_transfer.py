@@ -3,22 +3,22 @@
 A county official moves side A's household to a village of another township of the county. Its
 petition, follow-up action and monitoring decision must move with it: the old village's and old
 township's staff get 404 on them (pages and API, read and write), exactly like a missing record; the
-new village's and township's staff read and edit them. Built on ``tests.access_world``.
+new village's and township's staff read and edit them. Built on ``tests.world``'s access layout.
 """
 
 import datetime
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.db import transaction
 from django.test import Client
 from django.urls import reverse
+from pytest_django import DjangoDbBlocker
 from rest_framework.test import APIClient
 
 from accounts.access import scope
 from accounts.models import Role, User
-from areas.choices import AreaLevel
-from areas.models import Area
 from households import services
 from households.models import (
     FollowUpAction,
@@ -28,7 +28,8 @@ from households.models import (
     MonitoringDecision,
     Person,
 )
-from tests.access_world import PASSWORD, World, build_world
+from tests.factories import AreaFactory, UserFactory
+from tests.world import build_world
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1/"
@@ -36,33 +37,17 @@ NEW_TOWNSHIP, NEW_VILLAGE = "431302002", "431302002001"
 
 
 @pytest.fixture(scope="module")
-def moved(django_db_setup, django_db_blocker):
+def moved(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> Iterator[dict[str, Any]]:
     """Side A's household with a monitoring decision, transferred by side A's county official."""
     with django_db_blocker.unblock(), transaction.atomic():
-        world: World = build_world(assess=False)
-        township = Area.objects.create(
-            code=NEW_TOWNSHIP,
-            name="新迁街道",
-            level=AreaLevel.TOWNSHIP,
-            parent=world.a.county,
-            county_code=world.a.county.code,
-            township_code=NEW_TOWNSHIP,
-        )
-        village = Area.objects.create(
-            code=NEW_VILLAGE,
-            name="新家社区",
-            level=AreaLevel.VILLAGE,
-            parent=township,
-            county_code=world.a.county.code,
-            township_code=NEW_TOWNSHIP,
-        )
+        world = build_world(assess=False)
+        township = AreaFactory.township(code=NEW_TOWNSHIP, name="新迁街道", parent=world.a.county)
+        village = AreaFactory.village(code=NEW_VILLAGE, name="新家社区", parent=township)
         users = {
             "old_village": world.a.users["village"],
             "old_township": world.a.users["township"],
-            "new_village": User.objects.create_user("cunNew", password=PASSWORD, role=Role.VILLAGE_STAFF, area=village),
-            "new_township": User.objects.create_user(
-                "zhenNew", password=PASSWORD, role=Role.TOWNSHIP_STAFF, area=township
-            ),
+            "new_village": UserFactory.create(username="cunNew", role=Role.VILLAGE_STAFF, area=village),
+            "new_township": UserFactory.create(username="zhenNew", role=Role.TOWNSHIP_STAFF, area=township),
             "county": world.a.users["county"],
         }
         decision = services.monitoring_decide(

@@ -4,6 +4,7 @@ and the per-address login limit (finding 22)."""
 
 import datetime
 import hashlib
+from typing import Any
 
 import pytest
 from axes.models import AccessAttempt
@@ -364,7 +365,7 @@ def test_the_migration_drops_the_old_plain_token_table(official):
             self.connection = connection
             self.quote_name = connection.ops.quote_name
 
-        def execute(self, sql: str, params: list[object] | None = None) -> None:
+        def execute(self, sql: str, params: list[Any] | None = None) -> None:
             with connection.cursor() as cursor:
                 cursor.execute(sql, params)
 

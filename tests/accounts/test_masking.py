@@ -14,7 +14,7 @@ from django.test import Client
 
 from accounts.models import PersonalDataAccess
 from accounts.personal_data import mask_id_number, mask_phone
-from tests.access_world import ID_A, PHONE_A, ROLE_KEYS, YEAR, World, build_world
+from tests.world import ID_A, PHONE_A, ROLE_KEYS, YEAR, World, build_world
 
 FULL_ROLES = ("village", "township")
 BIRTH = "1980-01-01"

@@ -9,8 +9,9 @@ from django.test import Client
 
 from households.importing import run_import
 from households.models import ImportJob
-from tests.access_world import ID_A, ID_B, PHONE_A, PHONE_B, build_world, make_id
+from tests.factories import make_id
 from tests.import_files import write_csv
+from tests.world import ID_A, ID_B, PHONE_A, PHONE_B, build_world
 
 pytestmark = pytest.mark.django_db
 

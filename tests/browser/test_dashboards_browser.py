@@ -5,10 +5,15 @@ ranking. Screenshots of real demo data go to docs/screenshots/."""
 import io
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from django.core.management import call_command
 from openpyxl import load_workbook
+from pytest_django.live_server_helper import LiveServer
+
+if TYPE_CHECKING:  # playwright is only there where Chromium is (the tests skip without it)
+    from playwright.sync_api import Page
 
 pytestmark = [pytest.mark.needs_chromium, pytest.mark.django_db(transaction=True)]
 
@@ -33,7 +38,9 @@ def _login(page, live_server, username: str, password: str) -> None:  # type: ig
     page.wait_for_load_state("networkidle")
 
 
-def test_county_official_drills_down_and_exports(page, live_server, demo, tmp_path):  # type: ignore[no-untyped-def]
+def test_county_official_drills_down_and_exports(
+    page: "Page", live_server: LiveServer, demo: str, tmp_path: Path
+) -> None:
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     _login(page, live_server, "demo_county", demo)
@@ -47,6 +54,7 @@ def test_county_official_drills_down_and_exports(page, live_server, demo, tmp_pa
 
     unmet = page.locator("tr.unmet td.value a").first
     code = unmet.get_attribute("data-indicator-link")
+    assert code, "an unmet value links to its list"
     unmet.click()
     page.wait_for_load_state("networkidle")
     assert f"/lists/{code}/" in page.url
@@ -64,13 +72,15 @@ def test_county_official_drills_down_and_exports(page, live_server, demo, tmp_pa
     sheet = load_workbook(saved).active
     assert sheet.cell(row=1, column=1).value.startswith(code)
     data_rows = [row for row in sheet.iter_rows(min_row=5) if row[0].value]
-    assert len(data_rows) == int(re.search(r"共 (\d+) 条", page.content()).group(1))
+    total = re.search(r"共 (\d+) 条", page.content())
+    assert total, "the list says how many rows it has"
+    assert len(data_rows) == int(total.group(1))
     # masked for a county official: no full 18-digit ID number anywhere
     assert not any(re.fullmatch(r"\d{17}[\dX]", str(cell.value or "")) for row in data_rows for cell in row)
     assert errors == []
 
 
-def test_city_bureau_sees_heatmap_and_ranking(page, live_server, demo):  # type: ignore[no-untyped-def]
+def test_city_bureau_sees_heatmap_and_ranking(page: "Page", live_server: LiveServer, demo: str) -> None:
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     _login(page, live_server, "demo_bureau", demo)

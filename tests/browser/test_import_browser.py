@@ -4,14 +4,18 @@ confirm it, watch the progress bar (htmx polling) and see the result. Screenshot
 docs/screenshots/."""
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+from pytest_django.live_server_helper import LiveServer
 
 from accounts.models import Role, User
-from areas.choices import AreaLevel
-from areas.models import Area
 from households import import_runs, services, tasks
 from households.models import Household, ImportJob
+from tests.factories import AreaFactory, UserFactory
+
+if TYPE_CHECKING:  # playwright is only there where Chromium is (the tests skip without it)
+    from playwright.sync_api import Page
 
 pytestmark = [pytest.mark.needs_chromium, pytest.mark.django_db(transaction=True)]
 
@@ -25,28 +29,17 @@ GOOD = (
 )
 
 
-def _area(code: str, name: str, level: str, parent: Area | None = None) -> Area:
-    return Area.objects.create(
-        code=code,
-        name=name,
-        level=level,
-        parent=parent,
-        county_code=code[:6] if level != AreaLevel.CITY else "",
-        township_code=code[:9] if level in (AreaLevel.TOWNSHIP, AreaLevel.VILLAGE) else "",
-    )
-
-
 @pytest.fixture
 def township_staff(settings, tmp_path):  # type: ignore[no-untyped-def]
     settings.MEDIA_ROOT = tmp_path / "media"
-    city = _area("431300", "娄底市", AreaLevel.CITY)
-    county = _area("431302", "娄星区", AreaLevel.COUNTY, city)
-    township = _area("431302001", "乐坪街道", AreaLevel.TOWNSHIP, county)
-    other = _area("431302002", "花山街道", AreaLevel.TOWNSHIP, county)
-    _area("431302001001", "A社区", AreaLevel.VILLAGE, township)
-    _area("431302002001", "B村", AreaLevel.VILLAGE, other)
-    user = User.objects.create_user(
-        "zhen", password=PASSWORD, role=Role.TOWNSHIP_STAFF, area=township, first_name="乐坪街道", last_name=""
+    city = AreaFactory.city()
+    county = AreaFactory.county(code="431302", name="娄星区", parent=city)
+    township = AreaFactory.township(code="431302001", name="乐坪街道", parent=county)
+    other = AreaFactory.township(code="431302002", name="花山街道", parent=county)
+    AreaFactory.village(code="431302001001", name="A社区", parent=township)
+    AreaFactory.village(code="431302002001", name="B村", parent=other)
+    user = UserFactory.create(
+        username="zhen", password=PASSWORD, role=Role.TOWNSHIP_STAFF, area=township, first_name="乐坪街道", last_name=""
     )
     services.household_register(
         actor=user, code="H01", village_code="431302001001", data={"head_name": "张一", "category": "建档立卡户"}
@@ -61,9 +54,9 @@ def _upload(page, text: str, name: str) -> None:  # type: ignore[no-untyped-def]
     page.wait_for_load_state("networkidle")
 
 
-def test_township_staff_import_with_a_bad_row_then_a_good_file(  # type: ignore[no-untyped-def]
-    page, live_server, township_staff, monkeypatch
-):
+def test_township_staff_import_with_a_bad_row_then_a_good_file(
+    page: "Page", live_server: LiveServer, township_staff: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
     problems: list[str] = []
     page.on("pageerror", lambda exc: problems.append(str(exc)))
     # A CSP violation (inline script, style or handler) is reported on the console.

@@ -13,15 +13,20 @@ import datetime
 import io
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
+from pytest_django.live_server_helper import LiveServer
 
 from accounts.models import Role, User
 from households.choices import ActionStatus, Employment, Labour, Relation
 from households.models import FollowUpAction, Person
 from tests.factories import AreaFactory, HouseholdFactory, PersonFactory, SiteFactory
+
+if TYPE_CHECKING:  # playwright is only there where Chromium is (the tests skip without it)
+    from playwright.sync_api import Page
 
 pytestmark = [pytest.mark.needs_chromium, pytest.mark.django_db(transaction=True)]
 
@@ -84,7 +89,9 @@ def _m32_home(page) -> str:  # type: ignore[no-untyped-def]
     return page.locator('[data-unmet-table] tr[data-code="M3-2"]').inner_text()
 
 
-def test_staff_find_household_update_employment_and_m3_2_changes(page, live_server, township_world):  # type: ignore[no-untyped-def]
+def test_staff_find_household_update_employment_and_m3_2_changes(
+    page: "Page", live_server: LiveServer, township_world: dict[str, Any]
+) -> None:
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     township = township_world["township"]
@@ -150,7 +157,9 @@ def test_home_polls_while_recalculating_and_shows_the_new_values(page, live_serv
     assert "66.6%" in _m32_home(page)
 
 
-def test_assign_follow_up_from_a_list_and_close_it(page, live_server, township_world):  # type: ignore[no-untyped-def]
+def test_assign_follow_up_from_a_list_and_close_it(
+    page: "Page", live_server: LiveServer, township_world: dict[str, Any]
+) -> None:
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     township = township_world["township"]
@@ -215,7 +224,7 @@ def demo(db):  # type: ignore[no-untyped-def]
     return DEMO_PASSWORD
 
 
-def test_screenshots_of_the_workspace(page, live_server, demo):  # type: ignore[no-untyped-def]
+def test_screenshots_of_the_workspace(page: "Page", live_server: LiveServer, demo: str) -> None:
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -31,6 +31,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def listening(port: int) -> bool:
+    """Whether a server accepts a connection on ``port`` (raises while it does not)."""
+    with socket.create_connection((HOST, port), timeout=1):
+        return True
+
+
 def pg_bin() -> Path:
     found = shutil.which("pg_ctl")
     if found:
@@ -140,8 +146,7 @@ class Stack:
     def redis_start(self) -> None:
         self.spawn("redis", ["redis-server", "--bind", HOST, "--port", str(self.redis_port), "--save", "",
                              "--appendonly", "no", "--dir", str(self.work)])  # fmt: skip
-        wait_for(lambda: socket.create_connection((HOST, self.redis_port), timeout=1).close() or True,
-                 timeout=15, what="redis")  # fmt: skip
+        wait_for(lambda: listening(self.redis_port), timeout=15, what="redis")
 
     def worker_start(self) -> subprocess.Popen:
         self.inside.unlink(missing_ok=True)

@@ -39,12 +39,14 @@ class Browser:
         headers = {**self.headers, "Referer": f"https://{self.stack.url.split('//', 1)[1]}{path}"}
         response = requests.request(method, self.stack.url + path, headers=headers, cookies=self.cookies,
                                     allow_redirects=False, timeout=30, **kwargs)  # fmt: skip
-        self.cookies.update(response.cookies.get_dict())
+        self.cookies.update((name, value) for name, value in response.cookies.get_dict().items() if value is not None)
         return response
 
     def csrf(self, path: str) -> str:
         page = self.request("GET", path)
-        return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+        found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+        assert found, page.text[:400]
+        return found.group(1)
 
     def login(self, username: str) -> None:
         token = self.csrf("/login/")

@@ -14,7 +14,7 @@ from django.contrib.contenttypes.models import ContentType
 
 from accounts.models import PersonalDataAccess, Role, User
 from households.models import HistoryEntry, ImportJob, Person
-from tests.access_world import make_id
+from tests.factories import make_id
 
 pytestmark = pytest.mark.django_db
 

@@ -28,7 +28,8 @@ from households.choices import Labour, Relation
 from households.id_lookup import SEARCH_ENTITY
 from households.importing import FileError, run_import
 from households.models import ImportJob, Person
-from tests.access_world import ID_A, ID_B, World, build_world, make_id
+from tests.factories import make_id
+from tests.world import ID_A, ID_B, World, build_world
 
 MASKED_ROLES = ("county", "bureau", "admin")
 REFUSED = "按完整身份证号查询仅限村、乡镇工作人员"
@@ -43,10 +44,6 @@ def world(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock(), transaction.atomic():
         yield build_world(assess=False)
         transaction.set_rollback(True)
-
-
-def _user(world: World, role: str) -> User:
-    return world.user(role)
 
 
 def _page_client(user: User) -> Client:
@@ -94,7 +91,7 @@ def _searches(user: User) -> list[PersonalDataAccess]:
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", MASKED_ROLES)
 def test_masked_role_full_id_search_neither_finds_nor_distinguishes(world, role):  # issue 17 finding 4
-    client = _page_client(_user(world, role))
+    client = _page_client(world.user(role))
 
     real = _page_search(client, ID_A)
     missing = _page_search(client, NOBODY)
@@ -104,7 +101,7 @@ def test_masked_role_full_id_search_neither_finds_nor_distinguishes(world, role)
     assert world.a.household.head_name not in real
     assert "共 0 户" in real
     assert _normalised(real, ID_A) == _normalised(missing, NOBODY)
-    assert len(_searches(_user(world, role))) == 2
+    assert len(_searches(world.user(role))) == 2
 
 
 @pytest.mark.django_db
@@ -191,7 +188,7 @@ def test_api_q_by_full_id_follows_the_page_rule(world, settings):  # issue 17 fi
 def _answers(world: World, role: str, number: str) -> list[tuple[str, int, str]]:
     """Every way a masked role could look a full number up: the page search, the API filters,
     the live ID check, an action's member and a person's number."""
-    user = _user(world, role)
+    user = world.user(role)
     page, api = _page_client(user), _api_client(user)
     person = world.a.person
     answers = [("page search", 200, _normalised(_page_search(page, number), number))]

@@ -13,8 +13,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from accounts.models import Department, Role, User
-from areas.choices import AreaLevel
-from areas.models import Area
 from households import import_jobs, import_runs, services
 from households.importing import get_kind
 from households.models import (
@@ -24,28 +22,14 @@ from households.models import (
     Person,
 )
 from households.validators import id_check_digit
+from tests.factories import AreaFactory, UserFactory, make_id
 
 pytestmark = pytest.mark.django_db
 
 HEADERS = "户编号,户主姓名,现居村社区代码,户类型"
 
 
-def make_id(first17: str) -> str:
-    return first17 + id_check_digit(first17)
-
-
 HEAD_ID = make_id("43130219800101001")
-
-
-def _area(code: str, name: str, level: str, parent: Area | None = None) -> Area:
-    return Area.objects.create(
-        code=code,
-        name=name,
-        level=level,
-        parent=parent,
-        county_code=code[:6] if level != AreaLevel.CITY else "",
-        township_code=code[:9] if level in (AreaLevel.TOWNSHIP, AreaLevel.VILLAGE) else "",
-    )
 
 
 @pytest.fixture(autouse=True)
@@ -56,27 +40,27 @@ def media(settings, tmp_path):
 
 @pytest.fixture
 def areas():
-    city = _area("431300", "娄底市", AreaLevel.CITY)
-    county = _area("431302", "娄星区", AreaLevel.COUNTY, city)
-    township = _area("431302001", "乐坪街道", AreaLevel.TOWNSHIP, county)
-    other_township = _area("431302002", "花山街道", AreaLevel.TOWNSHIP, county)
+    city = AreaFactory.city()
+    county = AreaFactory.county(code="431302", name="娄星区", parent=city)
+    township = AreaFactory.township(code="431302001", name="乐坪街道", parent=county)
+    other_township = AreaFactory.township(code="431302002", name="花山街道", parent=county)
     return {
         "county": county,
         "township": township,
-        "village": _area("431302001001", "A社区", AreaLevel.VILLAGE, township),
-        "other_village": _area("431302002001", "B村", AreaLevel.VILLAGE, other_township),
+        "village": AreaFactory.village(code="431302001001", name="A社区", parent=township),
+        "other_village": AreaFactory.village(code="431302002001", name="B村", parent=other_township),
         "other_township": other_township,
     }
 
 
 @pytest.fixture
 def staff(areas):
-    return User.objects.create_user("zhen", password="x", role=Role.TOWNSHIP_STAFF, area=areas["township"])
+    return UserFactory.create(username="zhen", role=Role.TOWNSHIP_STAFF, area=areas["township"])
 
 
 @pytest.fixture
 def other_staff(areas):
-    return User.objects.create_user("huashan", password="x", role=Role.TOWNSHIP_STAFF, area=areas["other_township"])
+    return UserFactory.create(username="huashan", role=Role.TOWNSHIP_STAFF, area=areas["other_township"])
 
 
 @pytest.fixture
@@ -351,7 +335,9 @@ def test_progress_fragment_polls_while_running_and_asks_for_a_reload_when_finish
     assert "hx-trigger" not in finished.content.decode()
 
 
-def test_progress_is_written_in_small_commits_during_the_run(staff, household, monkeypatch):
+def test_progress_is_written_in_small_commits_during_the_run(
+    staff: User, household: Household, monkeypatch: pytest.MonkeyPatch
+) -> None:
     seen: list[int] = []
     job = ImportJob.objects.create(
         kind="households", file_name="x.csv", created_by=staff, stored_file="", status=ImportJob.Status.UPLOADED
@@ -428,7 +414,7 @@ def test_township_staff_are_offered_their_kinds_only(staff_client):
 def test_a_role_that_may_not_import_a_kind_gets_403_and_nothing_is_stored(
     client, areas, media, django_capture_on_commit_callbacks
 ):
-    county = User.objects.create_user("xian", password="x", role=Role.COUNTY_OFFICIAL, area=areas["county"])
+    county = UserFactory.create(username="xian", role=Role.COUNTY_OFFICIAL, area=areas["county"])
     client.force_login(county)
 
     body = page(client, "/imports/")
@@ -445,8 +431,8 @@ def test_a_role_that_may_not_import_a_kind_gets_403_and_nothing_is_stored(
 
 
 def test_a_bureau_without_import_rights_sees_no_form(client, areas):
-    bureau = User.objects.create_user(
-        "ju", password="x", role=Role.CITY_BUREAU, department=Department.HUMAN_RESOURCES, area=areas["county"].parent
+    bureau = UserFactory.create(
+        username="ju", role=Role.CITY_BUREAU, department=Department.HUMAN_RESOURCES, area=areas["county"].parent
     )
     client.force_login(bureau)
 

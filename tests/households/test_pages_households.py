@@ -9,19 +9,14 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Role, User
-from areas.choices import AreaLevel
+from accounts.models import Role
 from households import services
 from households.models import FollowUpAction, Grievance, HistoryEntry, Household, Income, Person, Site
-from households.validators import id_check_digit
+from tests.factories import AreaFactory, UserFactory, make_id
 
 pytestmark = pytest.mark.django_db
 
 TODAY = timezone.localdate()
-
-
-def make_id(first17: str) -> str:
-    return first17 + id_check_digit(first17)
 
 
 HEAD_ID = make_id("43130219800101001")
@@ -33,48 +28,35 @@ def masked(id_number: str) -> str:
     return id_number[:6] + "********" + id_number[-4:]
 
 
-def _area(code: str, name: str, level: str, parent=None) -> "Area":  # noqa: F821
-    from areas.models import Area
-
-    return Area.objects.create(
-        code=code,
-        name=name,
-        level=level,
-        parent=parent,
-        county_code=code[:6] if level != AreaLevel.CITY else "",
-        township_code=code[:9] if level in (AreaLevel.TOWNSHIP, AreaLevel.VILLAGE) else "",
-    )
-
-
 @pytest.fixture
 def areas():
-    city = _area("431300", "娄底市", AreaLevel.CITY)
-    county = _area("431302", "娄星区", AreaLevel.COUNTY, city)
-    township = _area("431302001", "乐坪街道", AreaLevel.TOWNSHIP, county)
-    other_township = _area("431302002", "花山街道", AreaLevel.TOWNSHIP, county)
+    city = AreaFactory.city()
+    county = AreaFactory.county(code="431302", name="娄星区", parent=city)
+    township = AreaFactory.township(code="431302001", name="乐坪街道", parent=county)
+    other_township = AreaFactory.township(code="431302002", name="花山街道", parent=county)
     return {
         "county": county,
         "township": township,
-        "village": _area("431302001001", "A社区", AreaLevel.VILLAGE, township),
-        "village2": _area("431302001002", "C村", AreaLevel.VILLAGE, township),
+        "village": AreaFactory.village(code="431302001001", name="A社区", parent=township),
+        "village2": AreaFactory.village(code="431302001002", name="C村", parent=township),
         "other_township": other_township,
-        "other_village": _area("431302002001", "B村", AreaLevel.VILLAGE, other_township),
+        "other_village": AreaFactory.village(code="431302002001", name="B村", parent=other_township),
     }
 
 
 @pytest.fixture
 def staff(areas):
-    return User.objects.create_user("zhen", password="x", role=Role.TOWNSHIP_STAFF, area=areas["township"])
+    return UserFactory.create(username="zhen", role=Role.TOWNSHIP_STAFF, area=areas["township"])
 
 
 @pytest.fixture
 def other_staff(areas):
-    return User.objects.create_user("huashan", password="x", role=Role.TOWNSHIP_STAFF, area=areas["other_township"])
+    return UserFactory.create(username="huashan", role=Role.TOWNSHIP_STAFF, area=areas["other_township"])
 
 
 @pytest.fixture
 def county_official(areas):
-    return User.objects.create_user("xian", password="x", role=Role.COUNTY_OFFICIAL, area=areas["county"])
+    return UserFactory.create(username="xian", role=Role.COUNTY_OFFICIAL, area=areas["county"])
 
 
 @pytest.fixture

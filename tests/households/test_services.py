@@ -8,8 +8,7 @@ from django.db import IntegrityError, transaction
 from django.http import Http404
 
 from accounts import personal_data
-from accounts.models import Role, User
-from areas.choices import AreaLevel
+from accounts.models import Role
 from areas.models import Area
 from households import services
 from households.choices import RecordStatus, Relation
@@ -19,13 +18,9 @@ from households.models import (
     Household,
     Person,
 )
-from households.validators import id_check_digit
+from tests.factories import AreaFactory, UserFactory, make_id
 
 pytestmark = pytest.mark.django_db
-
-
-def make_id(first17: str) -> str:
-    return first17 + id_check_digit(first17)
 
 
 HEAD_ID = make_id("43130219800101001")
@@ -34,48 +29,18 @@ SPOUSE_ID = make_id("43130219820202002")
 
 @pytest.fixture
 def areas():
-    city = Area.objects.create(code="431300", name="娄底市", level=AreaLevel.CITY)
-    county = Area.objects.create(
-        code="431302", name="娄星区", level=AreaLevel.COUNTY, parent=city, county_code="431302"
-    )
-    township = Area.objects.create(
-        code="431302001",
-        name="乐坪街道",
-        level=AreaLevel.TOWNSHIP,
-        parent=county,
-        county_code="431302",
-        township_code="431302001",
-    )
-    village = Area.objects.create(
-        code="431302001001",
-        name="A社区",
-        level=AreaLevel.VILLAGE,
-        parent=township,
-        county_code="431302",
-        township_code="431302001",
-    )
-    other_township = Area.objects.create(
-        code="431302002",
-        name="花山街道",
-        level=AreaLevel.TOWNSHIP,
-        parent=county,
-        county_code="431302",
-        township_code="431302002",
-    )
-    other_village = Area.objects.create(
-        code="431302002001",
-        name="B村",
-        level=AreaLevel.VILLAGE,
-        parent=other_township,
-        county_code="431302",
-        township_code="431302002",
-    )
+    city = AreaFactory.city()
+    county = AreaFactory.county(code="431302", name="娄星区", parent=city)
+    township = AreaFactory.township(code="431302001", name="乐坪街道", parent=county)
+    village = AreaFactory.village(code="431302001001", name="A社区", parent=township)
+    other_township = AreaFactory.township(code="431302002", name="花山街道", parent=county)
+    other_village = AreaFactory.village(code="431302002001", name="B村", parent=other_township)
     return {"city": city, "county": county, "township": township, "village": village, "other_village": other_village}
 
 
 @pytest.fixture
 def staff(areas):
-    return User.objects.create_user("zhen", password="x", role=Role.TOWNSHIP_STAFF, area=areas["township"])
+    return UserFactory.create(username="zhen", role=Role.TOWNSHIP_STAFF, area=areas["township"])
 
 
 @pytest.fixture
@@ -198,7 +163,7 @@ def test_labour_force_person_needs_an_employment_check_date(household, staff):
 
 
 def test_out_of_area_reference_is_a_400_with_the_unknown_code_message(areas):
-    village_staff = User.objects.create_user("cun", password="x", role=Role.VILLAGE_STAFF, area=areas["village"])
+    village_staff = UserFactory.create(username="cun", role=Role.VILLAGE_STAFF, area=areas["village"])
     with pytest.raises(ValidationError) as foreign:
         services.household_register(
             actor=village_staff,
@@ -220,14 +185,10 @@ def test_out_of_area_reference_is_a_400_with_the_unknown_code_message(areas):
 
 
 def test_foreign_household_is_404_and_a_read_only_role_gets_403(areas, household):
-    other_staff = User.objects.create_user(
-        "hs", password="x", role=Role.TOWNSHIP_STAFF, area=Area.objects.get(code="431302002")
-    )
+    other_staff = UserFactory.create(username="hs", role=Role.TOWNSHIP_STAFF, area=Area.objects.get(code="431302002"))
     with pytest.raises(Http404):
         services.household_update(actor=other_staff, household=household, data={"helper": "某"})
-    bureau = User.objects.create_user(
-        "rs", password="x", role=Role.CITY_BUREAU, area=areas["city"], department="市人社局"
-    )
+    bureau = UserFactory.create(username="rs", role=Role.CITY_BUREAU, area=areas["city"], department="市人社局")
     with pytest.raises(PermissionDenied):
         services.household_update(actor=bureau, household=household, data={"helper": "某"})
     household.refresh_from_db()
@@ -246,7 +207,7 @@ def test_quick_employment_update_writes_status_date_and_history(household, staff
 
 def test_transfer_moves_members_and_is_one_recorded_change(areas, household, staff):
     services.person_create(actor=staff, household=household, id_number=HEAD_ID, data=person_data())
-    official = User.objects.create_user("xian", password="x", role=Role.COUNTY_OFFICIAL, area=areas["county"])
+    official = UserFactory.create(username="xian", role=Role.COUNTY_OFFICIAL, area=areas["county"])
     services.household_transfer(actor=official, household=household, village_code="431302002001")
     assert set(Person.objects.values_list("township_code", flat=True)) == {"431302002"}
     assert HistoryEntry.objects.filter(action="transfer").count() == 1
@@ -276,7 +237,7 @@ def test_a_county_official_closing_a_petition_cannot_rewrite_it(areas, staff):
         village_code="431302001001",
         data={"received_on": datetime.date(2026, 1, 5), "status": "办理中", "content": "漏水"},
     )
-    official = User.objects.create_user("xian2", password="x", role=Role.COUNTY_OFFICIAL, area=areas["county"])
+    official = UserFactory.create(username="xian2", role=Role.COUNTY_OFFICIAL, area=areas["county"])
     closed = services.grievance_save(
         actor=official,
         code="G1",

@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 from django.core.files import File
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import translation
 
 from accounts.models import Role, User
 from areas.choices import AreaLevel
@@ -27,7 +26,9 @@ from indicators.models import Commendation, Period
 from tests.import_files import run_command
 
 ROOT = Path(__file__).resolve().parents[2]
-HEADERS = get_kind("households").headers
+HOUSEHOLDS = get_kind("households")
+assert HOUSEHOLDS is not None
+HEADERS = HOUSEHOLDS.headers
 MAX_SECONDS = 10
 MAX_RSS_MB = 300
 
@@ -182,13 +183,6 @@ def hostile_dir(tmp_path_factory):
 @pytest.fixture(scope="module")
 def hostile_files(hostile_dir):
     return {name: build(hostile_dir) for name, (build, _message) in HOSTILE.items()}
-
-
-@pytest.fixture(autouse=True)
-def portal_language():
-    """The messages are asserted in the portal's language; an earlier test may leave English active."""
-    with translation.override("zh-hans"):
-        yield
 
 
 @pytest.fixture(autouse=True)

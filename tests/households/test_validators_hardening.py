@@ -29,6 +29,7 @@ from households.models import (
     Person,
 )
 from households.validators import id_check_digit, validate_id_number, validate_record_code
+from tests.factories import AreaFactory, UserFactory, make_id
 from tests.import_files import run_command, write_csv
 
 pytestmark = pytest.mark.django_db
@@ -36,24 +37,13 @@ pytestmark = pytest.mark.django_db
 API = "/api/v1/"
 TODAY = timezone.localdate()
 FAR_FUTURE = "2099-01-01"
-HEAD_ID = "43130219800101001" + id_check_digit("43130219800101001")
+HEAD_ID = make_id("43130219800101001")
 FULL_WIDTH = {ord(digit): chr(0xFF10 + int(digit)) for digit in "0123456789"}
 ARABIC_INDIC = {ord(digit): chr(0x0660 + int(digit)) for digit in "0123456789"}
 # The bypass of the review: look-alike digits in the first 17 places, the check digit as typed in ASCII.
 WIDE_ID = HEAD_ID[:17].translate(FULL_WIDTH) + HEAD_ID[17]
 ARABIC_ID = HEAD_ID[:17].translate(ARABIC_INDIC) + HEAD_ID[17]
 PERSON_HEADERS = ["身份证号", "姓名", "户编号", "与户主关系", "劳动能力", "就业信息更新日期"]
-
-
-def _area(code: str, name: str, level: str, parent: Area | None = None) -> Area:
-    return Area.objects.create(
-        code=code,
-        name=name,
-        level=level,
-        parent=parent,
-        county_code=code[:6] if level != AreaLevel.CITY else "",
-        township_code=code[:9] if level in (AreaLevel.TOWNSHIP, AreaLevel.VILLAGE) else "",
-    )
 
 
 @pytest.fixture(autouse=True)
@@ -65,15 +55,15 @@ def _fresh_throttles():
 
 @pytest.fixture
 def world():
-    city = _area("431300", "娄底市", AreaLevel.CITY)
-    county = _area("431302", "娄星区", AreaLevel.COUNTY, city)
-    other_county = _area("431321", "双峰县", AreaLevel.COUNTY, city)
-    township = _area("431302001", "乐坪街道", AreaLevel.TOWNSHIP, county)
-    far_township = _area("431321100", "永丰镇", AreaLevel.TOWNSHIP, other_county)
-    _area("431302001001", "A社区", AreaLevel.VILLAGE, township)
-    _area("431321100200", "D村", AreaLevel.VILLAGE, far_township)
-    staff = User.objects.create_user("zhen", password="pw-Loudi-2026", role=Role.TOWNSHIP_STAFF, area=township)
-    admin = User.objects.create_user("admin", password="pw-Loudi-2026", role=Role.CITY_ADMIN, area=city)
+    city = AreaFactory.city()
+    county = AreaFactory.county(code="431302", name="娄星区", parent=city)
+    other_county = AreaFactory.county(code="431321", name="双峰县", parent=city)
+    township = AreaFactory.township(code="431302001", name="乐坪街道", parent=county)
+    far_township = AreaFactory.township(code="431321100", name="永丰镇", parent=other_county)
+    AreaFactory.village(code="431302001001", name="A社区", parent=township)
+    AreaFactory.village(code="431321100200", name="D村", parent=far_township)
+    staff = UserFactory.create(username="zhen", role=Role.TOWNSHIP_STAFF, area=township)
+    admin = UserFactory.create(username="admin", role=Role.CITY_ADMIN, area=city)
     household = services.household_register(
         actor=staff, code="H01", village_code="431302001001", data={"head_name": "张一", "category": "建档立卡户"}
     )
@@ -196,7 +186,7 @@ def test_household_form_refuses_a_slash_code_and_a_look_alike_of_an_existing_cod
     form = {"head_name": "周九", "village": "431302001001", "category": "同步搬迁户", "monitoring": "无"}
     form |= {"housing_hazard": "无", "safety_net": "无", "members-TOTAL_FORMS": "1", "members-INITIAL_FORMS": "0"}
     form |= {"members-MIN_NUM_FORMS": "1", "members-MAX_NUM_FORMS": "1000"}
-    member = {"members-0-id_number": "43130219900303005" + id_check_digit("43130219900303005")}
+    member = {"members-0-id_number": make_id("43130219900303005")}
     member |= {"members-0-name": "周九", "members-0-relation": "户主", "members-0-labour": "无劳动力"}
     member |= {"members-0-employment": "未就业", "members-0-schooling": "非在校"}
     for code, message in (("0/", "编号只能由英文字母"), ("H\u200b01", "该户编号已在系统中登记")):

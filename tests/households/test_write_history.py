@@ -17,9 +17,10 @@ from households import services
 from households.choices import Channel
 from households.importing import run_import
 from households.models import HistoryEntry, ImportJob
-from tests.access_world import ID_A, PHONE_A, World, build_world, make_id
 from tests.accounts.test_access_matrix import HISTORY_KINDS, NOT_WRITES, _fill, _value
+from tests.factories import make_id
 from tests.import_files import write_csv
+from tests.world import ID_A, PHONE_A, World, build_world
 
 WRITERS = ("village", "township", "county", "finance", "admin")
 WRITE_ROUTES = sorted(
@@ -65,6 +66,7 @@ def test_every_form_and_api_write_is_recorded(world: World, name: str):
     since = _last()
     url = reverse(name, kwargs=kwargs)
     if rule.json:
+        assert rule.method, name  # a JSON write names its HTTP method
         response = getattr(client, rule.method)(url, data=json.dumps(body), content_type="application/json")
     else:
         response = client.post(url, body)

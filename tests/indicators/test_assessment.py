@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
-from accounts.models import Role, User
+from accounts.models import Role
 from areas.choices import AreaLevel
 from areas.models import Area
 from indicators.assessment import scoring as assessment
@@ -20,6 +20,7 @@ from indicators.assessment.scoring import (
     unit_score,
 )
 from indicators.models import AssessmentResult, Commendation, Kind, Met
+from tests.factories import UserFactory
 from tests.import_files import EXAMPLE
 
 IMPORTS = [
@@ -394,19 +395,17 @@ def test_assess_computes_the_period_first_when_it_has_no_values():
 # --- pages and access ---------------------------------------------------------------------------------
 
 
-def _user(username, role, area, **extra) -> User:
-    return User.objects.create_user(username, password="x", role=role, area=area, **extra)
-
-
 @pytest.fixture
 def users(example_assessed):
     city = Area.objects.get(code="431300")
     village = Area.objects.get(code="431302001001")
     return {
-        "admin": _user("admin", Role.CITY_ADMIN, city),
-        "bureau": _user("bureau", Role.CITY_BUREAU, city, department="市财政局"),
-        "village": _user("village", Role.VILLAGE_STAFF, village),
-        "county": _user("county", Role.COUNTY_OFFICIAL, Area.objects.get(code="431321")),
+        "admin": UserFactory.create(username="admin", role=Role.CITY_ADMIN, area=city),
+        "bureau": UserFactory.create(username="bureau", role=Role.CITY_BUREAU, area=city, department="市财政局"),
+        "village": UserFactory.create(username="village", role=Role.VILLAGE_STAFF, area=village),
+        "county": UserFactory.create(
+            username="county", role=Role.COUNTY_OFFICIAL, area=Area.objects.get(code="431321")
+        ),
     }
 
 

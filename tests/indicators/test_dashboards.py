@@ -12,10 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from accounts.models import Role, User
 from accounts.personal_data import decrypt, mask_id_number
-from areas.models import Area
-from households.choices import Employment, Labour, Relation
+from households.choices import ActionKind, Labour
 from households.models import (
     FollowUpAction,
     Grievance,
@@ -27,13 +25,14 @@ from indicators.engine.runs import period_close
 from indicators.models import AssessmentResult, AssessmentRun, IndicatorValue, Period
 from tests.factories import (
     AreaFactory,
+    FollowUpActionFactory,
     GrievanceFactory,
     HouseholdFactory,
-    PersonFactory,
     SiteFactory,
     compute,
     persons_bulk,
 )
+from tests.world import World, build_world
 
 pytestmark = pytest.mark.django_db
 
@@ -56,16 +55,6 @@ HOUSEHOLD_LIST_QUERIES = 12
 SITE_LIST_QUERIES = 13
 
 
-def _user(username: str, role: str, area: Area, department: str = "") -> User:
-    return User.objects.create_user(
-        username=username, password="x-Secret-123", role=role, area=area, department=department
-    )
-
-
-class World:
-    pass
-
-
 @pytest.fixture(autouse=True)
 def empty_cache():
     """Rendered dashboard parts are cached per finished run; ids repeat between tests."""
@@ -77,52 +66,8 @@ def empty_cache():
 
 
 @pytest.fixture
-def world():
-    w = World()
-    w.city = AreaFactory.city()
-    w.county = AreaFactory.county()
-    w.township = AreaFactory.township()
-    w.village = AreaFactory.village()
-    w.other_county = AreaFactory.county(code="431322", name="新化县")
-    w.other_township = AreaFactory.township(code="431322001", name="上渡街道", parent=w.other_county)
-    w.other_village = AreaFactory.village(code="431322001001", name="园松社区", parent=w.other_township)
-    w.site = SiteFactory(village=w.village, code="S0001", name="幸福小区", party_org=True)
-    w.other_site = SiteFactory(village=w.other_village, code="S0900", name="外县小区")
-    w.household = HouseholdFactory(code="H00001", site=w.site, head_name='=HYPERLINK("http://x")', tap_water=False)
-    w.worker = PersonFactory(
-        household=w.household,
-        relation=Relation.HEAD,
-        name="张三",
-        labour=Labour.ORDINARY,
-        wants_work=True,
-        employment=Employment.UNEMPLOYED,
-        born=datetime.date(1985, 3, 9),
-    )
-    w.employed = PersonFactory(
-        household=w.household,
-        name="李四",
-        labour=Labour.ORDINARY,
-        wants_work=True,
-        employment=Employment.LOCAL_FIRM,
-        born=datetime.date(1988, 1, 2),
-    )
-    PersonFactory(
-        household=w.household,
-        name="王六",
-        labour=Labour.SKILLED,
-        wants_work=True,
-        employment=Employment.MIGRANT,
-        born=datetime.date(1992, 5, 6),
-    )
-    w.foreign_household = HouseholdFactory(code="H09001", site=w.other_site, village=w.other_village)
-    PersonFactory(household=w.foreign_household, labour=Labour.ORDINARY, wants_work=True, name="王五")
-    w.county_user = _user("county", Role.COUNTY_OFFICIAL, w.county)
-    w.township_user = _user("township", Role.TOWNSHIP_STAFF, w.township)
-    w.bureau_user = _user("bureau", Role.CITY_BUREAU, w.city, department="市人社局")
-    w.admin_user = _user("cityadmin", Role.CITY_ADMIN, w.city, department="市易扶办")
-    compute(PREVIOUS)
-    compute(KEY)
-    return w
+def world() -> World:
+    return build_world("dashboards")
 
 
 def grow(w: World, factor: int = 10) -> None:
@@ -130,26 +75,24 @@ def grow(w: World, factor: int = 10) -> None:
     for index in range(factor):
         township = AreaFactory.township(code=f"431302{100 + index:03d}", name=f"新镇{index}", parent=w.county)
         village = AreaFactory.village(code=f"{township.code}001", name=f"新村{index}", parent=township)
-        site = SiteFactory(village=village, code=f"SG{index:03d}", name=f"新区{index}")
+        site = SiteFactory.create(village=village, code=f"SG{index:03d}", name=f"新区{index}")
         for place_village, place_site in ((village, site), (w.village, w.site)):
             for number in range(3):
-                household = HouseholdFactory(
+                household = HouseholdFactory.create(
                     code=f"HG{index:03d}{'N' if place_site is site else 'O'}{number}",
                     site=place_site,
                     village=place_village,
                 )
                 persons_bulk(household, 3, labour=Labour.ORDINARY, wants_work=True)
-                FollowUpAction.objects.create(
+                FollowUpActionFactory.create(
                     code=f"TZG{household.code}",
                     household=household,
-                    county_code=household.county_code,
-                    township_code=household.township_code,
-                    village_code=household.village_code,
+                    kind=ActionKind.OTHER,
                     description="x",
                     owner="甲",
                     due_on=TODAY - datetime.timedelta(days=number),
                 )
-        GrievanceFactory(village=village, site=site)
+        GrievanceFactory.create(village=village, site=site)
     compute(KEY)
 
 
@@ -197,7 +140,9 @@ def test_county_dashboard_second_view_reuses_the_rendered_run(client, django_ass
 
 
 def _kpi(html: str, label: str) -> str:
-    return re.search(rf'{label}</span><span class="kpi-value">([^<]*)</span>', html).group(1)
+    found = re.search(rf'{label}</span><span class="kpi-value">([^<]*)</span>', html)
+    assert found, label
+    return found.group(1)
 
 
 def test_county_dashboard_cached_view_shows_follow_up_counts_as_they_are_now(client, world):

@@ -11,7 +11,6 @@ from rest_framework.test import APIClient
 
 from accounts.models import ApiToken, Department, Role, User
 from accounts.tokens import key_digest
-from areas.choices import AreaLevel
 from areas.models import Area
 from households import services
 from households.choices import Channel, Labour, Relation
@@ -25,17 +24,12 @@ from households.models import (
     Person,
     Site,
 )
-from households.validators import id_check_digit
 from indicators.models import CountyFinance, IndicatorValue
-from tests.factories import compute
+from tests.factories import AreaFactory, UserFactory, compute, make_id
 
 pytestmark = pytest.mark.django_db
 
 API = "/api/v1/"
-
-
-def make_id(first17: str) -> str:
-    return first17 + id_check_digit(first17)
 
 
 HEAD_ID = make_id("43130219800101001")
@@ -47,17 +41,6 @@ def masked(id_number: str) -> str:
     return id_number[:6] + "********" + id_number[-4:]
 
 
-def _area(code: str, name: str, level: str, parent: Area | None = None) -> Area:
-    return Area.objects.create(
-        code=code,
-        name=name,
-        level=level,
-        parent=parent,
-        county_code=code[:6] if level != AreaLevel.CITY else "",
-        township_code=code[:9] if level in (AreaLevel.TOWNSHIP, AreaLevel.VILLAGE) else "",
-    )
-
-
 @pytest.fixture(autouse=True)
 def _fresh_throttles():
     cache.clear()  # throttle counters live in the cache
@@ -67,40 +50,44 @@ def _fresh_throttles():
 
 @pytest.fixture
 def areas():
-    city = _area("431300", "娄底市", AreaLevel.CITY)
-    county = _area("431302", "娄星区", AreaLevel.COUNTY, city)
-    other_county = _area("431321", "双峰县", AreaLevel.COUNTY, city)
-    township = _area("431302001", "乐坪街道", AreaLevel.TOWNSHIP, county)
-    other_township = _area("431302002", "花山街道", AreaLevel.TOWNSHIP, county)
-    far_township = _area("431321001", "永丰街道", AreaLevel.TOWNSHIP, other_county)
+    city = AreaFactory.city()
+    county = AreaFactory.county(code="431302", name="娄星区", parent=city)
+    other_county = AreaFactory.county(code="431321", name="双峰县", parent=city)
+    township = AreaFactory.township(code="431302001", name="乐坪街道", parent=county)
+    other_township = AreaFactory.township(code="431302002", name="花山街道", parent=county)
+    far_township = AreaFactory.township(code="431321001", name="永丰街道", parent=other_county)
     return {
         "city": city,
         "county": county,
         "other_county": other_county,
         "township": township,
         "other_township": other_township,
-        "village": _area("431302001001", "A社区", AreaLevel.VILLAGE, township),
-        "village2": _area("431302001002", "C村", AreaLevel.VILLAGE, township),
-        "other_village": _area("431302002001", "B村", AreaLevel.VILLAGE, other_township),
-        "far_village": _area("431321001001", "D村", AreaLevel.VILLAGE, far_township),
+        "village": AreaFactory.village(code="431302001001", name="A社区", parent=township),
+        "village2": AreaFactory.village(code="431302001002", name="C村", parent=township),
+        "other_village": AreaFactory.village(code="431302002001", name="B村", parent=other_township),
+        "far_village": AreaFactory.village(code="431321001001", name="D村", parent=far_township),
     }
-
-
-def _user(name: str, role: str, area: Area, department: str = "") -> User:
-    return User.objects.create_user(name, password="pw-Loudi-2026", role=role, area=area, department=department)
 
 
 @pytest.fixture
 def users(areas):
     return {
-        "village": _user("cun", Role.VILLAGE_STAFF, areas["village"]),
-        "staff": _user("zhen", Role.TOWNSHIP_STAFF, areas["township"]),
-        "other_staff": _user("huashan", Role.TOWNSHIP_STAFF, areas["other_township"]),
-        "county": _user("xian", Role.COUNTY_OFFICIAL, areas["county"]),
-        "other_county": _user("shuangfeng", Role.COUNTY_OFFICIAL, areas["other_county"]),
-        "bureau": _user("renshe", Role.CITY_BUREAU, areas["city"], Department.HUMAN_RESOURCES),
-        "finance": _user("caizheng", Role.CITY_BUREAU, areas["city"], Department.FINANCE),
-        "admin": _user("admin", Role.CITY_ADMIN, areas["city"], Department.RELOCATION_OFFICE),
+        "village": UserFactory.create(username="cun", role=Role.VILLAGE_STAFF, area=areas["village"]),
+        "staff": UserFactory.create(username="zhen", role=Role.TOWNSHIP_STAFF, area=areas["township"]),
+        "other_staff": UserFactory.create(username="huashan", role=Role.TOWNSHIP_STAFF, area=areas["other_township"]),
+        "county": UserFactory.create(username="xian", role=Role.COUNTY_OFFICIAL, area=areas["county"]),
+        "other_county": UserFactory.create(
+            username="shuangfeng", role=Role.COUNTY_OFFICIAL, area=areas["other_county"]
+        ),
+        "bureau": UserFactory.create(
+            username="renshe", role=Role.CITY_BUREAU, area=areas["city"], department=Department.HUMAN_RESOURCES
+        ),
+        "finance": UserFactory.create(
+            username="caizheng", role=Role.CITY_BUREAU, area=areas["city"], department=Department.FINANCE
+        ),
+        "admin": UserFactory.create(
+            username="admin", role=Role.CITY_ADMIN, area=areas["city"], department=Department.RELOCATION_OFFICE
+        ),
     }
 
 

@@ -13,6 +13,7 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from schemathesis.core.result import Ok
 
 from accounts.access import scope
 from accounts.models import Role, User
@@ -47,7 +48,11 @@ def _real_path_parameters(user: User) -> dict[str, dict[str, object]]:
     income = Income.objects.filter(household=household).select_related("household").first()
     value = scope(IndicatorValue.objects.order_by("id"), user).first()
     finance = CountyFinance.objects.select_related("county").first()
-    found = {
+    assert household, "the user sees a household"
+    assert person, "the user sees a person"
+    assert value, "the user sees an indicator value"
+    assert user.area, "the user has an area"
+    found: dict[str, dict[str, object]] = {
         "/api/v1/households/{code}/": {"code": household.code},
         "/api/v1/persons/{id}/": {"id": person.pk},
         "/api/v1/areas/{code}/": {"code": user.area.code},
@@ -98,9 +103,10 @@ def _fuzz(operation, headers: dict[str, str], fixed: dict[str, object] | None, f
 
 @pytest.mark.needs_postgres
 @pytest.mark.django_db(transaction=True)
-def test_api_conforms_to_its_schema_without_server_errors(capsys):
+def test_api_conforms_to_its_schema_without_server_errors(capsys: pytest.CaptureFixture[str]) -> None:
     call_command("seed_demo", households=200, seed=3, verbosity=0)
     user = User.objects.filter(role=Role.TOWNSHIP_STAFF).order_by("pk").first()
+    assert user is not None, "seed_demo creates township staff"
     token = token_create(user=user)[1]
     headers = {"Authorization": f"Token {token}"}
     real = _real_path_parameters(user)
@@ -110,6 +116,7 @@ def test_api_conforms_to_its_schema_without_server_errors(capsys):
     schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", application)
     operations = []
     for result in schema.get_all_operations():
+        assert isinstance(result, Ok), result  # the schema's every operation is valid
         operation = result.ok()
         if operation.path in SKIPPED_PATHS:
             continue

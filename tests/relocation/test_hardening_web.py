@@ -35,7 +35,7 @@ from households.models import (
     Person,
 )
 from indicators.selectors.export import rows_to_csv, rows_to_xlsx
-from tests.access_world import ID_A, ID_B, YEAR, World, build_world
+from tests.world import ID_A, ID_B, YEAR, World, build_world
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1/"

@@ -17,7 +17,7 @@ from accounts.personal_data import mask_id_number
 from households import services
 from households.choices import ActionKind, Employment, Monitoring, MonitoringDecisionKind
 from households.models import ChangeFeed, FollowUpAction, HistoryEntry, Household, MonitoringDecision
-from tests import workspace_world as ww
+from tests.world import HEAD_ID, LAST_YEAR, TODAY, build_world, grow_workspace
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +27,7 @@ QUALITY_QUERIES = 15
 
 @pytest.fixture
 def world():
-    return ww.build()
+    return build_world("workspace")
 
 
 def _list_url(area_code: str, **query: str) -> str:
@@ -53,13 +53,13 @@ def test_township_list_shows_its_households_with_reasons(client, world):
     html = _get(client, _list_url(world.township.code))
     assert _rows(html) == ["H00001", "H00002"]
     assert (
-        "2025 年人均可支配收入 5000.00 元低于监测收入线 7300.00 元" in html.replace(str(ww.LAST_YEAR), "2025")
-        or f"{ww.LAST_YEAR} 年人均可支配收入 5000.00 元低于监测收入线 7300.00 元" in html
+        "2025 年人均可支配收入 5000.00 元低于监测收入线 7300.00 元" in html.replace(str(LAST_YEAR), "2025")
+        or f"{LAST_YEAR} 年人均可支配收入 5000.00 元低于监测收入线 7300.00 元" in html
     )
     assert "较上年下降 30% 以上" in html
     assert "H05001" not in html
     assert "H09001" not in html
-    assert ww.HEAD_ID in html  # staff see full personal data
+    assert HEAD_ID in html  # staff see full personal data
     assert 'name="decision"' in html
     assert "派发帮扶" in html
 
@@ -116,8 +116,8 @@ def test_county_official_reads_the_county_list_masked_and_cannot_decide(client, 
     client.force_login(world.county_user)
     html = _get(client, _list_url(world.county.code))
     assert _rows(html) == ["H00001", "H00002", "H05001"]
-    assert ww.HEAD_ID not in html
-    assert mask_id_number(ww.HEAD_ID) in html
+    assert HEAD_ID not in html
+    assert mask_id_number(HEAD_ID) in html
     assert 'name="decision"' not in html
     assert "派发帮扶" in html  # county officials write follow-up actions (督办)
     response = client.post(
@@ -144,7 +144,7 @@ def test_xlsx_export_is_masked_filtered_and_formula_safe(client, world):
     first = next(row for row in sheet.iter_rows(min_row=5) if row[0].value == "H00001")
     assert first[1].value == '=HYPERLINK("http://x")'
     assert first[1].data_type == "s"
-    assert first[2].value == mask_id_number(ww.HEAD_ID)
+    assert first[2].value == mask_id_number(HEAD_ID)
     assert not any(re.search(r"\d{17}[\dX]", str(value or "")) for row in rows for value in row)
 
     filtered = _sheet(client.get(_list_url(world.county.code, reason="income_drop", format="xlsx")))
@@ -154,7 +154,7 @@ def test_xlsx_export_is_masked_filtered_and_formula_safe(client, world):
 def test_staff_export_has_the_full_id(client, world):
     client.force_login(world.township_user)
     sheet = _sheet(client.get(_list_url(world.township.code, format="xlsx")))
-    assert sheet.cell(row=5, column=3).value == ww.HEAD_ID
+    assert sheet.cell(row=5, column=3).value == HEAD_ID
 
 
 # --- clearing: monitoring decisions --------------------------------------------------------------
@@ -187,7 +187,7 @@ def test_include_records_the_decision_sets_the_category_with_history_and_clears_
         "入户核实",
     )
     assert decision.decided_by == world.township_user
-    assert decision.decided_on == ww.TODAY
+    assert decision.decided_on == TODAY
     assert decision.township_code == world.township.code
     world.household.refresh_from_db()
     assert world.household.monitoring == Monitoring.MARGINAL
@@ -226,7 +226,7 @@ def test_exclusion_holds_until_a_new_income_row_raises_the_warning_again(client,
     assert _rows(_get(client, _list_url(world.township.code))) == ["H00001"]
     # A new income row (the year's figure corrected downwards) raises it again.
     services.income_set(
-        actor=world.township_user, household=world.dropped, year=ww.LAST_YEAR, size=1, per_capita_income_fen=600_000
+        actor=world.township_user, household=world.dropped, year=LAST_YEAR, size=1, per_capita_income_fen=600_000
     )
     html = _get(client, _list_url(world.township.code))
     assert _rows(html) == ["H00001", "H00002"]
@@ -237,7 +237,7 @@ def test_exclusion_holds_until_an_employment_change_raises_it_again(client, worl
     household = world.comfortable
     person = household.members.get()
     services.person_update(
-        actor=world.township_user, person=person, data={"labour": "普通劳动力", "employment_checked_on": ww.TODAY}
+        actor=world.township_user, person=person, data={"labour": "普通劳动力", "employment_checked_on": TODAY}
     )
     services.person_set_employment(actor=world.township_user, person=person, employment=Employment.FLEXIBLE)
     services.person_set_employment(actor=world.township_user, person=person, employment=Employment.UNEMPLOYED)
@@ -335,7 +335,7 @@ def test_bureau_cannot_assign(client, world):
 
 
 def test_quality_list_rows_and_masking(client, world):
-    ww.grow(world, count=1)
+    grow_workspace(world, count=1)
     client.force_login(world.township_user)
     html = _get(client, reverse("warnings_quality", args=[world.township.code]))
     assert "共 16 条" in html
@@ -353,7 +353,7 @@ def test_list_query_count_is_flat(client, world, django_assert_num_queries):
     url = _list_url(world.township.code)
     with django_assert_num_queries(LIST_QUERIES):
         client.get(url)
-    ww.grow(world)
+    grow_workspace(world)
     with django_assert_num_queries(LIST_QUERIES):
         html = client.get(url).content.decode()
     assert "共 22 户" in html
@@ -364,7 +364,7 @@ def test_county_list_query_count_is_flat(client, world, django_assert_num_querie
     url = _list_url(world.county.code)
     with django_assert_num_queries(LIST_QUERIES):
         client.get(url)
-    ww.grow(world)
+    grow_workspace(world)
     with django_assert_num_queries(LIST_QUERIES):
         client.get(url)
 
@@ -374,6 +374,6 @@ def test_quality_list_query_count_is_flat(client, world, django_assert_num_queri
     url = reverse("warnings_quality", args=[world.township.code])
     with django_assert_num_queries(QUALITY_QUERIES):
         client.get(url)
-    ww.grow(world)
+    grow_workspace(world)
     with django_assert_num_queries(QUALITY_QUERIES):
         client.get(url)

@@ -12,7 +12,8 @@ from django.utils import timezone
 from accounts.models import Role, User
 from households.history import changefeed_add
 from indicators.models import ComputeRun, Period
-from tests import workspace_world as ww
+from tests.factories import compute
+from tests.world import KEY, LAST_YEAR, TODAY, build_world, grow_workspace
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +34,7 @@ def empty_cache():
 
 @pytest.fixture
 def world():
-    return ww.build()
+    return build_world("workspace")
 
 
 def _home(client, user) -> str:
@@ -56,7 +57,7 @@ def test_township_staff_see_unmet_indicators_with_gap_and_list_link(client, worl
     row = _row(html, "M3-2")
     assert "50.0%" in row
     assert "还差 1 人" in row
-    assert f'href="/lists/M3-2/{world.township.code}/?period={ww.KEY}"' in row
+    assert f'href="/lists/M3-2/{world.township.code}/?period={KEY}"' in row
     assert _row(html, "M8-1") == ""  # every household has tap water: met, not on the to-do
     assert "乐坪街道" in html
 
@@ -82,7 +83,7 @@ def test_township_staff_see_warnings_and_data_quality_with_links(client, world):
 
 
 def test_data_quality_count_and_score(client, world):
-    ww.grow(world, count=1)  # 2 households × 3 persons, no 户主, nobody's employment ever checked
+    grow_workspace(world, count=1)  # 2 households × 3 persons, no 户主, nobody's employment ever checked
     html = _home(client, world.township_user)
     quality = re.search(r"data-home-quality>(.*?)</a>", html, re.S).group(1)
     # Per new household: each adult has no 户主 and a stale check (2 × 2); the 11-year-old marked
@@ -96,7 +97,7 @@ def test_village_staff_see_their_village_only(client, world):
     html = _home(client, world.village_user)
     row = _row(html, "M3-2")
     assert "还差 1 人" in row
-    assert f'href="/lists/M3-2/{world.village.code}/?period={ww.KEY}"' in row
+    assert f'href="/lists/M3-2/{world.village.code}/?period={KEY}"' in row
     kpi = re.search(r"data-home-warnings>(.*?)</a>", html, re.S).group(1)
     assert 'class="kpi-value">1<' in kpi  # H00002 lives in B村
     assert f'href="/warnings/{world.village.code}/"' in html
@@ -134,7 +135,7 @@ def test_home_query_count_is_flat(client, world, django_assert_num_queries):
     client.force_login(world.township_user)
     with django_assert_num_queries(HOME_QUERIES):
         assert client.get(reverse("home")).status_code == 200
-    ww.grow(world)
+    grow_workspace(world)
     with django_assert_num_queries(HOME_QUERIES):
         response = client.get(reverse("home"))
     html = response.content.decode()
@@ -146,7 +147,7 @@ def test_village_home_query_count_is_flat(client, world, django_assert_num_queri
     client.force_login(world.village_user)
     with django_assert_num_queries(HOME_QUERIES):
         assert client.get(reverse("home")).status_code == 200
-    ww.grow(world)
+    grow_workspace(world)
     with django_assert_num_queries(HOME_QUERIES):
         assert client.get(reverse("home")).status_code == 200
 
@@ -155,7 +156,7 @@ def test_village_home_query_count_is_flat(client, world, django_assert_num_queri
 
 
 def _poll_url() -> str:
-    return reverse("freshness_status", args=[ww.KEY])
+    return reverse("freshness_status", args=[KEY])
 
 
 def test_fresh_values_show_when_computed_and_no_polling(client, world):
@@ -167,13 +168,13 @@ def test_fresh_values_show_when_computed_and_no_polling(client, world):
 
 @pytest.mark.parametrize("make_dirty", ["dirty_since", "change_feed", "queued_run"])
 def test_home_and_township_dashboard_say_recalculating_and_poll(client, world, make_dirty):
-    period = Period.objects.get(key=ww.KEY)
+    period = Period.objects.get(key=KEY)
     if make_dirty == "dirty_since":
         Period.objects.filter(pk=period.pk).update(dirty_since=timezone.now())
     elif make_dirty == "change_feed":
         changefeed_add()  # a sweep is due but has not run: the stored values are already stale
     else:
-        ComputeRun.objects.create(period=period, reference_date=ww.TODAY)
+        ComputeRun.objects.create(period=period, reference_date=TODAY)
     poll = f'hx-get="{_poll_url()}" hx-trigger="every 2s"'
     home = _home(client, world.township_user)
     assert "正在重新计算…" in home
@@ -190,10 +191,10 @@ def test_home_and_township_dashboard_say_recalculating_and_poll(client, world, m
 
 
 def test_poll_asks_for_a_reload_once_the_recompute_landed(client, world):
-    Period.objects.filter(key=ww.KEY).update(dirty_since=timezone.now())
+    Period.objects.filter(key=KEY).update(dirty_since=timezone.now())
     client.force_login(world.township_user)
     assert "HX-Refresh" not in client.get(_poll_url())
-    ww.compute(ww.KEY)  # the run clears the flag and stores new values
+    compute(KEY)  # the run clears the flag and stores new values
     done = client.get(_poll_url())
     assert done.status_code == 200
     assert done["HX-Refresh"] == "true"
@@ -203,10 +204,10 @@ def test_poll_asks_for_a_reload_once_the_recompute_landed(client, world):
 
 
 def test_change_feed_of_a_past_period_does_not_mark_it(client, world):
-    ww.compute(str(ww.LAST_YEAR))
+    compute(str(LAST_YEAR))
     changefeed_add()
     client.force_login(world.township_user)
-    assert "HX-Refresh" in client.get(reverse("freshness_status", args=[str(ww.LAST_YEAR)]))
+    assert "HX-Refresh" in client.get(reverse("freshness_status", args=[str(LAST_YEAR)]))
     assert "HX-Refresh" not in client.get(_poll_url())
 
 
