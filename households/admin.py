@@ -16,6 +16,7 @@ from import_export.formats.base_formats import CSV, XLSX
 from accounts.access import can_write, masked_snapshot
 from accounts.admin import ActorAdmin, id_shown, shown_in_full
 from accounts.models import User
+from accounts.models import User
 from areas.models import Area
 from households import services
 from households.choices import Channel
@@ -79,7 +80,8 @@ class ServiceAdmin(RecordedAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         allowed = super().has_change_permission(request, obj) and bool(self.service_fields)
-        return allowed and can_write(request.user, self.write_kind)
+        user = request.user  # a portal user: the admin site lets no anonymous visitor in
+        return allowed and isinstance(user, User) and can_write(user, self.write_kind)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         shown = list(super().get_readonly_fields(request, obj))

@@ -2,7 +2,7 @@
 records and write them. Service errors come back onto the form with ``apply_service_errors``."""
 
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -29,13 +29,16 @@ from households.choices import (
 )
 from households.services import PERSON_FIELDS
 from households.validators import (
+    INDICATOR_CODE_VALIDATORS,
+    RECORD_CODE_VALIDATORS,
     validate_due_date,
     validate_household_size,
-    validate_indicator_code,
     validate_past_date,
     validate_phone,
-    validate_record_code,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 BLANK = [("", _("— 请选择 —"))]
 
@@ -47,15 +50,17 @@ class DateInput(forms.DateInput):
         super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
-def yes_no(label: str) -> forms.BooleanField:
+def yes_no(label: "StrOrPromise") -> forms.BooleanField:
     return forms.BooleanField(label=label, required=False)
 
 
-def choice(label: str, choices: Any, *, required: bool = True, initial: str | None = None) -> forms.ChoiceField:
+def choice(
+    label: "StrOrPromise", choices: Any, *, required: bool = True, initial: str | None = None
+) -> forms.ChoiceField:
     return forms.ChoiceField(label=label, choices=BLANK + list(choices), required=required, initial=initial)
 
 
-def money(label: str, *, required: bool = True) -> forms.DecimalField:
+def money(label: "StrOrPromise", *, required: bool = True) -> forms.DecimalField:
     return forms.DecimalField(
         label=label,
         required=required,
@@ -65,6 +70,12 @@ def money(label: str, *, required: bool = True) -> forms.DecimalField:
         help_text=_("单位：元，最多两位小数"),
         widget=forms.NumberInput(attrs={"step": "0.01", "min": "0", "inputmode": "decimal"}),
     )
+
+
+def set_choices(form: forms.BaseForm, name: str, choices: list[tuple[str, Any]]) -> None:
+    """The options of a choice field that depend on the actor (villages, sites, members).
+    ``form.fields`` is typed ``Field``: every name passed here is declared a ``ChoiceField``."""
+    cast(forms.ChoiceField, form.fields[name]).choices = choices
 
 
 def _message_fields() -> dict[str, str]:
@@ -104,7 +115,7 @@ def attach_id_check(form: forms.BaseForm, field_name: str = "id_number") -> None
 
 
 class HouseholdForm(forms.Form):
-    code = forms.CharField(label=_("户编号"), max_length=40, validators=[validate_record_code])
+    code = forms.CharField(label=_("户编号"), max_length=40, validators=RECORD_CODE_VALIDATORS)
     head_name = forms.CharField(label=_("户主姓名"), max_length=50)
     village = forms.ChoiceField(label=_("现居村（社区）"))
     site = forms.ChoiceField(label=_("安置点"), required=False, help_text=_("留空表示分散安置"))
@@ -138,10 +149,10 @@ class HouseholdForm(forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["village"].choices = BLANK + [(code, f"{name}（{code}）") for code, name in villages]
-        self.fields["site"].choices = [("", _("分散安置（无安置点）"))] + [
-            (code, f"{name}（{code}）") for code, name in sites
-        ]
+        set_choices(self, "village", BLANK + [(code, f"{name}（{code}）") for code, name in villages])
+        set_choices(
+            self, "site", [("", _("分散安置（无安置点）"))] + [(code, f"{name}（{code}）") for code, name in sites]
+        )
         this_year = timezone.localdate().year
         self.fields["relocation_year"].validators.append(MaxValueValidator(this_year))
         self.fields["relocation_year"].widget.attrs["max"] = str(this_year)
@@ -263,7 +274,7 @@ class GrievanceForm(forms.Form):
         max_length=40,
         required=False,
         help_text=_("留空则自动生成"),
-        validators=[validate_record_code],
+        validators=RECORD_CODE_VALIDATORS,
     )
     site = forms.ChoiceField(label=_("安置点"), required=False)
     received_on = forms.DateField(label=_("受理日期"), widget=DateInput(), validators=[validate_past_date])
@@ -284,7 +295,7 @@ class GrievanceForm(forms.Form):
 
     def __init__(self, *args: Any, sites: list[tuple[str, str]], editing: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["site"].choices = [("", _("不涉及安置点"))] + [(code, f"{name}（{code}）") for code, name in sites]
+        set_choices(self, "site", [("", _("不涉及安置点"))] + [(code, f"{name}（{code}）") for code, name in sites])
         if editing:
             del self.fields["code"]
 
@@ -301,7 +312,7 @@ class ActionForm(forms.Form):
         max_length=8,
         required=False,
         help_text=_("如 M3-2，可留空"),
-        validators=[validate_indicator_code],
+        validators=INDICATOR_CODE_VALIDATORS,
     )
     description = forms.CharField(label=_("措施内容"), widget=forms.Textarea(attrs={"rows": 3}))
     owner = forms.CharField(label=_("责任人"), max_length=50)
@@ -318,7 +329,7 @@ class ActionForm(forms.Form):
 
     def __init__(self, *args: Any, members: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["person"].choices = [("", _("整户"))] + [(str(pk), name) for pk, name in members]
+        set_choices(self, "person", [("", _("整户"))] + [(str(pk), name) for pk, name in members])
 
     def service_data(self) -> dict[str, Any]:
         names = ("kind", "indicator", "description", "owner", "due_on", "status", "done_on", "visit_note")

@@ -8,10 +8,11 @@ masked one (beside the birth date it rebuilt the ID, issue 17): only that it was
 import datetime
 from collections.abc import Callable, Iterable
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.db import models, transaction
 
+from accounts.models import User
 from households.choices import Channel
 from households.models import MEMBER_COUNT_FIELDS, ChangeFeed, HistoryEntry, ImportJob
 
@@ -77,13 +78,14 @@ def build_entry(
     instance: models.Model,
     action: str,
     channel: str,
-    user: Any = None,
+    user: User | None = None,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     import_job: ImportJob | None = None,
 ) -> HistoryEntry:
     return HistoryEntry(
-        entity=instance._meta.model_name,
+        # Set on every model class by its metaclass (``None`` only before the class is built).
+        entity=cast(str, instance._meta.model_name),
         object_id=instance.pk,
         object_code=str(getattr(instance, "code", "") or ""),
         action=action,

@@ -16,7 +16,7 @@ import logging
 import os
 import secrets
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 import xlsxwriter
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -33,6 +33,9 @@ from households.importing.base import Kind, mask_value
 from households.importing.readers import cell_value, check_extension, open_table, sniff_format
 from households.models import ImportJob
 from households.tasks import import_job_run_task, import_job_validate_task
+
+if TYPE_CHECKING:
+    from celery.contrib.django.task import DjangoTask
 
 logger = logging.getLogger(__name__)
 
@@ -135,7 +138,9 @@ def import_job_create(*, actor: Any, kind: str, upload: IO[bytes] | Any, channel
         path.unlink(missing_ok=True)
         raise
     # Inside a caller's transaction the task waits for its commit; otherwise the row is committed already.
-    import_job_validate_task.delay_on_commit(job.pk)
+    # The casts: the app's task class is ``DjangoTask`` (relocation/celery.py), which the stubs of
+    # ``shared_task`` cannot know.
+    cast("DjangoTask[[int], str]", import_job_validate_task).delay_on_commit(job.pk)
     return job
 
 
@@ -149,7 +154,7 @@ def import_job_confirm(*, actor: Any, job: ImportJob) -> ImportJob:
     job.status = ImportJob.Status.IMPORTING
     job.progress = 0
     job.save(update_fields=["status", "progress"])
-    import_job_run_task.delay_on_commit(job.pk)
+    cast("DjangoTask[[int], str]", import_job_run_task).delay_on_commit(job.pk)
     return job
 
 

@@ -36,11 +36,11 @@ from households.choices import (
     SiteKind,
 )
 from households.validators import (
+    INDICATOR_CODE_VALIDATORS,
+    RECORD_CODE_VALIDATORS,
     validate_due_date,
     validate_household_size,
-    validate_indicator_code,
     validate_past_date,
-    validate_record_code,
 )
 
 
@@ -56,7 +56,7 @@ class AreaCodes(models.Model):
 
 
 class Site(AreaCodes):
-    code = models.CharField(_("安置点编码"), max_length=40, unique=True, validators=[validate_record_code])
+    code = models.CharField(_("安置点编码"), max_length=40, unique=True, validators=RECORD_CODE_VALIDATORS)
     name = models.CharField(_("安置点名称"), max_length=100)
     village = models.ForeignKey(Area, verbose_name=_("所在村社区"), on_delete=models.PROTECT, related_name="sites")
     kind = models.CharField(_("安置方式"), max_length=8, choices=SiteKind.choices)
@@ -93,7 +93,7 @@ class Site(AreaCodes):
 
 
 class Household(AreaCodes):
-    code = models.CharField(_("户编号"), max_length=40, unique=True, validators=[validate_record_code])
+    code = models.CharField(_("户编号"), max_length=40, unique=True, validators=RECORD_CODE_VALIDATORS)
     head_name = models.CharField(_("户主姓名"), max_length=50)
     # The 户主 ID as typed on the household row, kept until a persons file brings the 户主.
     head_id_hash = models.CharField(max_length=64, blank=True, db_index=True)
@@ -246,7 +246,7 @@ class Income(models.Model):
 
 
 class Grievance(AreaCodes):
-    code = models.CharField(_("事项编号"), max_length=40, unique=True, validators=[validate_record_code])
+    code = models.CharField(_("事项编号"), max_length=40, unique=True, validators=RECORD_CODE_VALIDATORS)
     site = models.ForeignKey(Site, verbose_name=_("安置点"), null=True, blank=True, on_delete=models.PROTECT)
     household = models.ForeignKey(Household, verbose_name=_("户"), null=True, blank=True, on_delete=models.PROTECT)
     village = models.ForeignKey(Area, verbose_name=_("所在村社区"), on_delete=models.PROTECT, related_name="+")
@@ -275,7 +275,7 @@ class Grievance(AreaCodes):
 
 
 class FollowUpAction(AreaCodes):
-    code = models.CharField(_("台账编号"), max_length=40, unique=True, validators=[validate_record_code])
+    code = models.CharField(_("台账编号"), max_length=40, unique=True, validators=RECORD_CODE_VALIDATORS)
     household = models.ForeignKey(
         Household, verbose_name=_("户"), null=True, blank=True, on_delete=models.PROTECT, related_name="actions"
     )
@@ -286,7 +286,7 @@ class FollowUpAction(AreaCodes):
         Person, verbose_name=_("成员"), null=True, blank=True, on_delete=models.PROTECT, related_name="actions"
     )
     kind = models.CharField(_("帮扶类别"), max_length=6, choices=ActionKind.choices, default=ActionKind.OTHER)
-    indicator = models.CharField(_("指标代码"), max_length=8, blank=True, validators=[validate_indicator_code])
+    indicator = models.CharField(_("指标代码"), max_length=8, blank=True, validators=INDICATOR_CODE_VALIDATORS)
     description = models.TextField(_("措施内容"))
     owner = models.CharField(_("责任人"), max_length=50)
     due_on = models.DateField(_("期限"), null=True, blank=True, validators=[validate_due_date])

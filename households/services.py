@@ -9,7 +9,7 @@ import datetime
 import functools
 from collections.abc import Callable
 from contextvars import ContextVar
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -147,7 +147,8 @@ PERSON_FIELDS = {
 
 
 def _check_site(household: Household) -> None:
-    if household.site_id and household.site.village_id != household.village_id:
+    site = household.site if household.site_id else None
+    if site is not None and site.village_id != household.village_id:
         raise ValidationError({"site": _("安置点不在该户现居村（社区），请选择本村的安置点或留空（分散安置）。")})
 
 
@@ -259,7 +260,8 @@ def _transfer_linked_records(*, actor: User | None, household: Household, villag
         moved = list(linked.exclude(village_code=village.code).values(*names))
         linked.update(**codes, **extra)
         for row in moved:
-            old, new = {"village_code": row["village_code"]}, {"village_code": village.code}
+            old: dict[str, Any] = {"village_code": row["village_code"]}
+            new: dict[str, Any] = {"village_code": village.code}
             if row.get("site_id"):
                 old["site"], new["site"] = row["site_id"], None
             record = model(pk=row["pk"], **codes, **({"code": row["code"]} if "code" in row else {}))
@@ -277,9 +279,11 @@ def _transfer_linked_records(*, actor: User | None, household: Household, villag
 
 
 def _set_id_number(person: Person, id_number: str) -> None:
+    """``id_number`` passed ``validate_id_number``, which refuses one whose birth date is not a real
+    date: hence the cast of ``id_birth_date``."""
     person.id_number_hash = personal_data.blind_index(id_number)
     person.id_number_encrypted = personal_data.encrypt(id_number)
-    person.birth_date = id_birth_date(id_number)
+    person.birth_date = cast(datetime.date, id_birth_date(id_number))
     person.sex = id_sex(id_number)
 
 
@@ -348,8 +352,7 @@ def _check_duplicate_id(person: Person, actor: User | None, *, new_number: bool 
     if person.pk:
         clash = clash.exclude(pk=person.pk)
     holder = clash.values_list("pk", flat=True).first()
-    foreign = holder is not None and actor is not None and not scope(Person.objects.filter(pk=holder), actor).exists()
-    if foreign:
+    if holder is not None and actor is not None and not scope(Person.objects.filter(pk=holder), actor).exists():
         clashes = _foreign_clashes.get()
         if clashes is not None:
             clashes.append((actor, holder))
@@ -590,7 +593,8 @@ def action_create(
         household = access_object(Household.objects.select_related("village"), actor, pk=household.pk)
     if site is not None:
         site = access_object(Site.objects.select_related("village"), actor, pk=site.pk)
-    if household is None and site is None:
+    place = household or site
+    if place is None:
         raise ValidationError({"household": _("请指定户编号或安置点编码。")})
     chosen = data.pop("code", None)
     try:
@@ -600,7 +604,7 @@ def action_create(
     if chosen and FollowUpAction.objects.filter(code=code).exists():
         raise ValidationError({"code": _("该台账编号已在系统中登记，请换一个编号或留空由系统生成。")})
     action = FollowUpAction(code=code, household=household, site=site)
-    _copy_area_codes(action, (household or site).village)  # type: ignore[union-attr]
+    _copy_area_codes(action, place.village)
     _assign(action, data, ACTION_FIELDS)
     redact_fields(action, FREE_TEXT_FIELDS["households.FollowUpAction"])
     _action_rules(action)
@@ -610,7 +614,8 @@ def action_create(
 def _action_rules(action: FollowUpAction) -> None:
     if action.status == ActionStatus.DONE and not action.done_on:
         raise ValidationError({"done_on": _("已完成的台账必须填写完成日期。")})
-    if action.person_id and action.person.household_id != action.household_id:
+    person = action.person if action.person_id else None
+    if person is not None and person.household_id != action.household_id:
         raise ValidationError({"person": _("该成员不属于此户。")})
 
 

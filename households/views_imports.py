@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.htmx import is_htmx
 from households import import_jobs
+from households.forms import set_choices
 from households.importing import get_kind
 from households.importing.templates import template_write
 from households.models import ImportJob
@@ -44,7 +45,7 @@ class ImportUploadForm(forms.Form):
 
     def __init__(self, *args: Any, kinds: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = [(kind.name, kind.label) for kind in kinds]
+        set_choices(self, "kind", [(kind.name, kind.label) for kind in kinds])
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]

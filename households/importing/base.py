@@ -273,7 +273,7 @@ class Kind(abc.ABC):
     number_formats: ClassVar[bool] = False
     change_family: ClassVar[str | None] = "records"
     year_field: ClassVar[str | None] = None
-    auto_now_fields: ClassVar[tuple[str, ...]] = ()
+    auto_now_fields: tuple[str, ...] = ()  # set per instance from the model
 
     def __init__(self) -> None:
         self.column_by_header = {column.header: column for column in self.columns}
@@ -342,14 +342,14 @@ class Kind(abc.ABC):
 
     def insert(self, instances: list[Any]) -> None:
         if instances:
-            self.model.objects.bulk_create(instances, batch_size=500)
+            self.model._default_manager.bulk_create(instances, batch_size=500)
 
     def upsert(self, rows: list[ImportRow]) -> None:
         if not rows:
             return
         fields = sorted({name for row in rows for name in row.changed} | set(self.auto_now_fields))
         names = [self.model._meta.get_field(name).name for name in fields]
-        self.model.objects.bulk_create(
+        self.model._default_manager.bulk_create(
             [row.instance for row in rows],
             batch_size=500,
             update_conflicts=True,

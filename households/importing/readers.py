@@ -32,7 +32,8 @@ from django.utils.translation import gettext_lazy
 try:  # Rust reader, about 10x faster than openpyxl; openpyxl is the fallback.
     from python_calamine import CalamineWorkbook
 except ImportError:  # pragma: no cover - depends on the installation
-    CalamineWorkbook = None
+    # The optional-import idiom: ``None`` marks the reader missing (the tests set it so as well).
+    CalamineWorkbook = None  # type: ignore[assignment,misc]  # an optional dependency's class or None
 
 XLSX_MAGIC = b"PK\x03\x04"
 XLS_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"

@@ -10,6 +10,7 @@ from typing import IO, Any
 
 import xlsxwriter
 from django.core.exceptions import FieldDoesNotExist
+from django.db import models
 
 from households.importing.base import Column, Kind, parse_id_number, parse_phone
 from households.importing.cells import any_area_code, parse_bool, parse_date, parse_money, parse_percent, parse_text
@@ -77,6 +78,8 @@ def choices_of(kind: Kind, column: Column) -> list[str]:
     try:
         field = kind.model._meta.get_field(column.field)
     except FieldDoesNotExist:
+        return []
+    if not isinstance(field, models.Field):  # a reverse relation offers no choices
         return []
     return [str(value) for value, _label in field.choices or []]
 

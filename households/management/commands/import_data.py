@@ -42,13 +42,14 @@ class Command(BaseCommand):
             raise CommandError(str(error), returncode=2) from None
         for warning in result.file_warnings:
             self.stderr.write(f"warning: {warning}")
-        for warning in result.warnings:
-            self.stderr.write(f"warning: {warning}")
-        for error in result.errors:
-            self.stdout.write(str(error))
+        for row_warning in result.warnings:
+            self.stderr.write(f"warning: {row_warning}")
+        for row_error in result.errors:
+            self.stdout.write(str(row_error))
         if result.errors:
+            rows = len({row_error.row for row_error in result.errors})
             raise CommandError(
-                f"{len(result.errors)} 处错误（{len({error.row for error in result.errors})} 行），未写入任何数据。",
+                f"{len(result.errors)} 处错误（{rows} 行），未写入任何数据。",
                 returncode=1,
             )
         self.stdout.write(result.summary())
