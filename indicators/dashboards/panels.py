@@ -12,6 +12,7 @@ so an unmet 99.96 % shows 99.9 %; a not-applicable value shows "—".
 import datetime
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -21,6 +22,7 @@ from django.db.models import Count, Exists, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.access import display_id_number, scope
 from areas.choices import AreaLevel
@@ -626,125 +628,143 @@ def _household_cells(actor: Any, household: Household) -> list[Any]:
 def list_table(
     *, actor: Any, code: str, records: list[Any], reference_date: datetime.date, villages: dict[int, str]
 ) -> ListTable:
-    """Rows of one page (or of the whole list, for the export), masked for ``actor``."""
-    table = _list_table(actor=actor, code=code, records=records, reference_date=reference_date, villages=villages)
+    """Rows of one page (or of the whole list, for the export), masked for ``actor`` through the one
+    masking function (``accounts.access.display_id_number``): ages, never birth dates, for masked
+    roles. The builder is chosen by what the list holds (``selectors.list_kind``), so an empty list
+    gets its own headers too."""
+    build = LIST_BUILDERS[selectors.list_kind(code, reference_date)]
+    table = build(actor, code, records, reference_date, villages)
     for row in table.rows:
         row.pairs = list(zip(table.headers, row.cells, strict=False))
     return table
 
 
-def _list_table(
-    *, actor: Any, code: str, records: list[Any], reference_date: datetime.date, villages: dict[int, str]
+HOUSEHOLD_HEADERS = (_lazy("户编号"), _lazy("户主"), _lazy("户主身份证号"), _lazy("村（社区）"), _lazy("安置点"))
+
+
+def _person_table(
+    actor: Any, code: str, records: list[Person], reference_date: datetime.date, villages: dict[int, str]
 ) -> ListTable:
-    """Rows of one page (or of the whole list, for the export), masked for ``actor`` through the one
-    masking function (``accounts.access.display_id_number``): ages, never birth dates, for masked roles."""
-    sample = records[0] if records else None
-    household_headers = [_("户编号"), _("户主"), _("户主身份证号"), _("村（社区）"), _("安置点")]
-    rows: list[ListRow] = []
-    if (
-        isinstance(sample, Person)
-        or code in ("M3-4",)
-        or (code in DETAIL_FIELDS and sample is None and _is_person(code))
-    ):
-        headers = [_("姓名"), _("身份证号"), _("年龄"), _("户编号"), _("村（社区）"), _("情况")]
-        for person in records:
-            household = person.household
-            details = "；".join(_field_text(person, name) for name in DETAIL_FIELDS.get(code, ()))
-            rows.append(
-                ListRow(
-                    cells=[
-                        person.name,
-                        display_id_number(actor, person),
-                        age_on(person.birth_date, reference_date),
-                        household.code,
-                        villages.get(household.village_id, ""),
-                        details,
-                    ],
-                    link=reverse("household_detail", args=[household.code]),
-                    target=f"person:{person.pk}",
-                    household_id=household.pk,
-                )
+    headers = [_("姓名"), _("身份证号"), _("年龄"), _("户编号"), _("村（社区）"), _("情况")]
+    rows = []
+    for person in records:
+        household = person.household
+        details = "；".join(_field_text(person, name) for name in DETAIL_FIELDS.get(code, ()))
+        rows.append(
+            ListRow(
+                cells=[
+                    person.name,
+                    display_id_number(actor, person),
+                    age_on(person.birth_date, reference_date),
+                    household.code,
+                    villages.get(household.village_id, ""),
+                    details,
+                ],
+                link=reverse("household_detail", args=[household.code]),
+                target=f"person:{person.pk}",
+                household_id=household.pk,
             )
-        return ListTable("person", headers, rows)
-    if isinstance(sample, selectors.IncomeShortfall) or code == "M3-5":
-        for item in records:
-            household = item.household
-            rows.append(
-                ListRow(
-                    cells=[*_household_cells(actor, household), item.reason],
-                    link=reverse("household_detail", args=[household.code]),
-                    target=f"household:{household.code}",
-                    household_id=household.pk,
-                )
+        )
+    return ListTable("person", headers, rows)
+
+
+def _household_row(actor: Any, household: Household, details: str) -> ListRow:
+    return ListRow(
+        cells=[*_household_cells(actor, household), details],
+        link=reverse("household_detail", args=[household.code]),
+        target=f"household:{household.code}",
+        household_id=household.pk,
+    )
+
+
+def _shortfall_table(
+    actor: Any,
+    code: str,
+    records: list[selectors.IncomeShortfall],
+    reference_date: datetime.date,
+    villages: dict[int, str],
+) -> ListTable:
+    """M3-5: households with the reason each misses the city's income growth."""
+    rows = [_household_row(actor, item.household, item.reason) for item in records]
+    return ListTable("household", [*(str(header) for header in HOUSEHOLD_HEADERS), _("原因")], rows)
+
+
+def _household_table(
+    actor: Any, code: str, records: list[Household], reference_date: datetime.date, villages: dict[int, str]
+) -> ListTable:
+    rows = []
+    for household in records:
+        details = "；".join(_field_text(household, name) for name in DETAIL_FIELDS.get(code, ()))
+        if code == "M3-3":
+            details = _("有劳动力但无人就业")
+        rows.append(_household_row(actor, household, details))
+    return ListTable("household", [*(str(header) for header in HOUSEHOLD_HEADERS), _("情况")], rows)
+
+
+def _site_table(
+    actor: Any, code: str, records: list[Site], reference_date: datetime.date, villages: dict[int, str]
+) -> ListTable:
+    headers = [_("安置点编码"), _("安置点名称"), _("所在村（社区）"), _("安置人口"), _("情况")]
+    rows = []
+    for site in records:
+        details = "；".join(_field_text(site, name) for name in SITE_DETAIL_FIELDS.get(code, ()))
+        population = getattr(site, "population", None)
+        rows.append(
+            ListRow(
+                cells=[site.code, site.name, villages.get(site.village_id, ""), population, details],
+                link=reverse("site_view", args=[site.code]),
+                target=f"site:{site.code}",
+                site_id=site.pk,
             )
-        return ListTable("household", [*household_headers, _("原因")], rows)
-    if isinstance(sample, Household) or (sample is None and code in DETAIL_FIELDS):
-        for household in records:
-            details = "；".join(_field_text(household, name) for name in DETAIL_FIELDS.get(code, ()))
-            if code == "M3-3":
-                details = _("有劳动力但无人就业")
-            rows.append(
-                ListRow(
-                    cells=[*_household_cells(actor, household), details],
-                    link=reverse("household_detail", args=[household.code]),
-                    target=f"household:{household.code}",
-                    household_id=household.pk,
-                )
+        )
+    return ListTable("site", headers, rows)
+
+
+def _petition_table(
+    actor: Any, code: str, records: list[Grievance], reference_date: datetime.date, villages: dict[int, str]
+) -> ListTable:
+    """A petition's follow-up attaches to its household, else to its site."""
+    headers = [_("事项编号"), _("受理日期"), _("事项类别"), _("办理状态"), _("办结日期"), _("村社区内解决"), _("户")]
+    rows = []
+    for grievance in records:
+        household_code = grievance.household.code if grievance.household_id else ""
+        target = (
+            f"household:{household_code}"
+            if grievance.household_id
+            else (f"site:{grievance.site.code}" if grievance.site_id else "")
+        )
+        rows.append(
+            ListRow(
+                cells=[
+                    grievance.code,
+                    grievance.received_on.isoformat(),
+                    grievance.topic,
+                    grievance.status,
+                    grievance.resolved_on.isoformat() if grievance.resolved_on else "",
+                    _("是") if grievance.resolved_in_village else _("否"),
+                    household_code,
+                ],
+                link=reverse("household_detail", args=[household_code]) if grievance.household_id else "",
+                target=target,
+                household_id=grievance.household_id,
+                site_id=grievance.site_id,
             )
-        return ListTable("household", [*household_headers, _("情况")], rows)
-    if isinstance(sample, Site) or code in rules.SITE_RULES:
-        headers = [_("安置点编码"), _("安置点名称"), _("所在村（社区）"), _("安置人口"), _("情况")]
-        for site in records:
-            details = "；".join(_field_text(site, name) for name in SITE_DETAIL_FIELDS.get(code, ()))
-            population = getattr(site, "population", None)
-            rows.append(
-                ListRow(
-                    cells=[site.code, site.name, villages.get(site.village_id, ""), population, details],
-                    link=reverse("site_view", args=[site.code]),
-                    target=f"site:{site.code}",
-                    site_id=site.pk,
-                )
-            )
-        return ListTable("site", headers, rows)
-    if isinstance(sample, Grievance) or code in ("M1-6", "M1-7"):
-        headers = [
-            _("事项编号"),
-            _("受理日期"),
-            _("事项类别"),
-            _("办理状态"),
-            _("办结日期"),
-            _("村社区内解决"),
-            _("户"),
-        ]
-        for grievance in records:
-            target = (
-                f"household:{grievance.household.code}"
-                if grievance.household_id
-                else (f"site:{grievance.site.code}" if grievance.site_id else "")
-            )
-            rows.append(
-                ListRow(
-                    cells=[
-                        grievance.code,
-                        grievance.received_on.isoformat(),
-                        grievance.topic,
-                        grievance.status,
-                        grievance.resolved_on.isoformat() if grievance.resolved_on else "",
-                        _("是") if grievance.resolved_in_village else _("否"),
-                        grievance.household.code if grievance.household_id else "",
-                    ],
-                    link=reverse("household_detail", args=[grievance.household.code]) if grievance.household_id else "",
-                    target=target,
-                    household_id=grievance.household_id,
-                    site_id=grievance.site_id,
-                )
-            )
-        return ListTable("petition", headers, rows)
-    if isinstance(sample, Area) or code == "M2-4":
-        headers = [_("乡镇代码"), _("乡镇名称"), _("后扶产业园")]
-        for township in records:
-            rows.append(ListRow(cells=[township.code, township.name, _("否")]))
-        return ListTable("township", headers, rows)
+        )
+    return ListTable("petition", headers, rows)
+
+
+def _township_table(
+    actor: Any, code: str, records: list[Area], reference_date: datetime.date, villages: dict[int, str]
+) -> ListTable:
+    """M2-4: townships with sites and no industrial park."""
+    headers = [_("乡镇代码"), _("乡镇名称"), _("后扶产业园")]
+    return ListTable("township", headers, [ListRow(cells=[t.code, t.name, _("否")]) for t in records])
+
+
+def _finance_table(
+    actor: Any, code: str, records: list[Any], reference_date: datetime.date, villages: dict[int, str]
+) -> ListTable:
+    """M9-1 and M9-2 have no household to follow up: the county finance rows behind the value, in yuan."""
     headers = [
         _("县市区"),
         _("年度"),
@@ -753,24 +773,31 @@ def _list_table(
         _("衔接资金（元）"),
         _("用于搬迁后扶（元）"),
     ]
-    for row in records:
-        rows.append(
-            ListRow(
-                cells=[
-                    row.county.name,
-                    row.year,
-                    Decimal(row.asset_proceeds) / 100,
-                    Decimal(row.proceeds_to_households) / 100,
-                    Decimal(row.linkage_funds) / 100,
-                    Decimal(row.linkage_to_relocation) / 100,
-                ]
-            )
+    rows = [
+        ListRow(
+            cells=[
+                row.county.name,
+                row.year,
+                Decimal(row.asset_proceeds) / 100,
+                Decimal(row.proceeds_to_households) / 100,
+                Decimal(row.linkage_funds) / 100,
+                Decimal(row.linkage_to_relocation) / 100,
+            ]
         )
+        for row in records
+    ]
     return ListTable("finance", headers, rows)
 
 
-def _is_person(code: str) -> bool:
-    return code in rules.person_rules(timezone.localdate())
+LIST_BUILDERS: dict[str, Callable[..., ListTable]] = {
+    "person": _person_table,
+    "shortfall": _shortfall_table,
+    "household": _household_table,
+    "site": _site_table,
+    "petition": _petition_table,
+    "township": _township_table,
+    "finance": _finance_table,
+}
 
 
 def list_records(*, actor: Any, value: IndicatorValue) -> QuerySet | list[Any]:

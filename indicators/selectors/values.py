@@ -120,6 +120,25 @@ def failing_records_for(
     return []
 
 
+def list_kind(code: str, reference_date: datetime.date) -> str:
+    """What a row of ``code``'s 清零清单 is, decided as ``failing_records_for`` decides (one branch
+    each): person, household, shortfall (M3-5's households with a reason), site, petition,
+    township (M2-4) or finance (M9-1, M9-2 and any code without a list)."""
+    if code in rules.SITE_RULES:
+        return "site"
+    if code == "M2-4":
+        return "township"
+    if code in rules.household_rules(reference_date):
+        return "household"
+    if code in rules.person_rules(reference_date):
+        return "person"
+    if code in rules.petition_rules(reference_date):
+        return "petition"
+    if code == "M3-5":
+        return "shortfall"
+    return "finance"
+
+
 def _failing_sites(code: str, area: Area | None, site: Site | None) -> list[Site]:
     denominator, numerator = rules.SITE_RULES[code]
     sites = Site.objects.filter(Q(pk=site.pk) if site is not None else within(area)).order_by("code")
