@@ -4,12 +4,14 @@ Computed values and runs are read-only: they are rebuilt by the engine, never ty
 from typing import Any
 
 from django.contrib import admin
+from django.http import HttpRequest
 
-from households.admin import ReadOnlyAdmin, RecordedAdmin, ServiceAdmin
+from households.admin import ReadOnlyAdmin, RecordedAdmin, RecordedImportMixin, ServiceAdmin
 from households.choices import Channel
 from indicators.finance import AMOUNTS, finance_save
 from indicators.models import (
     AssessmentConfig,
+    AssessmentConfigItem,
     AssessmentResult,
     AssessmentRun,
     CityStatistic,
@@ -21,6 +23,12 @@ from indicators.models import (
     Measure,
     MonitoringLine,
     Period,
+)
+from indicators.resources import (
+    AssessmentConfigItemResource,
+    CityStatisticResource,
+    CommendationResource,
+    MonitoringLineResource,
 )
 
 
@@ -79,25 +87,40 @@ class CountyFinanceAdmin(ServiceAdmin):
 
 
 @admin.register(CityStatistic)
-class CityStatisticAdmin(RecordedAdmin):
+class CityStatisticAdmin(RecordedImportMixin, RecordedAdmin):
+    resource_classes = [CityStatisticResource]
     list_display = ("year", "city_income_growth")
 
 
 @admin.register(Commendation)
-class CommendationAdmin(RecordedAdmin):
+class CommendationAdmin(RecordedImportMixin, RecordedAdmin):
+    resource_classes = [CommendationResource]
     list_display = ("unit", "year", "level", "title")
     list_filter = ("year", "level")
     search_fields = ("unit", "title")
 
 
 @admin.register(MonitoringLine)
-class MonitoringLineAdmin(RecordedAdmin):
+class MonitoringLineAdmin(RecordedImportMixin, RecordedAdmin):
+    resource_classes = [MonitoringLineResource]
     list_display = ("year", "line")
 
 
 @admin.register(AssessmentConfig)
-class AssessmentConfigAdmin(ReadOnlyAdmin):
+class AssessmentConfigAdmin(RecordedImportMixin, ReadOnlyAdmin):
+    """Read-only records; the points are imported and exported as one row per indicator and year
+    (``AssessmentConfigItemResource``), written through ``assessment_config_update``."""
+
     list_display = ("year",)
+    resource_classes = [AssessmentConfigItemResource]
+
+    def get_export_queryset(self, request: HttpRequest) -> Any:
+        configs = super().get_export_queryset(request)
+        return (
+            AssessmentConfigItem.objects.filter(config__in=configs)
+            .select_related("config", "indicator")
+            .order_by("-config__year", "indicator__order")
+        )
 
 
 @admin.register(AssessmentRun)
