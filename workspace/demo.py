@@ -310,6 +310,29 @@ class IdNumbers:
         return first17 + id_check_digit(first17)
 
 
+@dataclass
+class _Members:
+    """A household's head and tallies of its active members, as ``write_household`` needs them."""
+
+    head_id: str = ""
+    head_name: str = ""
+    active: int = 0
+    labour: int = 0  # in the labour force (ordinary, skilled, weak)
+    employed: int = 0  # of those, with work
+
+
+def _monitoring_draw(rng: random.Random) -> str:
+    """防返贫 monitoring: about 3.6 % of households, most of them unstable or marginal."""
+    draw = rng.random()
+    if draw < 0.015:
+        return Monitoring.UNSTABLE
+    if draw < 0.03:
+        return Monitoring.MARGINAL
+    if draw < 0.036:
+        return Monitoring.SUDDEN_HARDSHIP
+    return Monitoring.NONE
+
+
 class DemoBuilder:
     def __init__(self, *, households: int, seed: int, today: datetime.date, log: Callable[[str], None]) -> None:
         self.total_households = households
@@ -542,6 +565,8 @@ class DemoBuilder:
     def write_household(
         self, rng: random.Random, c: int, village: _Village, site: _SitePlan | None, number: int
     ) -> None:
+        """One household with its members, and (when active) its incomes, maybe a petition and an
+        action. Every draw of ``rng`` happens in a fixed order: the same seed gives the same rows."""
         household_id = self._id(Household)
         codes = {
             "county_code": village.county_code,
@@ -550,64 +575,114 @@ class DemoBuilder:
         }
         registered_poor = rng.random() < 0.85
         cancelled = rng.random() < 0.015
+        members = self._write_members(rng, c, household_id, codes, registered_poor=registered_poor, cancelled=cancelled)
+        row = self._household_row(rng, c, village, site, registered_poor=registered_poor, cancelled=cancelled)
+        row.update(codes, id=household_id, code=f"{village.township_code}{number:06d}")
+        row.update(
+            head_name=members.head_name,
+            head_id_hash=personal_data.blind_index(members.head_id),
+            head_id_encrypted=personal_data.encrypt(members.head_id),
+        )
+        self.writer.add(Household, row)
+        self.counts["households"] += 1
+        if cancelled:
+            self.counts["cancelled_households"] += 1
+            return
+        self._incomes(rng, c, household_id, max(1, members.active), row["monitoring"])
+        if rng.random() < 0.015:
+            self._grievance(rng, c, village, site, household_id)
+        needs_work = members.labour and not members.employed
+        if rng.random() < (0.3 if needs_work else 0.02):
+            kind = ActionKind.EMPLOYMENT if needs_work else rng.choice(list(ActionKind.values))
+            self._action(rng, c, village, household_id, None, kind)
+
+    def _write_members(
+        self,
+        rng: random.Random,
+        c: int,
+        household_id: int,
+        codes: dict[str, str],
+        *,
+        registered_poor: bool,
+        cancelled: bool,
+    ) -> "_Members":
+        """The household's persons (size, surname, then each member), written after the 一户一就业 fix-up
+        below; returns the head and the tallies the household row and its follow-ups need."""
         size_draw = rng.random()
         size = 1 + sum(size_draw > edge for edge in (0.08, 0.24, 0.48, 0.75, 0.91, 0.98))
         surname = SURNAMES[min(SURNAME_COUNT - 1, int(rng.random() ** 1.6 * SURNAME_COUNT))]
-        head_id = head_name = ""
-        active_members = 0
-        persons_labour = 0
-        persons_employed = 0
-        regions = BIRTH_REGION[COUNTIES[c]]
+        members = _Members()
         people: list[dict[str, Any]] = []
         idle: dict[str, Any] | None = None  # the first active labour-force person without work
         for relation, age, male_hint in self._members(rng, size):
-            male = male_hint if male_hint is not None else rng.random() < 0.5
-            birth = self._birth_date(rng, age)
-            region = regions[1] if birth.year < 1999 and rng.random() < 0.7 else regions[0]
-            id_number = self.ids.make(region, birth, male)
-            age = age_on(birth, self.today)
-            person_cancelled = cancelled or (relation != Relation.HEAD and rng.random() < 0.012)
-            name = surname if relation in (Relation.HEAD, Relation.CHILD, Relation.GRANDCHILD) else rng.choice(SURNAMES)
-            name += rng.choice(GIVEN) + (rng.choice(GIVEN) if rng.random() < 0.8 else "")
-            person = self._person(rng, c, age, registered_poor)
+            person, id_number = self._member(rng, c, relation, age, male_hint, surname, registered_poor, cancelled)
+            person.update(codes, id=self._id(Person), household_id=household_id)
             if relation == Relation.HEAD:
-                head_id, head_name = id_number, name
-            if not person_cancelled:
-                active_members += 1
+                members.head_id, members.head_name = id_number, person["name"]
+            if person["status"] == RecordStatus.ACTIVE:
+                members.active += 1
                 if person["labour"] in (Labour.ORDINARY, Labour.SKILLED, Labour.WEAK):
-                    persons_labour += 1
+                    members.labour += 1
                     employed = person.get("employment", Employment.UNEMPLOYED) != Employment.UNEMPLOYED
-                    persons_employed += employed
+                    members.employed += employed
                     idle = idle or (None if employed else person)
-            person.update(
-                codes,
-                id=self._id(Person),
-                id_number_hash=personal_data.blind_index(id_number),
-                id_number_encrypted=personal_data.encrypt(id_number),
-                name=name,
-                household_id=household_id,
-                relation=relation,
-                status=RecordStatus.CANCELLED if person_cancelled else RecordStatus.ACTIVE,
-                sex=Sex.MALE if male else Sex.FEMALE,
-                birth_date=birth,
-            )
             people.append(person)
             self.counts["persons"] += 1
-            self.counts["active_persons"] += not person_cancelled
-        if idle is not None and not persons_employed and rate("employed", c) >= 1:
+            self.counts["active_persons"] += person["status"] == RecordStatus.ACTIVE
+        if idle is not None and not members.employed and rate("employed", c) >= 1:
             # Where the county reaches 一户一就业, a household's idle worker holds a flexible job.
             idle.update(wants_work=True, employment=Employment.FLEXIBLE)
-            persons_employed = 1
+            members.employed = 1
         for person in people:
             self.writer.add(Person, person)
-        monitoring = Monitoring.NONE
-        draw = rng.random()
-        if draw < 0.015:
-            monitoring = Monitoring.UNSTABLE
-        elif draw < 0.03:
-            monitoring = Monitoring.MARGINAL
-        elif draw < 0.036:
-            monitoring = Monitoring.SUDDEN_HARDSHIP
+        return members
+
+    def _member(
+        self,
+        rng: random.Random,
+        c: int,
+        relation: str,
+        age: int,
+        male_hint: bool | None,
+        surname: str,
+        registered_poor: bool,
+        cancelled: bool,
+    ) -> tuple[dict[str, Any], str]:
+        """One person's row (without its ids and codes) and ID number: birth, name and status drawn
+        here, the rest by ``_person``."""
+        male = male_hint if male_hint is not None else rng.random() < 0.5
+        birth = self._birth_date(rng, age)
+        regions = BIRTH_REGION[COUNTIES[c]]
+        region = regions[1] if birth.year < 1999 and rng.random() < 0.7 else regions[0]
+        id_number = self.ids.make(region, birth, male)
+        age = age_on(birth, self.today)
+        person_cancelled = cancelled or (relation != Relation.HEAD and rng.random() < 0.012)
+        name = surname if relation in (Relation.HEAD, Relation.CHILD, Relation.GRANDCHILD) else rng.choice(SURNAMES)
+        name += rng.choice(GIVEN) + (rng.choice(GIVEN) if rng.random() < 0.8 else "")
+        person = self._person(rng, c, age, registered_poor)
+        person.update(
+            id_number_hash=personal_data.blind_index(id_number),
+            id_number_encrypted=personal_data.encrypt(id_number),
+            name=name,
+            relation=relation,
+            status=RecordStatus.CANCELLED if person_cancelled else RecordStatus.ACTIVE,
+            sex=Sex.MALE if male else Sex.FEMALE,
+            birth_date=birth,
+        )
+        return person, id_number
+
+    def _household_row(
+        self,
+        rng: random.Random,
+        c: int,
+        village: _Village,
+        site: _SitePlan | None,
+        *,
+        registered_poor: bool,
+        cancelled: bool,
+    ) -> dict[str, Any]:
+        """The household's own facts (without its ids, codes and head), drawn in the order of the columns."""
+        monitoring = _monitoring_draw(rng)
         hazard = HousingHazard.NONE
         draw = rng.random()
         if draw < rate("hazard_unfixed", c):
@@ -619,51 +694,31 @@ class DemoBuilder:
         helper = ""
         if (registered_poor and rng.random() < rate("helper", c)) or rng.random() < 0.3:
             helper = SURNAMES[rng.randrange(SURNAME_COUNT)] + rng.choice(GIVEN) + rng.choice(GIVEN)
-        self.writer.add(
-            Household,
-            {
-                **codes,
-                "id": household_id,
-                "code": f"{village.township_code}{number:06d}",
-                "head_name": head_name,
-                "head_id_hash": personal_data.blind_index(head_id),
-                "head_id_encrypted": personal_data.encrypt(head_id),
-                "village_id": village.id,
-                "site_id": site.id if site else None,
-                "origin_id": self._origin(rng, c).id,
-                "relocation_year": rng.choice((2016, 2017, 2018, 2018, 2019, 2019, 2020))
-                if registered_poor
-                else rng.randint(2012, 2021),
-                "category": HouseholdCategory.REGISTERED_POOR if registered_poor else HouseholdCategory.ALONGSIDE,
-                "status": RecordStatus.CANCELLED if cancelled else RecordStatus.ACTIVE,
-                "monitoring": monitoring,
-                "monitoring_assisted": monitoring != Monitoring.NONE and rng.random() < rate("monitoring_assisted", c),
-                "housing_hazard": hazard,
-                "tap_water": (rng.random() < rate("tap_water", c)) if registered_poor else rng.random() < 0.97,
-                "seasonal_water_shortage": rng.random() < rate("water_shortage", c),
-                "industry_project": rng.choice(PROJECTS) if rng.random() < rate("industry_project", c) else "",
-                "dividend": rng.randint(200, 1500) * 100 if rng.random() < 0.4 else 0,
-                "safety_net_eligible": eligible,
-                "safety_net": (rng.choice((SafetyNet.DIBAO, SafetyNet.DIBAO, SafetyNet.TEKUN)))
-                if eligible and rng.random() < rate("safety_net", c)
-                else SafetyNet.NONE,
-                "helper": helper,
-                "contact": SURNAMES[rng.randrange(SURNAME_COUNT)] + rng.choice(GIVEN) + rng.choice(GIVEN),
-                "phone_encrypted": personal_data.encrypt(phone),
-                "phone_masked": personal_data.mask_phone(phone),
-            },
-        )
-        self.counts["households"] += 1
-        if cancelled:
-            self.counts["cancelled_households"] += 1
-            return
-        self._incomes(rng, c, household_id, max(1, active_members), monitoring)
-        if rng.random() < 0.015:
-            self._grievance(rng, c, village, site, household_id)
-        needs_work = persons_labour and not persons_employed
-        if rng.random() < (0.3 if needs_work else 0.02):
-            kind = ActionKind.EMPLOYMENT if needs_work else rng.choice(list(ActionKind.values))
-            self._action(rng, c, village, household_id, None, kind)
+        return {
+            "village_id": village.id,
+            "site_id": site.id if site else None,
+            "origin_id": self._origin(rng, c).id,
+            "relocation_year": rng.choice((2016, 2017, 2018, 2018, 2019, 2019, 2020))
+            if registered_poor
+            else rng.randint(2012, 2021),
+            "category": HouseholdCategory.REGISTERED_POOR if registered_poor else HouseholdCategory.ALONGSIDE,
+            "status": RecordStatus.CANCELLED if cancelled else RecordStatus.ACTIVE,
+            "monitoring": monitoring,
+            "monitoring_assisted": monitoring != Monitoring.NONE and rng.random() < rate("monitoring_assisted", c),
+            "housing_hazard": hazard,
+            "tap_water": (rng.random() < rate("tap_water", c)) if registered_poor else rng.random() < 0.97,
+            "seasonal_water_shortage": rng.random() < rate("water_shortage", c),
+            "industry_project": rng.choice(PROJECTS) if rng.random() < rate("industry_project", c) else "",
+            "dividend": rng.randint(200, 1500) * 100 if rng.random() < 0.4 else 0,
+            "safety_net_eligible": eligible,
+            "safety_net": (rng.choice((SafetyNet.DIBAO, SafetyNet.DIBAO, SafetyNet.TEKUN)))
+            if eligible and rng.random() < rate("safety_net", c)
+            else SafetyNet.NONE,
+            "helper": helper,
+            "contact": SURNAMES[rng.randrange(SURNAME_COUNT)] + rng.choice(GIVEN) + rng.choice(GIVEN),
+            "phone_encrypted": personal_data.encrypt(phone),
+            "phone_masked": personal_data.mask_phone(phone),
+        }
 
     def _origin(self, rng: random.Random, c: int) -> _Village:
         villages = self.county_villages[COUNTIES[c]]

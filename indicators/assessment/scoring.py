@@ -569,128 +569,185 @@ def assessment_publish(*, year: int, actor: Any = None) -> AssessmentRun:
     return run
 
 
+@dataclass
+class _ScoringInputs:
+    """What scoring every unit of a run reads, loaded once (a fixed number of queries per run)."""
+
+    config: ScoringConfig
+    indicators: dict[str, tuple[str, str, str]]  # code: (name, kind, lead)
+    catalogue_order: list[str]
+    placement: dict[str, ConfigItem]
+    county_values: dict[str, dict[str, StoredValue]]
+    city: dict[str, StoredValue]  # the city's values: the departments are scored on them
+    commendations: dict[str, list[Commendation]]
+
+    @classmethod
+    def load(cls, run: AssessmentRun, period: Period, config: ScoringConfig) -> "_ScoringInputs":
+        indicators = {
+            code: (name, kind, lead)
+            for code, name, kind, lead in Indicator.objects.values_list("code", "name", "kind", "lead")
+        }
+        catalogue_order = list(Indicator.objects.order_by("order").values_list("code", flat=True))
+        placement = {item.code: item for item in config.items}
+        county_values = _stored_values(period, Level.COUNTY)
+        city_values = _stored_values(period, Level.CITY)
+        city_code = next(iter(city_values), "")
+        commendations: dict[str, list[Commendation]] = {}
+        for commendation in Commendation.objects.filter(year=run.year).order_by("level", "title"):
+            commendations.setdefault(commendation.unit, []).append(commendation)
+        return cls(
+            config, indicators, catalogue_order, placement, county_values, city_values.get(city_code, {}), commendations
+        )
+
+
 def _score_into(run: AssessmentRun, period: Period, config: ScoringConfig) -> None:
     """Score every county-level unit and every lead department into result rows of ``run``."""
-    indicators = {
-        code: (name, kind, lead)
-        for code, name, kind, lead in Indicator.objects.values_list("code", "name", "kind", "lead")
-    }
-    catalogue_order = list(Indicator.objects.order_by("order").values_list("code", flat=True))
-    placement = {item.code: item for item in config.items}
-    county_values = _stored_values(period, Level.COUNTY)
-    city_values = _stored_values(period, Level.CITY)
-    city_code = next(iter(city_values), "")
-    commendations: dict[str, list[Commendation]] = {}
-    for commendation in Commendation.objects.filter(year=run.year).order_by("level", "title"):
-        commendations.setdefault(commendation.unit, []).append(commendation)
+    inputs = _ScoringInputs.load(run, period, config)
+    AssessmentResult.objects.bulk_create(_ranked_results(run, _unit_entries(inputs)))
+    references = IndicatorValue.objects.filter(period=period).values_list("reference_date", flat=True)
+    run.reference_date = references.first()
+    run.config = config.to_json()
 
-    def build(unit_kind: str, unit_code: str, name: str, values: Mapping[str, StoredValue], codes: list[str]) -> dict:
-        own = commendations.get(unit_code, [])
-        score = unit_score(
-            values={code: stored.value for code, stored in values.items()},
-            config=config,
-            unit_kind=unit_kind,
-            has_households=_has_households(values),
-            commendation_levels=[c.level for c in own],
-            codes=codes,
-        )
-        table = DEPARTMENT_BONUS if unit_kind == AssessmentResult.UnitKind.DEPARTMENT else COUNTY_BONUS
-        rows = []
-        for code in catalogue_order:
-            if code not in codes:
-                continue
-            name_, kind, lead = indicators[code]
-            stored = values.get(code)
-            item = placement.get(code)
-            earned = score.points.get(code) if item is not None else None
-            value = stored.value.value if stored else None
-            rows.append(
-                {
-                    "code": code,
-                    "name": name_,
-                    "kind": kind,
-                    "lead": lead,
-                    "dimension": item.dimension if item else "",
-                    "weight": plain_points_text(item.points) if item else "",
-                    "value": stored.value_text if stored else "",
-                    "value_exact": exact_text(value),
-                    "value_display": value_display(kind, value),
-                    "target": stored.target_text if stored else "",
-                    "met": stored.value.met if stored else Met.NA,
-                    "applicable": earned is not None,
-                    "points_exact": exact_text(earned),
-                    "points": points_text(earned),
-                }
-            )
-        return {
-            "score": score,
-            "unit_kind": unit_kind,
-            "unit_code": unit_code,
-            "unit_name": name,
-            "indicators": rows,
-            "commendations": [
-                {"year": c.year, "level": c.level, "title": c.title, "points": table.get(c.level, 0)} for c in own
-            ],
-        }
 
-    judged_codes = [code for code in catalogue_order if indicators[code][1] != Kind.INFO]
+def _unit_entries(inputs: _ScoringInputs) -> list[dict[str, Any]]:
+    """Every county on all indicators, then every lead department on the judged indicators it leads
+    (at city level): the units before ranking."""
+    judged_codes = [code for code in inputs.catalogue_order if inputs.indicators[code][1] != Kind.INFO]
     entries = []
     for code, name in Area.objects.filter(level=AreaLevel.COUNTY).order_by("code").values_list("code", "name"):
+        values = inputs.county_values.get(code, {})
         entries.append(
-            build(AssessmentResult.UnitKind.COUNTY, code, name, county_values.get(code, {}), catalogue_order)
+            _unit_entry(inputs, AssessmentResult.UnitKind.COUNTY, code, name, values, inputs.catalogue_order)
         )
-    city = city_values.get(city_code, {})
     for department in Department.values:
-        led = [code for code in judged_codes if indicators[code][2] == department]
-        entries.append(build(AssessmentResult.UnitKind.DEPARTMENT, department, department, city, led))
+        led = [code for code in judged_codes if inputs.indicators[code][2] == department]
+        entries.append(
+            _unit_entry(inputs, AssessmentResult.UnitKind.DEPARTMENT, department, department, inputs.city, led)
+        )
+    return entries
 
+
+def _unit_entry(
+    inputs: _ScoringInputs,
+    unit_kind: str,
+    unit_code: str,
+    name: str,
+    values: Mapping[str, StoredValue],
+    codes: list[str],
+) -> dict[str, Any]:
+    """One unit's score, with its indicator rows and commendations as the result row stores them."""
+    own = inputs.commendations.get(unit_code, [])
+    score = unit_score(
+        values={code: stored.value for code, stored in values.items()},
+        config=inputs.config,
+        unit_kind=unit_kind,
+        has_households=_has_households(values),
+        commendation_levels=[c.level for c in own],
+        codes=codes,
+    )
+    table = DEPARTMENT_BONUS if unit_kind == AssessmentResult.UnitKind.DEPARTMENT else COUNTY_BONUS
+    return {
+        "score": score,
+        "unit_kind": unit_kind,
+        "unit_code": unit_code,
+        "unit_name": name,
+        "indicators": _indicator_rows(inputs, values, codes, score),
+        "commendations": [
+            {"year": c.year, "level": c.level, "title": c.title, "points": table.get(c.level, 0)} for c in own
+        ],
+    }
+
+
+def _indicator_rows(
+    inputs: _ScoringInputs, values: Mapping[str, StoredValue], codes: list[str], score: UnitScore
+) -> list[dict[str, Any]]:
+    """A row per indicator of ``codes``, in catalogue order: the stored value beside the points it
+    earned, frozen into the result so that a published report never reads values again."""
+    rows = []
+    for code in inputs.catalogue_order:
+        if code not in codes:
+            continue
+        name, kind, lead = inputs.indicators[code]
+        stored = values.get(code)
+        item = inputs.placement.get(code)
+        earned = score.points.get(code) if item is not None else None
+        value = stored.value.value if stored else None
+        rows.append(
+            {
+                "code": code,
+                "name": name,
+                "kind": kind,
+                "lead": lead,
+                "dimension": item.dimension if item else "",
+                "weight": plain_points_text(item.points) if item else "",
+                "value": stored.value_text if stored else "",
+                "value_exact": exact_text(value),
+                "value_display": value_display(kind, value),
+                "target": stored.target_text if stored else "",
+                "met": stored.value.met if stored else Met.NA,
+                "applicable": earned is not None,
+                "points_exact": exact_text(earned),
+                "points": points_text(earned),
+            }
+        )
+    return rows
+
+
+def _ranked_results(run: AssessmentRun, entries: list[dict[str, Any]]) -> list[AssessmentResult]:
+    """The result rows, unit kind by unit kind, ranked within the kind and placed in rank order."""
     results = []
     for unit_kind in AssessmentResult.UnitKind.values:
         group = [entry for entry in entries if entry["unit_kind"] == unit_kind]
         ranks = ranks_for({entry["unit_code"]: entry["score"].total for entry in group})
+        for position, entry in enumerate(_in_rank_order(group, ranks), start=1):
+            results.append(_result_row(run, unit_kind, entry, position, ranks[entry["unit_code"]]))
+    return results
 
-        def order(entry: dict, ranks: dict[str, int | None] = ranks) -> tuple:
-            rank = ranks[entry["unit_code"]]
-            # Counties by code within a tie, departments by name.
-            return (rank is None, rank or 0, entry["unit_code"])
 
-        for position, entry in enumerate(sorted(group, key=order), start=1):
-            score: UnitScore = entry["score"]
-            results.append(
-                AssessmentResult(
-                    run=run,
-                    unit_kind=unit_kind,
-                    unit_code=entry["unit_code"],
-                    unit_name=entry["unit_name"],
-                    position=position,
-                    scored=score.scored,
-                    base_exact=exact_text(score.base),
-                    base=points_decimal(score.base),
-                    bonus_exact=exact_text(score.bonus),
-                    bonus=points_decimal(score.bonus),
-                    total_exact=exact_text(score.total),
-                    total=points_decimal(score.total),
-                    grade=score.grade,
-                    rank=ranks[entry["unit_code"]],
-                    earned_exact=exact_text(score.earned),
-                    applicable_exact=exact_text(score.applicable),
-                    dimensions=[
-                        {
-                            "name": dimension.name,
-                            "points": plain_points_text(dimension.points),
-                            "exact": exact_text(dimension.score),
-                            "display": points_text(dimension.score),
-                        }
-                        for dimension in score.dimensions
-                    ],
-                    commendations=entry["commendations"],
-                    indicators=entry["indicators"],
-                )
-            )
-    AssessmentResult.objects.bulk_create(results)
-    references = IndicatorValue.objects.filter(period=period).values_list("reference_date", flat=True)
-    run.reference_date = references.first()
-    run.config = config.to_json()
+def _in_rank_order(group: list[dict[str, Any]], ranks: dict[str, int | None]) -> list[dict[str, Any]]:
+    """Ranked units first; counties by code within a tie, departments by name (their code); unranked last."""
+
+    def order(entry: dict[str, Any]) -> tuple[bool, int, str]:
+        rank = ranks[entry["unit_code"]]
+        return (rank is None, rank or 0, entry["unit_code"])
+
+    return sorted(group, key=order)
+
+
+def _result_row(
+    run: AssessmentRun, unit_kind: str, entry: dict[str, Any], position: int, rank: int | None
+) -> AssessmentResult:
+    """One unit's result row: every figure both exact (a fraction's text) and as shown."""
+    score: UnitScore = entry["score"]
+    return AssessmentResult(
+        run=run,
+        unit_kind=unit_kind,
+        unit_code=entry["unit_code"],
+        unit_name=entry["unit_name"],
+        position=position,
+        scored=score.scored,
+        base_exact=exact_text(score.base),
+        base=points_decimal(score.base),
+        bonus_exact=exact_text(score.bonus),
+        bonus=points_decimal(score.bonus),
+        total_exact=exact_text(score.total),
+        total=points_decimal(score.total),
+        grade=score.grade,
+        rank=rank,
+        earned_exact=exact_text(score.earned),
+        applicable_exact=exact_text(score.applicable),
+        dimensions=[
+            {
+                "name": dimension.name,
+                "points": plain_points_text(dimension.points),
+                "exact": exact_text(dimension.score),
+                "display": points_text(dimension.score),
+            }
+            for dimension in score.dimensions
+        ],
+        commendations=entry["commendations"],
+        indicators=entry["indicators"],
+    )
 
 
 # --- reads (selectors) --------------------------------------------------------------------------------
