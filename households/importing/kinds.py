@@ -17,7 +17,7 @@ from accounts.personal_data import (
 )
 from areas.choices import AreaLevel
 from areas.models import Area
-from areas.selectors import within
+from areas.selectors import PATH_FIELDS, within
 from areas.validators import (
     LEVEL_DIGITS,
     PARENT_LEVEL,
@@ -130,7 +130,8 @@ class AreasKind(Kind):
     ]
 
     def make_key(self, ctx: Context, row: ImportRow) -> tuple[Any, ...]:
-        code, level = row.values["code"], row.values.get("level")
+        code: str = row.values["code"]
+        level: str = row.values["level"]  # a required column: every valid row has one
         short = normalise_area_code(code, level)
         if not re.fullmatch(r"[0-9]+", short) or len(short) != LEVEL_DIGITS[level]:
             ctx.error(
@@ -227,12 +228,14 @@ class AreasKind(Kind):
             return parent_code, code
         if level == AreaLevel.VILLAGE:
             parent = ctx.data["file"].get(parent_code)
-            county = parent.values.get("parent", "") if parent is not None else ctx.areas[parent_code].county_code
-            return county, parent_code
+            if parent is not None:
+                return parent.values.get("parent", ""), parent_code
+            area = ctx.areas[parent_code]  # found by resolve(), which refuses a parent found nowhere
+            return (area.county_code if area is not None else ""), parent_code
         return "", ""
 
     def write(self, creates: list[ImportRow], updates: list[ImportRow]) -> None:
-        ids = {}
+        ids: dict[str, int] = {}
         for level in (AreaLevel.CITY, AreaLevel.COUNTY, AreaLevel.TOWNSHIP, AreaLevel.VILLAGE):
             batch = [row for row in creates if row.attrs["level"] == level]
             parents = {row.extra["parent_code"] for row in batch} - {""}
@@ -766,7 +769,7 @@ class IncomesKind(Kind):
         area = ctx.scope_area
         if area is None:
             return queryset
-        field = {AreaLevel.COUNTY: "county_code", AreaLevel.TOWNSHIP: "township_code"}.get(area.level, "village_code")
+        field = PATH_FIELDS.get(area.level, "village_code")
         return queryset.filter(**{f"household__{field}": area.code})
 
 
@@ -932,7 +935,8 @@ class ActionsKind(Kind):
             site = site_for(ctx, row, "安置点编码", values["site"]) if values["site"] else None
         if not row.valid:
             return
-        if household is None and site is None:
+        anchor = household or site
+        if anchor is None:
             ctx.error(
                 row,
                 "户编号" if "户编号" in ctx.headers else "安置点编码",
@@ -955,7 +959,6 @@ class ActionsKind(Kind):
         status = values.get("status", existing.status if existing else ActionStatus.TODO)
         if status == ActionStatus.DONE and values.get("done_on") is None:
             ctx.error(row, "完成日期", "办理状态为“已完成”时必须填写完成日期。")
-        anchor = household or site
         attrs["county_code"], attrs["township_code"], attrs["village_code"] = (
             anchor.county_code,
             anchor.township_code,
