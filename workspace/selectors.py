@@ -129,3 +129,14 @@ def action_todo(*, actor: Any, today: datetime.date, limit: int = 20) -> dict[st
     for row in rows:
         row.overdue = row.due_on is not None and row.due_on < today  # type: ignore[attr-defined]
     return {"open": counts["open"], "overdue": counts["overdue"], "rows": rows}
+
+
+def open_actions_at(*, actor: Any, household_id: int | None, site_id: int | None) -> list[FollowUpAction]:
+    """The open follow-up actions of one household, or of one site (those on none of its
+    households), shown in a list row's action cell (one query)."""
+    still_open = scope(FollowUpAction.objects.exclude(status=ActionStatus.DONE), actor)
+    if household_id:
+        still_open = still_open.filter(household_id=household_id)
+    else:
+        still_open = still_open.filter(site_id=site_id, household__isnull=True)
+    return list(still_open.order_by("due_on", "code"))

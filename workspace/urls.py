@@ -9,4 +9,6 @@ urlpatterns = [
     path("warnings/<str:code>/assign/", views.warnings_assign, name="warnings_assign"),
     path("warnings/<str:code>/quality/", views.warnings_quality, name="warnings_quality"),
     path("freshness/<str:key>/", views.freshness_status, name="freshness_status"),
+    # The 清零清单 pages are the dashboards' (indicators); assigning from one of their rows is this flow.
+    path("lists/<str:code>/<str:unit>/assign/", views.list_assign, name="indicator_list_assign"),
 ]

@@ -4,10 +4,12 @@ data-quality list behind the home's score, and the freshness fragment the pages 
 The area comes through ``accounts.access`` (404 for missing and foreign alike); rows through the
 engine's selectors (``early_warnings``, ``data_quality_warnings``), one row per household;
 personal data through ``accounts.access.display_id_number`` (the one masking function); writes
-through ``households.services`` (``monitoring_decide``, ``action_create``). Village and township
-staff may decide and assign; county officials and city users read.
+through ``households.services.monitoring_decide`` and the one assign-follow-up flow
+(``workspace.services.assign_follow_up``), which also serves the rows of the dashboards' 清零清单.
+Village and township staff may decide and assign; county officials and city users read.
 """
 
+import datetime
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -23,6 +25,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_date
 from django.utils.html import escape
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
@@ -40,16 +43,16 @@ from households import services as household_services
 from households.choices import (
     MONITORED,
     ActionKind,
-    ActionStatus,
     MonitoringDecisionKind,
 )
 from households.models import FollowUpAction, Household, Person
 from households.validators import age_on
 from indicators.dashboards import panels as boards
-from indicators.dashboards.views import AssignForm
 from indicators.models import Period
 from indicators.selectors import values as selectors
 from workspace import selectors as workspace
+from workspace import services
+from workspace.forms import AssignForm
 
 PAGE_SIZE = 50
 WARNING_LEVELS = (AreaLevel.COUNTY, AreaLevel.TOWNSHIP, AreaLevel.VILLAGE)
@@ -253,11 +256,7 @@ class DecideForm(forms.Form):
 
 def _area_household(actor: Any, area: Area, code: str) -> Household:
     """A household inside both the actor's scope and the list's area, or 404."""
-    household = (
-        scope(Household.objects.all(), actor).filter(within(area), code=code.strip()).first()
-        if code
-        else None
-    )
+    household = scope(Household.objects.all(), actor).filter(within(area), code=code.strip()).first() if code else None
     if household is None:
         raise Http404
     return household
@@ -306,10 +305,50 @@ def warnings_decide(request: HttpRequest, code: str) -> HttpResponse:
     return redirect(reverse("warnings_list", args=[area.code]))
 
 
+# --- assign follow-up (派发帮扶) -----------------------------------------------------------------
+
+
+def _assign_cell(
+    request: HttpRequest,
+    *,
+    actions: list[FollowUpAction],
+    created: FollowUpAction | None,
+    error: str,
+    default_kind: str,
+    owner: str = "",
+    default_due: datetime.date | None = None,
+    period: Period | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """A row's action cell again, for htmx: the open actions, what was created or what went wrong,
+    and the form (with what was typed, after an error on a 清零清单)."""
+    context = {
+        "actions": actions,
+        "error": error,
+        "created": created,
+        "target": request.POST.get("target", ""),
+        "may_assign": True,
+        "kinds": ActionKind.choices,
+        "default_kind": default_kind,
+        "owner": owner,
+        "default_due": default_due or timezone.localdate() + timezone.timedelta(days=30),
+        "assign_url": request.path,
+        "period": period,
+    }
+    return render(request, "indicators/list_action_cell.html", context, status=status)
+
+
+def _assigned_message(request: HttpRequest, error: str, action: FollowUpAction | None) -> None:
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, _("已新增帮扶台账 %(code)s。") % {"code": action.code})  # type: ignore[union-attr]
+
+
 @login_required
 @require_POST
 def warnings_assign(request: HttpRequest, code: str) -> HttpResponse:
-    """Assign follow-up from a 预警清单 row: a 监测帮扶 action on the household (``action_create``)."""
+    """Assign follow-up from a 预警清单 row: a 监测帮扶 action on the household (``assign_follow_up``)."""
     actor = request.user
     area = _warning_area(actor, code)
     require_write(actor, "actions")
@@ -318,49 +357,95 @@ def warnings_assign(request: HttpRequest, code: str) -> HttpResponse:
     action = None
     household = None
     if form.is_valid():
-        kind, _sep, key = form.cleaned_data["target"].partition(":")
+        kind, key = boards.parse_target(form.cleaned_data["target"])
         if kind != "household":
             raise Http404
         household = _area_household(actor, area, key)
-        data = {
-            "kind": form.cleaned_data["kind"],
-            "indicator": "",
-            "owner": form.cleaned_data["owner"],
-            "due_on": form.cleaned_data["due_on"],
-            "description": _("预警清单：%(code)s %(name)s") % {"code": household.code, "name": household.head_name},
-        }
         try:
-            action = household_services.action_create(actor=actor, data=data, household=household)
+            action = services.assign_follow_up(
+                actor=actor,
+                household=household,
+                kind=form.cleaned_data["kind"],
+                owner=form.cleaned_data["owner"],
+                due_on=form.cleaned_data["due_on"],
+            )
         except ValidationError as exc:
             error = " ".join(exc.messages)
     else:
-        error = "；".join(f"{form.fields[name].label}：{' '.join(errs)}" for name, errs in form.errors.items())
+        error = form.error_text()
     if is_htmx(request):
-        actions: list[FollowUpAction] = []
-        if household is not None:
-            actions = list(
-                scope(FollowUpAction.objects.exclude(status=ActionStatus.DONE), actor)
-                .filter(household=household)
-                .order_by("due_on", "code")
-            )
-        context = {
-            "actions": actions,
-            "error": error,
-            "created": action,
-            "target": request.POST.get("target", ""),
-            "may_assign": True,
-            "kinds": ActionKind.choices,
-            "default_kind": request.POST.get("kind") or ActionKind.MONITORING,
-            "default_due": timezone.localdate() + timezone.timedelta(days=30),
-            "assign_url": request.path,
-            "period": None,
-        }
-        return render(request, "indicators/list_action_cell.html", context)
-    if error:
-        messages.error(request, error)
-    else:
-        messages.success(request, _("已新增帮扶台账 %(code)s。") % {"code": action.code})  # type: ignore[union-attr]
+        actions = (
+            [] if household is None else workspace.open_actions_at(actor=actor, household_id=household.pk, site_id=None)
+        )
+        default_kind = request.POST.get("kind") or ActionKind.MONITORING
+        return _assign_cell(request, actions=actions, created=action, error=error, default_kind=default_kind)
+    _assigned_message(request, error, action)
     return redirect(reverse("warnings_list", args=[area.code]))
+
+
+def _typed_date(text: str | None) -> datetime.date | None:
+    try:
+        return parse_date(text or "")
+    except ValueError:  # 2026-02-30
+        return None
+
+
+@login_required
+@require_POST
+def list_assign(request: HttpRequest, code: str, unit: str) -> HttpResponse:
+    """Assign follow-up from a 清零清单 row: an action (owner, due date, kind, the indicator code) on
+    the household or person — or the site, for a site-based list — through ``assign_follow_up``."""
+    actor = request.user
+    period_key = request.GET.get("period") or request.POST.get("period")
+    value = boards.list_value(actor=actor, code=code, unit=unit, period_key=period_key).value
+    form = AssignForm(request.POST)
+    error = ""
+    action = None
+    status = 200
+    found = boards.list_target(actor, form.cleaned_data["target"]) if form.is_valid() else None
+    if form.is_valid() and found is None:
+        error = _("找不到所选记录：它可能已注销或已迁出。请刷新清零清单后重新选择。")
+        status = 400
+    elif found is not None:
+        household, site, person = found
+        try:
+            action = services.assign_follow_up(
+                actor=actor,
+                indicator=value.indicator,
+                household=household,
+                site=site,
+                person=person,
+                kind=form.cleaned_data["kind"],
+                owner=form.cleaned_data["owner"],
+                due_on=form.cleaned_data["due_on"],
+            )
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+    else:
+        error = form.error_text()
+    if is_htmx(request):
+        actions = (
+            []
+            if action is None
+            else workspace.open_actions_at(actor=actor, household_id=action.household_id, site_id=action.site_id)
+        )
+        # After an error the form keeps what was typed; a refused target answers 400 (the layout's
+        # htmx-config swaps 400 answers into the cell).
+        return _assign_cell(
+            request,
+            actions=actions,
+            created=action,
+            error=error,
+            default_kind=request.POST.get("kind") or boards.default_action_kind(code),
+            owner=request.POST.get("owner", "") if error else "",
+            default_due=(error and _typed_date(request.POST.get("due_on"))) or None,
+            period=value.period,
+            status=status,
+        )
+    if status == 400:
+        return render(request, "indicators/list_action_cell.html", {"error": error}, status=400)
+    _assigned_message(request, error, action)
+    return redirect(reverse("indicator_list", args=[code, unit]) + f"?period={value.period.key}")
 
 
 # --- data quality ------------------------------------------------------------------------------

@@ -105,22 +105,11 @@ def _job_update(job: ImportJob, **values: Any) -> None:
 def _run(
     kind: Kind, source: str | Path | IO[bytes], *, user: Any, dry_run: bool, job: ImportJob | None, report: Progress
 ) -> ImportResult:
+    """Read the file, check its headers, parse and validate every row, then compare with the database
+    and — unless a dry run or any row error — write it all in one transaction."""
     table = open_table(source, number_formats=kind.number_formats, columns=len(kind.columns))
     result = ImportResult(kind=kind.name, dry_run=dry_run)
-    present = [header for header in table.headers if header]
-    # Counted once (linear): the reader already caps the number of columns.
-    duplicates = sorted(header for header, count in Counter(present).items() if count > 1)
-    if duplicates:
-        raise FileError(f"表头重复：{'、'.join(duplicates)}。每一列只能出现一次。")
-    missing = [header for header in kind.required_headers() if header not in present]
-    if kind.one_of and not any(header in present for header in kind.one_of):
-        missing.append(" 或 ".join(kind.one_of))
-    if missing:
-        raise FileError(f"缺少必需的列：{'、'.join(missing)}。请使用模板的表头（第 1 行）。")
-    for header in present:
-        if header not in kind.column_by_header:
-            result.file_warnings.append(f"未知的列“{header}”已忽略。")
-
+    present = _checked_headers(kind, table.headers, result)
     ctx = Context(kind=kind, user=user, headers=present)
     positions = [
         (index, kind.column_by_header[header])
@@ -133,6 +122,55 @@ def _run(
         raise FileError(_("文件中没有数据行：第 1 行是表头，请从第 2 行起填写数据后重新上传。"))
     result.total = len(rows)
     report(20)
+    _validate(kind, ctx, rows, report)
+    result.errors = sorted(
+        ctx.errors,
+        key=lambda error: (error.row, kind.headers.index(error.column) if error.column in kind.headers else 0),
+    )
+    result.warnings = ctx.warnings
+    if result.errors:
+        if job is not None:
+            _job_invalid(job, result)
+        return result
+
+    creates, updates = _diff(kind, rows)
+    result.created, result.updated = len(creates), len(updates)
+    result.unchanged = len(rows) - len(creates) - len(updates)
+    report(65)
+    if dry_run:
+        if job is not None:
+            _job_previewed(job, result)
+        return result
+    if not (creates or updates) and job is None:
+        report(100)
+        return result
+    result.job = _write(kind, table, result, creates, updates, user=user, job=job, report=report)
+    report(100)
+    return result
+
+
+def _checked_headers(kind: Kind, headers: list[str], result: ImportResult) -> list[str]:
+    """The file's non-empty headers; a repeated or missing required header refuses the whole file
+    (``FileError``), an unknown one is only a warning."""
+    present = [header for header in headers if header]
+    # Counted once (linear): the reader already caps the number of columns.
+    duplicates = sorted(header for header, count in Counter(present).items() if count > 1)
+    if duplicates:
+        raise FileError(f"表头重复：{'、'.join(duplicates)}。每一列只能出现一次。")
+    missing = [header for header in kind.required_headers() if header not in present]
+    if kind.one_of and not any(header in present for header in kind.one_of):
+        missing.append(" 或 ".join(kind.one_of))
+    if missing:
+        raise FileError(f"缺少必需的列：{'、'.join(missing)}。请使用模板的表头（第 1 行）。")
+    for header in present:
+        if header not in kind.column_by_header:
+            result.file_warnings.append(f"未知的列“{header}”已忽略。")
+    return present
+
+
+def _validate(kind: Kind, ctx: Context, rows: list[ImportRow], report: Progress) -> None:
+    """Every row against the file (a key only once) and the database (references, then the kind's
+    checks across rows); errors are collected on ``ctx``, none raised, so one upload shows them all."""
     keyed: dict[tuple[Any, ...], ImportRow] = {}
     for row in rows:
         if not row.valid:
@@ -155,42 +193,46 @@ def _run(
         kind.resolve(ctx, row)
     kind.check_rows(ctx, [row for row in valid_rows if row.valid])
     report(50)
-    result.errors = sorted(
-        ctx.errors,
-        key=lambda error: (error.row, kind.headers.index(error.column) if error.column in kind.headers else 0),
-    )
-    result.warnings = ctx.warnings
-    if result.errors:
-        if job is not None:
-            _job_update(
-                job,
-                status=ImportJob.Status.INVALID,
-                total_rows=result.total,
-                errors=[error.as_dict() for error in result.errors],
-                warnings=[error.as_dict() for error in result.warnings],
-            )
-        return result
 
-    creates, updates = _diff(kind, rows)
-    result.created, result.updated = len(creates), len(updates)
-    result.unchanged = len(rows) - len(creates) - len(updates)
-    report(65)
-    if dry_run:
-        if job is not None:
-            _job_update(
-                job,
-                status=ImportJob.Status.PREVIEWED,
-                progress=100,
-                total_rows=result.total,
-                created_count=result.created,
-                updated_count=result.updated,
-                unchanged_count=result.unchanged,
-                warnings=[error.as_dict() for error in result.warnings],
-            )
-        return result
-    if not (creates or updates) and job is None:
-        report(100)
-        return result
+
+def _job_invalid(job: ImportJob, result: ImportResult) -> None:
+    """The job ends invalid, with every (masked) row error to show; nothing was written."""
+    _job_update(
+        job,
+        status=ImportJob.Status.INVALID,
+        total_rows=result.total,
+        errors=[error.as_dict() for error in result.errors],
+        warnings=[error.as_dict() for error in result.warnings],
+    )
+
+
+def _job_previewed(job: ImportJob, result: ImportResult) -> None:
+    """A dry run's job keeps the counts it would write, for the preview page."""
+    _job_update(
+        job,
+        status=ImportJob.Status.PREVIEWED,
+        progress=100,
+        total_rows=result.total,
+        created_count=result.created,
+        updated_count=result.updated,
+        unchanged_count=result.unchanged,
+        warnings=[error.as_dict() for error in result.warnings],
+    )
+
+
+def _write(
+    kind: Kind,
+    table: Any,
+    result: ImportResult,
+    creates: list[ImportRow],
+    updates: list[ImportRow],
+    *,
+    user: Any,
+    job: ImportJob | None,
+    report: Progress,
+) -> ImportJob:
+    """One transaction: the job row done (created for a command-line import), then the rows, their
+    history and the change feed — all or nothing."""
     with transaction.atomic():
         if job is None:
             job = ImportJob(kind=kind.name, file_name=_file_name(table, result), created_by=user if user else None)
@@ -209,9 +251,7 @@ def _run(
             report(85)
             _history(kind, creates, updates, user=user, job=job)
             _changefeed(kind, creates + updates)
-    result.job = job
-    report(100)
-    return result
+    return job
 
 
 def _file_name(table: Any, result: ImportResult) -> str:

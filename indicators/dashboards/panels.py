@@ -18,7 +18,9 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, Q, QuerySet
+from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,7 +30,8 @@ from accounts.access import display_id_number, scope
 from areas.choices import AreaLevel
 from areas.models import Area
 from areas.selectors import within
-from households.choices import ActionStatus
+from households import selectors as household_selectors
+from households.choices import ActionKind, ActionStatus
 from households.models import (
     ChangeFeed,
     FollowUpAction,
@@ -37,6 +40,7 @@ from households.models import (
     Person,
     Site,
 )
+from households.selectors import access_site
 from households.validators import age_on
 from indicators.engine import rules
 from indicators.models import ComputeRun, Indicator, IndicatorValue, Kind, Level, Met, Period
@@ -798,6 +802,91 @@ LIST_BUILDERS: dict[str, Callable[..., ListTable]] = {
     "township": _township_table,
     "finance": _finance_table,
 }
+
+
+AREA_LEVEL_TO_VALUE = {
+    AreaLevel.CITY: Level.CITY,
+    AreaLevel.COUNTY: Level.COUNTY,
+    AreaLevel.TOWNSHIP: Level.TOWNSHIP,
+    AreaLevel.VILLAGE: Level.VILLAGE,
+}
+
+
+@dataclass
+class ListValue:
+    """The stored value behind a 清零清单, with its unit (an area or a site) and the stored periods."""
+
+    value: IndicatorValue
+    area: Area | None
+    site: Site | None
+    periods: list[Period]
+
+
+def list_value(*, actor: Any, code: str, unit: str, period_key: str | None) -> ListValue:
+    """The value of ``code`` for ``unit`` (an area or site code, reached through the actor's scope)
+    in the chosen period; 404 when the unit is foreign or missing, the period is not stored, or the
+    indicator is for information only (it has no list)."""
+    area = scope(Area.objects.all(), actor).filter(code=unit).first()
+    site = None if area is not None else access_site(actor, unit)
+    level = Level.SITE if site is not None else AREA_LEVEL_TO_VALUE[area.level]  # type: ignore[union-attr]
+    periods = periods_all()
+    period = period_choose(periods, period_key)
+    if period is None:
+        raise Http404
+    value = (
+        IndicatorValue.objects.select_related("indicator", "period")
+        .filter(period=period, indicator__code=code, level=level, unit_code=unit)
+        .first()
+    )
+    if value is None or value.indicator.kind == Kind.INFO:
+        raise Http404
+    value.area, value.site = area, site  # already loaded: the selector reads them
+    return ListValue(value=value, area=area, site=site, periods=periods)
+
+
+def parse_target(target: str) -> tuple[str, str]:
+    """``household:<code>``, ``person:<pk>`` or ``site:<code>`` (``ListRow.target``) as (kind, key)."""
+    kind, _sep, key = target.partition(":")
+    return kind, key
+
+
+def list_target(actor: Any, target: str) -> tuple[Household | None, Site | None, Person | None] | None:
+    """The household (and person) or site a follow-up action from a list row attaches to; None when
+    it does not exist or lies outside the actor's area (access.md: a write referring outside the
+    area answers 400, like an unknown code)."""
+    kind, key = parse_target(target)
+    try:
+        if kind == "household":
+            household = household_selectors.household_reference(actor, key)
+            return household, None, None
+        if kind == "person" and key.isdigit():
+            person = household_selectors.access_person(actor, int(key))
+            return person.household, None, person
+        if kind == "site":
+            return None, access_site(actor, key), None
+    except (Http404, ValidationError):
+        return None
+    return None
+
+
+# Default kind of a follow-up action by indicator (prefix match, longest first).
+KIND_BY_CODE = {
+    "M1": ActionKind.GOVERNANCE,
+    "M2": ActionKind.INDUSTRY,
+    "M3": ActionKind.EMPLOYMENT,
+    "M4": ActionKind.HOUSING,
+    "M5": ActionKind.EDUCATION,
+    "M6": ActionKind.MEDICAL,
+    "M7": ActionKind.SAFETY_NET,
+    "M7-2": ActionKind.MONITORING,
+    "M8": ActionKind.FACILITIES,
+    "M8-1": ActionKind.WATER,
+    "M8-2": ActionKind.WATER,
+}
+
+
+def default_action_kind(code: str) -> str:
+    return KIND_BY_CODE.get(code) or KIND_BY_CODE.get(code.split("-")[0], ActionKind.OTHER)
 
 
 def list_records(*, actor: Any, value: IndicatorValue) -> QuerySet | list[Any]:

@@ -11,5 +11,4 @@ urlpatterns = [
     path("dashboard/department/<str:name>/", views.dashboard_department, name="dashboard_department"),
     path("sites/<str:code>/", views.site_view, name="site_view"),
     path("lists/<str:code>/<str:unit>/", views.indicator_list, name="indicator_list"),
-    path("lists/<str:code>/<str:unit>/assign/", views.list_assign, name="indicator_list_assign"),
 ]

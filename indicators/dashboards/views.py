@@ -2,43 +2,36 @@
 清零清单 pages (issue 7; the lists are also the township workspace's, issue 6).
 
 Views are thin: the area or site comes through ``accounts.access`` (404 for missing and foreign
-alike), numbers through ``indicators.dashboards`` (stored values only), writes through
-``households.services``. Personal data in lists and exports passes ``display_id_number``.
+alike), numbers through ``indicators.dashboards`` (stored values only). Assigning follow-up from a
+list row is the workspace's one flow (``workspace.views.list_assign``); this page only links to it.
+Personal data in lists and exports passes ``display_id_number``.
 """
 
-import datetime
 import io
 from typing import Any
 
 import xlsxwriter
-from django import forms
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache, caches
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.http import content_disposition_header
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from accounts.access import access_area, can_write, scope
 from accounts.models import Department, Role
 from areas.choices import AreaLevel
 from areas.models import Area
 from areas.selectors import within
-from core.htmx import is_htmx
 from core.spreadsheet import XLSXWRITER_OPTIONS, xlsx_write
-from households import services as household_services
-from households.choices import ActionKind, ActionStatus
-from households.models import FollowUpAction, Household, Site
-from households.selectors import access_person, access_site
+from households.choices import ActionKind
+from households.models import FollowUpAction, Site
+from households.selectors import access_site
 from indicators.assessment.scoring import assessment_readable, assessment_summary
 from indicators.dashboards import panels as boards
 from indicators.models import IndicatorValue, Kind, Level, Met
@@ -46,12 +39,6 @@ from indicators.selectors.export import export_rows, rows_to_csv, rows_to_xlsx
 
 LIST_PAGE_SIZE = 50
 CITY_ROLES = (Role.CITY_BUREAU, Role.CITY_ADMIN)
-AREA_LEVEL_TO_VALUE = {
-    AreaLevel.CITY: Level.CITY,
-    AreaLevel.COUNTY: Level.COUNTY,
-    AreaLevel.TOWNSHIP: Level.TOWNSHIP,
-    AreaLevel.VILLAGE: Level.VILLAGE,
-}
 
 
 def _is_city(actor: Any) -> bool:
@@ -424,62 +411,14 @@ def site_view(request: HttpRequest, code: str) -> HttpResponse:
 # --- the 清零清单 ----------------------------------------------------------------------------------
 
 
-class AssignForm(forms.Form):
-    target = forms.CharField(widget=forms.HiddenInput)
-    owner = forms.CharField(label=gettext_lazy("责任人"), max_length=50)
-    due_on = forms.DateField(label=gettext_lazy("期限"), widget=forms.DateInput(attrs={"type": "date"}))
-    kind = forms.ChoiceField(label=gettext_lazy("帮扶类别"), choices=ActionKind.choices)
-
-
-# Default kind of a follow-up action by indicator (prefix match, longest first).
-KIND_BY_CODE = {
-    "M1": ActionKind.GOVERNANCE,
-    "M2": ActionKind.INDUSTRY,
-    "M3": ActionKind.EMPLOYMENT,
-    "M4": ActionKind.HOUSING,
-    "M5": ActionKind.EDUCATION,
-    "M6": ActionKind.MEDICAL,
-    "M7": ActionKind.SAFETY_NET,
-    "M7-2": ActionKind.MONITORING,
-    "M8": ActionKind.FACILITIES,
-    "M8-1": ActionKind.WATER,
-    "M8-2": ActionKind.WATER,
-}
-
-
-def _default_kind(code: str) -> str:
-    return KIND_BY_CODE.get(code) or KIND_BY_CODE.get(code.split("-")[0], ActionKind.OTHER)
-
-
-def _list_value(request: HttpRequest, code: str, unit: str) -> tuple[IndicatorValue, Area | None, Site | None]:
-    """The stored value behind a list, reached through the user's scope (404 when foreign)."""
-    actor = request.user
-    area = scope(Area.objects.all(), actor).filter(code=unit).first()
-    site = None if area is not None else access_site(actor, unit)
-    level = Level.SITE if site is not None else AREA_LEVEL_TO_VALUE[area.level]  # type: ignore[union-attr]
-    periods = boards.periods_all()
-    period = boards.period_choose(periods, request.GET.get("period") or request.POST.get("period"))
-    if period is None:
-        raise Http404
-    value = (
-        IndicatorValue.objects.select_related("indicator", "period")
-        .filter(period=period, indicator__code=code, level=level, unit_code=unit)
-        .first()
-    )
-    if value is None or value.indicator.kind == Kind.INFO:
-        raise Http404
-    value.area, value.site = area, site  # already loaded: the selector reads them
-    request.periods = periods  # type: ignore[attr-defined]
-    return value, area, site
-
-
 LIST_TITLES = {"M5-1": gettext_lazy("净入园清单（3–5 岁未在园）")}
 
 
 @login_required
 def indicator_list(request: HttpRequest, code: str, unit: str) -> HttpResponse:
     actor = request.user
-    value, area, site = _list_value(request, code, unit)
+    listed = boards.list_value(actor=actor, code=code, unit=unit, period_key=request.GET.get("period"))
+    value, area, site = listed.value, listed.area, listed.site
     indicator = value.indicator
     records = boards.list_records(actor=actor, value=value)
     if request.GET.get("format") == "xlsx":
@@ -509,13 +448,13 @@ def indicator_list(request: HttpRequest, code: str, unit: str) -> HttpResponse:
         "site": site,
         "period": period,
         "period_label": boards.period_label(period),
-        "period_choices": boards.period_choices(request.periods),  # type: ignore[attr-defined]
+        "period_choices": boards.period_choices(listed.periods),
         "fresh": fresh,
         "page": page,
         "table": table,
         "may_assign": may_assign,
         "kinds": ActionKind.choices,
-        "default_kind": _default_kind(code),
+        "default_kind": boards.default_action_kind(code),
         "default_due": timezone.localdate() + timezone.timedelta(days=30),
         "list_title": LIST_TITLES.get(code, _("清零清单")),
         "back_url": _back_url(actor, area, site, period.key),
@@ -574,104 +513,6 @@ def _list_xlsx(
     filename = f"清零清单_{value.indicator.code}_{value.unit_code}_{value.period.key}.xlsx"
     response["Content-Disposition"] = content_disposition_header(True, filename)
     return response
-
-
-def _assign_target(actor: Any, target: str) -> tuple[Household | None, Site | None, Any] | None:
-    """The household (and person) or site an action attaches to; None when it does not exist or lies
-    outside the user's area (access.md: a write referring outside the area answers 400, like an
-    unknown code)."""
-    kind, _sep, key = target.partition(":")
-    try:
-        if kind == "household":
-            household = scope(Household.objects.all(), actor).filter(code=key).first()
-            return None if household is None else (household, None, None)
-        if kind == "person" and key.isdigit():
-            person = access_person(actor, int(key))
-            return person.household, None, person
-        if kind == "site":
-            return None, access_site(actor, key), None
-    except Http404:
-        return None
-    return None
-
-
-def _typed_date(text: str | None) -> datetime.date | None:
-    try:
-        return parse_date(text or "")
-    except ValueError:  # 2026-02-30
-        return None
-
-
-@login_required
-@require_POST
-def list_assign(request: HttpRequest, code: str, unit: str) -> HttpResponse:
-    """Assign follow-up from a list row: a FollowUpAction (owner, due date, kind, the indicator code)
-    on the household — or the site, for a site-based list — through ``action_create``."""
-    actor = request.user
-    value, _area, _site = _list_value(request, code, unit)
-    form = AssignForm(request.POST)
-    error = ""
-    action = None
-    status = 200
-    found = _assign_target(actor, form.cleaned_data["target"]) if form.is_valid() else None
-    if form.is_valid() and found is None:
-        error = _("找不到所选记录：它可能已注销或已迁出。请刷新清零清单后重新选择。")
-        status = 400
-    elif form.is_valid() and found is not None:
-        household, site, person = found
-        label = person.name if person else (household.head_name if household else site.name)  # type: ignore[union-attr]
-        data = {
-            "kind": form.cleaned_data["kind"],
-            "indicator": code,
-            "owner": form.cleaned_data["owner"],
-            "due_on": form.cleaned_data["due_on"],
-            "description": _("清零清单 %(code)s %(name)s：%(who)s")
-            % {
-                "code": code,
-                "name": value.indicator.name,
-                "who": label,
-            },
-            "person": person,
-        }
-        try:
-            action = household_services.action_create(actor=actor, data=data, household=household, site=site)
-        except ValidationError as exc:
-            error = " ".join(exc.messages)
-    else:
-        error = "；".join(f"{form.fields[name].label}：{' '.join(errs)}" for name, errs in form.errors.items())
-    if is_htmx(request):
-        actions: list[FollowUpAction] = []
-        if action is not None:
-            still_open = scope(FollowUpAction.objects.exclude(status=ActionStatus.DONE), actor)
-            if action.household_id:
-                still_open = still_open.filter(household_id=action.household_id)
-            else:
-                still_open = still_open.filter(site_id=action.site_id, household__isnull=True)
-            actions = list(still_open.order_by("due_on", "code"))
-        context = {
-            "actions": actions,
-            "error": error,
-            "created": action,
-            "target": request.POST.get("target", ""),
-            "may_assign": True,
-            "kinds": ActionKind.choices,
-            "default_kind": request.POST.get("kind") or _default_kind(code),
-            # After an error the form keeps what was typed.
-            "owner": request.POST.get("owner", "") if error else "",
-            "default_due": (error and _typed_date(request.POST.get("due_on")))
-            or timezone.localdate() + timezone.timedelta(days=30),
-            "assign_url": request.path,
-            "period": value.period,
-        }
-        # A refused target answers 400 (the layout's htmx-config swaps 400 answers into the cell).
-        return render(request, "indicators/list_action_cell.html", context, status=status)
-    if status == 400:
-        return render(request, "indicators/list_action_cell.html", {"error": error}, status=400)
-    if error:
-        messages.error(request, error)
-    else:
-        messages.success(request, _("已新增帮扶台账 %(code)s。") % {"code": action.code})  # type: ignore[union-attr]
-    return redirect(reverse("indicator_list", args=[code, unit]) + f"?period={value.period.key}")
 
 
 def bench_ping(request: HttpRequest) -> HttpResponse:
