@@ -6,8 +6,10 @@ money is in yuan (two decimals) on the wire and in fen in the database. ID and p
 shown as the reader's role may see them (``accounts.access``) and accepted as input.
 """
 
+import datetime
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -16,6 +18,8 @@ from rest_framework import serializers
 
 from accounts import personal_data
 from accounts.access import display_id_number, display_phone, sees_personal_data
+from accounts.models import User
+from accounts.types import api_actor
 from areas.models import Area
 from core.money import fen_to_yuan
 from households.choices import (
@@ -45,16 +49,27 @@ from households.models import (
 )
 from households.services import SITE_FIELDS
 from households.validators import (
+    CHOSEN_ACTION_CODE_VALIDATORS,
+    INDICATOR_CODE_VALIDATORS,
+    RECORD_CODE_VALIDATORS,
+    FieldValidator,
     age_on,
-    validate_chosen_action_code,
     validate_due_date,
-    validate_indicator_code,
     validate_past_date,
-    validate_record_code,
 )
 
-CODE = {"max_length": 40, "validators": [validate_record_code]}
-PAST = {"validators": [validate_past_date]}
+
+class CodeOptions(TypedDict):
+    max_length: int
+    validators: list[FieldValidator]
+
+
+class PastOptions(TypedDict):
+    validators: list[Callable[[datetime.date | None], None]]
+
+
+CODE: CodeOptions = {"max_length": 40, "validators": RECORD_CODE_VALIDATORS}
+PAST: PastOptions = {"validators": [validate_past_date]}
 
 # The ``level`` words of export_indicators (interfaces.md) for the Chinese levels of data.md.
 LEVEL_WORDS = {"市": "city", "县": "county", "乡镇": "township", "村": "village"}
@@ -67,9 +82,11 @@ def is_masked(value: str) -> bool:
     return "*" in (value or "")
 
 
-def actor_of(serializer: serializers.BaseSerializer) -> Any:
+def actor_of(serializer: serializers.BaseSerializer) -> User | None:
+    """The user the API answers (the permission classes let only a portal user in); ``None``, the
+    system, for a serializer used without a request."""
     request = serializer.context.get("request")
-    return getattr(request, "user", None)
+    return api_actor(request) if request is not None else None
 
 
 class Money(serializers.DecimalField):
@@ -104,7 +121,9 @@ class Choice(serializers.ChoiceField):
 
 class AreaSerializer(serializers.ModelSerializer):
     level = serializers.SerializerMethodField()
-    parent = serializers.SerializerMethodField()
+    # A declared field named like ``Field.parent`` (the enclosing serializer): the metaclass moves
+    # declared fields into ``_declared_fields``, so the class attribute never shadows it.
+    parent = serializers.SerializerMethodField()  # type: ignore[assignment]  # a DRF declared field
 
     class Meta:
         model = Area
@@ -116,7 +135,7 @@ class AreaSerializer(serializers.ModelSerializer):
 
     @extend_schema_field({"type": "string", "nullable": True})
     def get_parent(self, area: Area) -> str | None:
-        return area.parent.code if area.parent_id else None
+        return area.parent.code if area.parent is not None else None
 
 
 # --- sites ---------------------------------------------------------------------------------------
@@ -291,7 +310,7 @@ class PersonPatchSerializer(PersonInputSerializer):
         fields.pop("household")
         for field in fields.values():
             field.required = False
-        fields["id_number"].allow_blank = True
+        cast(serializers.CharField, fields["id_number"]).allow_blank = True  # declared a CharField above
         return fields
 
 
@@ -377,9 +396,10 @@ class ActionSerializer(serializers.ModelSerializer):
     @extend_schema_field({"type": "string", "nullable": True})
     def get_person(self, action: FollowUpAction) -> str | None:
         """The member's ID number as the reader may see it."""
-        if action.person_id is None:
+        person = action.person  # no query when there is no member (``person_id`` is None)
+        if person is None:
             return None
-        return display_id_number(actor_of(self), action.person)
+        return display_id_number(actor_of(self), person)
 
     def get_overdue(self, action: FollowUpAction) -> bool:
         return action.status != ActionStatus.DONE and action.due_on is not None and action.due_on < timezone.localdate()
@@ -387,14 +407,14 @@ class ActionSerializer(serializers.ModelSerializer):
 
 class ActionInputSerializer(serializers.Serializer):
     code = serializers.CharField(
-        max_length=40, required=False, allow_blank=True, validators=[validate_chosen_action_code]
+        max_length=40, required=False, allow_blank=True, validators=CHOSEN_ACTION_CODE_VALIDATORS
     )
     household = serializers.CharField(max_length=40, required=False, allow_blank=True, allow_null=True)
     site = serializers.CharField(max_length=40, required=False, allow_blank=True, allow_null=True)
     person = serializers.CharField(max_length=30, required=False, allow_blank=True, allow_null=True)
     kind = Choice(ActionKind, required=False)
     indicator = serializers.CharField(
-        max_length=8, required=False, allow_blank=True, validators=[validate_indicator_code]
+        max_length=8, required=False, allow_blank=True, validators=INDICATOR_CODE_VALIDATORS
     )
     description = serializers.CharField(max_length=5000)
     owner = serializers.CharField(max_length=50)
@@ -421,7 +441,8 @@ class ActionPatchSerializer(ActionInputSerializer):
 
 class ImportJobSerializer(serializers.ModelSerializer):
     status_display = serializers.CharField(source="get_status_display", read_only=True)
-    errors = serializers.SerializerMethodField()
+    # Named like ``Serializer.errors``: a declared field (see ``AreaSerializer.parent``).
+    errors = serializers.SerializerMethodField()  # type: ignore[assignment]  # a DRF declared field
     warnings = serializers.JSONField(read_only=True)
 
     class Meta:

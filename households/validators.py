@@ -117,11 +117,12 @@ def validate_indicator_code(value: Any) -> str:
     return code
 
 
-# A field's validators: Django discards a validator's return value, and the stubs type one
-# ``-> None``; the two above return the normalised code for the services and importers that call
-# them directly. The lists hold the same functions, so fields and their migrations are unchanged.
+# A field's validators (model, form, API): Django and DRF discard a validator's return value, and the
+# stubs type one ``-> None``; these return the normalised code for the services and importers that
+# call them directly. The lists hold the same functions, so fields and their migrations are unchanged.
 FieldValidator = Callable[[Any], None]
 RECORD_CODE_VALIDATORS = cast("list[FieldValidator]", [validate_record_code])
+CHOSEN_ACTION_CODE_VALIDATORS = cast("list[FieldValidator]", [validate_chosen_action_code])
 INDICATOR_CODE_VALIDATORS = cast("list[FieldValidator]", [validate_indicator_code])
 
 
