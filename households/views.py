@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -30,8 +30,9 @@ from accounts.access import (
     scope,
     sees_personal_data,
 )
-from accounts.models import Role
+from accounts.models import Role, User
 from accounts.personal_data import decrypt, mask_id_number
+from accounts.types import AuthedHttpRequest
 from core.htmx import is_htmx
 from core.money import fen_to_yuan, yuan_to_fen
 from households import id_lookup, selectors, services
@@ -71,7 +72,7 @@ PAGE_SIZE = 50
 ID_SEARCH_SESSION_KEY = "household_id_search"
 
 
-def _permissions(actor: Any) -> dict[str, bool]:
+def _permissions(actor: User) -> dict[str, bool]:
     return {
         "can_write_households": can_write(actor, "households"),
         "can_write_persons": can_write(actor, "persons"),
@@ -86,7 +87,7 @@ def _permissions(actor: Any) -> dict[str, bool]:
 # --- household list ------------------------------------------------------------------------------
 
 
-def _search_redirect(request: HttpRequest, source: Any) -> HttpResponse:
+def _search_redirect(request: AuthedHttpRequest, source: Any) -> HttpResponse:
     """Turn a search into a GET URL; a full ID number is replaced by a session-held blind index."""
     params = {name: source.get(name, "").strip() for name in selectors.HOUSEHOLD_FILTERS}
     params = {name: value for name, value in params.items() if value}
@@ -126,7 +127,7 @@ def _import_kinds() -> list[tuple[str, str]]:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def household_list(request: HttpRequest) -> HttpResponse:
+def household_list(request: AuthedHttpRequest) -> HttpResponse:
     if request.method == "POST":
         return _search_redirect(request, request.POST)
     if selectors.looks_like_id_number(request.GET.get("q", "")):
@@ -165,7 +166,7 @@ def household_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def household_detail(request: HttpRequest, code: str) -> HttpResponse:
+def household_detail(request: AuthedHttpRequest, code: str) -> HttpResponse:
     actor = request.user
     record = selectors.household_file(actor=actor, code=code)
     today = timezone.localdate()
@@ -222,7 +223,7 @@ def _history_value(value: Any) -> str:
     return str(value)
 
 
-def _history_changes(actor: Any, entry: Any) -> list[tuple[str, str, str]]:
+def _history_changes(actor: User, entry: Any) -> list[tuple[str, str, str]]:
     """(field label, before, after) of one history entry, as this actor may see them."""
     model = HISTORY_MODELS.get(entry.entity)
     # The one masking function: no birth date for masked roles (issue 17 finding 2).
@@ -245,7 +246,7 @@ def _history_changes(actor: Any, entry: Any) -> list[tuple[str, str, str]]:
 
 @login_required
 @require_POST
-def person_employment(request: HttpRequest, pk: int) -> HttpResponse:
+def person_employment(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """One click: a new employment status, checked today. htmx gets the re-rendered control back."""
     person = selectors.access_person(request.user, pk)
     require_write(request.user, "persons")
@@ -261,7 +262,7 @@ def person_employment(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             error = " ".join(exc.messages)
     else:
-        error = " ".join(form.errors.get("employment", []))
+        error = " ".join(map(str, form.errors.get("employment", [])))
     if is_htmx(request):
         context = {
             "person": person,
@@ -291,10 +292,10 @@ def person_employment(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def validate_id(request: HttpRequest) -> HttpResponse:
+def validate_id(request: AuthedHttpRequest) -> HttpResponse:
     """Live ID validation: the message for the typed number (its format, check digit and birth date)."""
     require_write(request.user, "persons")
-    value = next((value for key, value in request.POST.items() if key.endswith("id_number")), "")
+    value = next((request.POST.get(key, "") for key in request.POST if key.endswith("id_number")), "")
     context: dict[str, Any] = {"message": "", "ok": False}
     if value.strip():
         try:
@@ -308,7 +309,7 @@ def validate_id(request: HttpRequest) -> HttpResponse:
 # --- forms ---------------------------------------------------------------------------------------
 
 
-def _form_page(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
+def _form_page(request: AuthedHttpRequest, context: dict[str, Any]) -> HttpResponse:
     """Every record form of a household: "back" leads to its file, the button says 保存 unless told."""
     context.setdefault("submit", _("保存"))
     if context.get("household") is not None:
@@ -316,11 +317,11 @@ def _form_page(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
     return render(request, "households/form_page.html", context)
 
 
-def _scoped_household(actor: Any, code: str) -> Household:
+def _scoped_household(actor: User, code: str) -> Household:
     return access_object(Household.objects.select_related("village", "site", "origin"), actor, code=code)
 
 
-def _household_references(actor: Any, form: HouseholdForm) -> dict[str, Any]:
+def _household_references(actor: User, form: HouseholdForm) -> dict[str, Any]:
     site, origin = form.cleaned_data["site"], form.cleaned_data["origin"]
     return {
         "site": selectors.site_reference(actor, site) if site else None,
@@ -330,7 +331,7 @@ def _household_references(actor: Any, form: HouseholdForm) -> dict[str, Any]:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def household_create(request: HttpRequest) -> HttpResponse:
+def household_create(request: AuthedHttpRequest) -> HttpResponse:
     actor = request.user
     require_write(actor, "households")
     choices = selectors.filter_choices(actor=actor)
@@ -406,7 +407,7 @@ def _household_initial(household: Household) -> dict[str, Any]:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def household_edit(request: HttpRequest, code: str) -> HttpResponse:
+def household_edit(request: AuthedHttpRequest, code: str) -> HttpResponse:
     actor = request.user
     household = _scoped_household(actor, code)
     require_write(actor, "households")
@@ -436,15 +437,15 @@ def household_edit(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _person_initial(person: Person) -> dict[str, Any]:
-    names = ("name", "relation", "status", "labour", "wants_work", "employment", "employment_checked_on")
-    names += ("work_place", "transport_subsidy", "wants_training", "trained_on", "schooling")
+    names: tuple[str, ...] = ("name", "relation", "status", "labour", "wants_work", "employment")
+    names += ("employment_checked_on", "work_place", "transport_subsidy", "wants_training", "trained_on", "schooling")
     names += ("hardship_student", "student_aid", "medical_insurance", "family_doctor")
     return {name: getattr(person, name) for name in names}
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def person_create(request: HttpRequest, code: str) -> HttpResponse:
+def person_create(request: AuthedHttpRequest, code: str) -> HttpResponse:
     actor = request.user
     household = _scoped_household(actor, code)
     require_write(actor, "persons")
@@ -469,7 +470,7 @@ def person_create(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def person_edit(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+def person_edit(request: AuthedHttpRequest, code: str, pk: int) -> HttpResponse:
     actor = request.user
     household = _scoped_household(actor, code)
     person = access_object(Person.objects.filter(household=household), actor, pk=pk)
@@ -494,7 +495,7 @@ def person_edit(request: HttpRequest, code: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def income_edit(request: HttpRequest, code: str, year: int | None = None) -> HttpResponse:
+def income_edit(request: AuthedHttpRequest, code: str, year: int | None = None) -> HttpResponse:
     """Add (``year`` None) or change one year's income of a household; money typed in yuan, kept in fen."""
     actor = request.user
     household = _scoped_household(actor, code)
@@ -536,7 +537,7 @@ def income_edit(request: HttpRequest, code: str, year: int | None = None) -> Htt
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def grievance_edit(request: HttpRequest, code: str, grievance_code: str | None = None) -> HttpResponse:
+def grievance_edit(request: AuthedHttpRequest, code: str, grievance_code: str | None = None) -> HttpResponse:
     """Create (``grievance_code`` None) or update a petition of a household. County officials may
     only close one (the service decides)."""
     actor = request.user
@@ -582,14 +583,14 @@ def grievance_edit(request: HttpRequest, code: str, grievance_code: str | None =
     return _form_page(request, context)
 
 
-def _member_choices(actor: Any, household: Household) -> list[tuple[int, str]]:
+def _member_choices(actor: User, household: Household) -> list[tuple[int, str]]:
     members = scope(Person.objects.filter(household=household, status=RecordStatus.ACTIVE), actor)
     return [(pk, f"{name}（{relation}）") for pk, name, relation in members.values_list("pk", "name", "relation")]
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def action_edit(request: HttpRequest, code: str, action_code: str | None = None) -> HttpResponse:
+def action_edit(request: AuthedHttpRequest, code: str, action_code: str | None = None) -> HttpResponse:
     """Create (``action_code`` None) or update a follow-up action of a household."""
     actor = request.user
     household = _scoped_household(actor, code)
@@ -632,7 +633,7 @@ def action_edit(request: HttpRequest, code: str, action_code: str | None = None)
 
 @login_required
 @require_POST
-def action_close(request: HttpRequest, code: str, action_code: str) -> HttpResponse:
+def action_close(request: AuthedHttpRequest, code: str, action_code: str) -> HttpResponse:
     """Mark a follow-up action done today."""
     actor = request.user
     household = _scoped_household(actor, code)
@@ -650,7 +651,7 @@ def action_close(request: HttpRequest, code: str, action_code: str) -> HttpRespo
 
 
 @login_required
-def history_list(request: HttpRequest) -> HttpResponse:
+def history_list(request: AuthedHttpRequest) -> HttpResponse:
     """The change history: city administrator everything, county officials their county (access.md)."""
     if not (request.user.is_superuser or request.user.role in (Role.CITY_ADMIN, Role.COUNTY_OFFICIAL)):
         raise PermissionDenied
@@ -660,14 +661,15 @@ def history_list(request: HttpRequest) -> HttpResponse:
         entries = entries.filter(entity=entity)
     page = Paginator(entries.order_by("-at", "-id"), 50).get_page(request.GET.get("page"))
     for entry in page:  # masked roles never see a birth date here (issue 17 finding 2)
-        entry.before_shown = display_snapshot(request.user, entry.before)
-        entry.after_shown = display_snapshot(request.user, entry.after)
+        # Shown snapshots set on the page's entries for the template (not model fields).
+        entry.before_shown = display_snapshot(request.user, entry.before)  # type: ignore[attr-defined]  # for the template
+        entry.after_shown = display_snapshot(request.user, entry.after)  # type: ignore[attr-defined]  # for the template
     return render(request, "accounts/history_list.html", {"page": page})
 
 
 @login_required
 @require_POST
-def person_unmask(request: HttpRequest, pk: int) -> JsonResponse:
+def person_unmask(request: AuthedHttpRequest, pk: int) -> JsonResponse:
     person = access_object(Person.objects.all(), request.user, pk=pk)
     plain = services.personal_data_unmask(actor=request.user, person=person, ip_address=request.META.get("REMOTE_ADDR"))
     response = JsonResponse(plain)
