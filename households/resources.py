@@ -214,7 +214,7 @@ class AreaResource(RecordedResource):
         return area.level
 
     def parent_code(self, area: Area) -> str:
-        return area.parent.code if area.parent_id else ""
+        return area.parent.code if area.parent is not None else ""
 
     def before_import_row(self, row: Any, **kwargs: Any) -> None:
         level = text_of(row.get("级别") or "")

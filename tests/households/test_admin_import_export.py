@@ -8,6 +8,7 @@ import io
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from accounts import personal_data
 from accounts.models import Role, User
 from accounts.personal_data import plain_of
 from households.models import ChangeFeed, HistoryEntry, Site
@@ -123,8 +124,10 @@ def test_area_import_renames_but_never_creates_or_moves(client, sites_world):
     headers = ["区划代码", "名称", "级别", "上级代码", "后扶产业园"]
     rows = [["431302001001", "A社区（新）", "村", "431302001", "是"]]
     response = preview(client, "/admin/areas/area/", csv_file(headers, rows, "区划.csv"))
+    feed_before = ChangeFeed.objects.count()
     response = confirm(client, "/admin/areas/area/", response)
     assert response.status_code == 302
+    assert ChangeFeed.objects.count() == feed_before + 1  # once per import
     village = sites_world["village"]
     village.refresh_from_db()
     assert (village.name, village.has_industrial_park) == ("A社区（新）", True)
@@ -141,7 +144,14 @@ def test_area_import_renames_but_never_creates_or_moves(client, sites_world):
 
 
 def test_registry_export_is_masked_for_the_city_administrator(client):
-    household = HouseholdFactory(code="H-1", head_name='=HYPERLINK("x")')
+    head_id = "431302199006150011"
+    household = HouseholdFactory(
+        code="H-1",
+        head_name='=HYPERLINK("x")',
+        head_id_encrypted=personal_data.encrypt(head_id),
+        phone_encrypted=personal_data.encrypt("13800001234"),
+        phone_masked=personal_data.mask_phone("13800001234"),
+    )
     person = PersonFactory(household=household, name="张三")
     full_id = plain_of(person, "id_number_encrypted")
     client.force_login(admin_user(superuser=False))
@@ -157,3 +167,7 @@ def test_registry_export_is_masked_for_the_city_administrator(client):
     response = export(client, "/admin/households/household/")
     text = response.content.decode("utf-8-sig")
     assert "'=HYPERLINK" in text  # neutralised against formula injection
+    assert head_id not in text
+    assert "13800001234" not in text
+    assert personal_data.mask_phone("13800001234") in text
+    assert head_id[:6] + "********" + head_id[-4:] in text
