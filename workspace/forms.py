@@ -17,4 +17,4 @@ class AssignForm(forms.Form):
 
     def error_text(self) -> str:
         """The form's errors on one line, each after its field's label (the cell has no field to mark)."""
-        return "；".join(f"{self.fields[name].label}：{' '.join(errs)}" for name, errs in self.errors.items())
+        return "；".join(f"{self.fields[name].label}：{' '.join(map(str, errs))}" for name, errs in self.errors.items())

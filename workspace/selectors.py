@@ -16,6 +16,7 @@ from django.db.models import Count, F, Q
 from django.urls import reverse
 
 from accounts.access import scope
+from accounts.models import User
 from areas.choices import AreaLevel
 from areas.models import Area
 from areas.selectors import within
@@ -25,7 +26,7 @@ from indicators.dashboards import panels as boards
 from indicators.models import IndicatorValue, Kind, Level, Met, Period
 from indicators.selectors import values as selectors
 
-AREA_LEVEL_TO_VALUE = {AreaLevel.TOWNSHIP: Level.TOWNSHIP, AreaLevel.VILLAGE: Level.VILLAGE}
+AREA_LEVEL_TO_VALUE: dict[str, Level] = {AreaLevel.TOWNSHIP: Level.TOWNSHIP, AreaLevel.VILLAGE: Level.VILLAGE}
 
 
 @dataclass
@@ -116,7 +117,7 @@ def quality_summary(*, area: Area, reference_date: datetime.date) -> dict[str, A
     }
 
 
-def action_todo(*, actor: Any, today: datetime.date, limit: int = 20) -> dict[str, Any]:
+def action_todo(*, actor: User | None, today: datetime.date, limit: int = 20) -> dict[str, Any]:
     """Open follow-up actions of the actor's area (two queries): the counts of open and overdue, and
     the first ``limit`` open ones, overdue first (earliest due date first, undated last)."""
     open_actions = scope(FollowUpAction.objects.exclude(status=ActionStatus.DONE), actor)
@@ -127,16 +128,18 @@ def action_todo(*, actor: Any, today: datetime.date, limit: int = 20) -> dict[st
         ]
     )
     for row in rows:
-        row.overdue = row.due_on is not None and row.due_on < today  # type: ignore[attr-defined]
+        row.overdue = row.due_on is not None and row.due_on < today  # type: ignore[attr-defined]  # read by the template
     return {"open": counts["open"], "overdue": counts["overdue"], "rows": rows}
 
 
-def open_actions_at(*, actor: Any, household_id: int | None, site_id: int | None) -> list[FollowUpAction]:
+def open_actions_at(*, actor: User | None, household_id: int | None, site_id: int | None) -> list[FollowUpAction]:
     """The open follow-up actions of one household, or of one site (those on none of its
     households), shown in a list row's action cell (one query)."""
     still_open = scope(FollowUpAction.objects.exclude(status=ActionStatus.DONE), actor)
     if household_id:
         still_open = still_open.filter(household_id=household_id)
-    else:
+    elif site_id is not None:
         still_open = still_open.filter(site_id=site_id, household__isnull=True)
+    else:  # neither: the actions on no record (what ``site_id=None`` matched)
+        still_open = still_open.filter(site__isnull=True, household__isnull=True)
     return list(still_open.order_by("due_on", "code"))

@@ -21,7 +21,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -33,7 +33,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.access import access_area, can_write, display_id_number, require_write, scope
-from accounts.models import Role
+from accounts.models import Role, User
+from accounts.types import AuthedHttpRequest
 from areas.choices import AreaLevel
 from areas.models import Area
 from areas.selectors import within
@@ -69,7 +70,7 @@ WORKSPACE_LEVELS = (AreaLevel.TOWNSHIP, AreaLevel.VILLAGE)
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthedHttpRequest) -> HttpResponse:
     """The to-do home of village and township staff, for their own area: each unmet judged indicator
     with its gap and its 清零清单, open and overdue follow-up actions, the open early warnings and the
     data-quality warnings with the area's score — each a link to its list. Indicator numbers are stored
@@ -120,7 +121,7 @@ class WarningRow:
     actions: list[FollowUpAction] = field(default_factory=list)
 
 
-def _warning_area(actor: Any, code: str) -> Area:
+def _warning_area(actor: User | None, code: str) -> Area:
     area = access_area(actor, code)
     if area.level not in WARNING_LEVELS:
         raise Http404
@@ -138,7 +139,7 @@ def _grouped(warnings: Iterable[dict[str, Any]]) -> list[WarningRow]:
     return sorted(rows.values(), key=lambda row: row.household.code)
 
 
-def _villages(actor: Any, area: Area) -> list[tuple[str, str, int]]:
+def _villages(actor: User | None, area: Area) -> list[tuple[str, str, int]]:
     """(code, name, pk) of the villages inside ``area`` the actor may see (one query)."""
     villages = scope(Area.objects.filter(level=AreaLevel.VILLAGE), actor).filter(within(area, areas=True))
     return list(villages.order_by("code").values_list("code", "name", "pk"))
@@ -153,7 +154,7 @@ WARNING_HEADERS = (
 )
 
 
-def _fill_cells(actor: Any, rows: list[WarningRow], village_names: dict[int, str]) -> None:
+def _fill_cells(actor: User | None, rows: list[WarningRow], village_names: dict[int, str]) -> None:
     """Printable cells of each row, personal data masked for ``actor``."""
     for row in rows:
         household = row.household
@@ -169,7 +170,9 @@ def _fill_cells(actor: Any, rows: list[WarningRow], village_names: dict[int, str
         row.target = f"household:{household.code}"
 
 
-def _filtered(request: HttpRequest, actor: Any, area: Area) -> tuple[list[WarningRow], dict[str, str], list[Any]]:
+def _filtered(
+    request: AuthedHttpRequest, actor: User | None, area: Area
+) -> tuple[list[WarningRow], dict[str, str], list[Any]]:
     villages = _villages(actor, area)
     rows = _grouped(selectors.early_warnings(area=area))
     filters = {"reason": request.GET.get("reason", ""), "village": request.GET.get("village", "")}
@@ -182,7 +185,7 @@ def _filtered(request: HttpRequest, actor: Any, area: Area) -> tuple[list[Warnin
 
 
 @login_required
-def warnings_list(request: HttpRequest, code: str) -> HttpResponse:
+def warnings_list(request: AuthedHttpRequest, code: str) -> HttpResponse:
     """The 预警清单 of an area: filter by reason and village, export, clear, assign follow-up."""
     actor = request.user
     area = _warning_area(actor, code)
@@ -209,7 +212,7 @@ def warnings_list(request: HttpRequest, code: str) -> HttpResponse:
         "decisions": MonitoringDecisionKind.choices,
         "kinds": ActionKind.choices,
         "default_kind": ActionKind.MONITORING,
-        "default_due": timezone.localdate() + timezone.timedelta(days=30),
+        "default_due": timezone.localdate() + datetime.timedelta(days=30),
         "decide_url": reverse("warnings_decide", args=[area.code]),
         "assign_url": reverse("warnings_assign", args=[area.code]),
         "xlsx_url": reverse("warnings_list", args=[area.code]) + "?" + (f"{query}&" if query else "") + "format=xlsx",
@@ -254,7 +257,7 @@ class DecideForm(forms.Form):
     note = forms.CharField(label=gettext_lazy("说明"), required=False, max_length=500)
 
 
-def _area_household(actor: Any, area: Area, code: str) -> Household:
+def _area_household(actor: User | None, area: Area, code: str) -> Household:
     """A household inside both the actor's scope and the list's area, or 404."""
     household = scope(Household.objects.all(), actor).filter(within(area), code=code.strip()).first() if code else None
     if household is None:
@@ -264,7 +267,7 @@ def _area_household(actor: Any, area: Area, code: str) -> Household:
 
 @login_required
 @require_POST
-def warnings_decide(request: HttpRequest, code: str) -> HttpResponse:
+def warnings_decide(request: AuthedHttpRequest, code: str) -> HttpResponse:
     """Clear one household's warning with a monitoring decision (``monitoring_decide``). htmx gets a
     one-line row in place of the household's row; an error goes into the row's error box."""
     actor = request.user
@@ -286,7 +289,9 @@ def warnings_decide(request: HttpRequest, code: str) -> HttpResponse:
         except ValidationError as exc:
             error = " ".join(exc.messages)
     else:
-        error = "；".join(f"{form.fields[name].label}：{' '.join(errs)}" for name, errs in form.errors.items())
+        error = "；".join(
+            f"{form.fields[name].label}：{' '.join(map(str, errs))}" for name, errs in form.errors.items()
+        )
     if decision is not None:
         done = _("已记录 %(code)s 的监测认定：%(decision)s") % {"code": household.code, "decision": decision.decision}
         if decision.category:
@@ -309,7 +314,7 @@ def warnings_decide(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _assign_cell(
-    request: HttpRequest,
+    request: AuthedHttpRequest,
     *,
     actions: list[FollowUpAction],
     created: FollowUpAction | None,
@@ -331,14 +336,14 @@ def _assign_cell(
         "kinds": ActionKind.choices,
         "default_kind": default_kind,
         "owner": owner,
-        "default_due": default_due or timezone.localdate() + timezone.timedelta(days=30),
+        "default_due": default_due or timezone.localdate() + datetime.timedelta(days=30),
         "assign_url": request.path,
         "period": period,
     }
     return render(request, "indicators/list_action_cell.html", context, status=status)
 
 
-def _assigned_message(request: HttpRequest, error: str, action: FollowUpAction | None) -> None:
+def _assigned_message(request: AuthedHttpRequest, error: str, action: FollowUpAction | None) -> None:
     if error:
         messages.error(request, error)
     else:
@@ -347,7 +352,7 @@ def _assigned_message(request: HttpRequest, error: str, action: FollowUpAction |
 
 @login_required
 @require_POST
-def warnings_assign(request: HttpRequest, code: str) -> HttpResponse:
+def warnings_assign(request: AuthedHttpRequest, code: str) -> HttpResponse:
     """Assign follow-up from a 预警清单 row: a 监测帮扶 action on the household (``assign_follow_up``)."""
     actor = request.user
     area = _warning_area(actor, code)
@@ -392,7 +397,7 @@ def _typed_date(text: str | None) -> datetime.date | None:
 
 @login_required
 @require_POST
-def list_assign(request: HttpRequest, code: str, unit: str) -> HttpResponse:
+def list_assign(request: AuthedHttpRequest, code: str, unit: str) -> HttpResponse:
     """Assign follow-up from a 清零清单 row: an action (owner, due date, kind, the indicator code) on
     the household or person — or the site, for a site-based list — through ``assign_follow_up``."""
     actor = request.user
@@ -459,7 +464,7 @@ def _reference_date() -> Any:
 
 
 @login_required
-def warnings_quality(request: HttpRequest, code: str) -> HttpResponse:
+def warnings_quality(request: AuthedHttpRequest, code: str) -> HttpResponse:
     """Data-quality warnings of an area (indicators.md, Beyond the catalogue: data quality), one row per
     (person, warning), filterable by warning and village, masked for ``actor``."""
     actor = request.user
@@ -504,7 +509,7 @@ def warnings_quality(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
-def freshness_status(request: HttpRequest, key: str) -> HttpResponse:
+def freshness_status(request: AuthedHttpRequest, key: str) -> HttpResponse:
     """The small fragment a page polls every 2 s while its period is being recomputed. Once the
     values are fresh the answer asks htmx to reload the page (``HX-Refresh``), which then shows the
     new values; nothing here reveals more than "busy or not"."""
