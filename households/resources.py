@@ -96,6 +96,9 @@ class SafeExportResource(resources.ModelResource):
         return column_field(column, attribute=cls.column_attributes.get(field_name), readonly=readonly)
 
     def export_field(self, field: Field, instance: Any, **kwargs: Any) -> Any:
+        widget = field.widget
+        if isinstance(widget, CellWidget) and widget.column.getter is not None:
+            return spreadsheet_safe(widget.column.export(instance, True))  # e.g. fen written as yuan
         return spreadsheet_safe(super().export_field(field, instance, **kwargs))
 
 

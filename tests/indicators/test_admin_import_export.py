@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from accounts.models import Role, User
 from households.models import ChangeFeed, HistoryEntry
 from indicators.assessment.scoring import assessment_config_seed, config_for_year
-from indicators.models import AssessmentConfigItem, CityStatistic
+from indicators.models import AssessmentConfigItem, CityStatistic, MonitoringLine
 from tests.factories import AreaFactory
 
 pytestmark = pytest.mark.django_db
@@ -130,3 +130,19 @@ def test_city_statistics_import_feeds_the_engine_once_per_year(client, city_admi
     assert HistoryEntry.objects.filter(entity="citystatistic").count() == 1
     feed = ChangeFeed.objects.filter(family=ChangeFeed.Family.CITYSTATS)
     assert list(feed.values_list("data_year", flat=True)) == [2025]
+
+
+def test_monitoring_lines_are_typed_and_exported_in_yuan(client, city_admin):
+    url = "/admin/indicators/monitoringline/"
+    response = preview(client, url, csv_file(["年度", "监测收入线（元）"], [[2025, "7,000.50"]]))
+    feed_before = ChangeFeed.objects.count()
+    assert confirm(client, url, response).status_code == 302
+    assert MonitoringLine.objects.get(year=2025).line == 700050
+    entry = HistoryEntry.objects.get(entity="monitoringline")
+    assert (entry.object_code, entry.action, entry.channel) == ("2025", "create", "admin")
+    assert ChangeFeed.objects.count() == feed_before + 1
+    page = client.get(f"{url}export/")
+    ticked = {n: "on" for n, f in page.context["form"].fields.items() if getattr(f, "is_selectable_field", False)}
+    response = client.post(f"{url}export/", {"format": CSV_FORMAT, "resource": "0", **ticked})
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows == [["年度", "监测收入线（元）"], ["2025", "7000.50"]]
