@@ -24,6 +24,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.access import access_object, require_write, scope
+from accounts.models import User
+from accounts.types import api_actor
 from accounts.viewsets import ReadViewSet
 from areas.choices import AreaLevel
 from areas.models import Area
@@ -45,7 +47,7 @@ from indicators.serializers import (
 )
 
 
-def scope_counties(actor: Any) -> QuerySet[Area]:
+def scope_counties(actor: User | None) -> QuerySet[Area]:
     """The county-level areas the actor may see (finance rows are scoped through their county)."""
     return scope(Area.objects.filter(level=AreaLevel.COUNTY), actor)
 
@@ -113,7 +115,7 @@ class IndicatorValueViewSet(ReadViewSet):
         )
 
     def get_object(self) -> Any:
-        return access_object(self.scoped_queryset(), self.request.user, pk=self.kwargs["id"])
+        return access_object(self.scoped_queryset(), api_actor(self.request), pk=self.kwargs["id"])
 
     def get_serializer_class(self) -> Any:
         return FailingRecordSerializer if self.action == "failing" else self.output_serializer
@@ -125,7 +127,7 @@ class IndicatorValueViewSet(ReadViewSet):
             IndicatorValue.objects.select_related("indicator", "period", "area", "site").filter(
                 pk__in=self.scoped_queryset().values("pk")
             ),
-            request.user,
+            api_actor(request),
             pk=id,
         )
         records = selectors.failing_records(value=value)
@@ -136,7 +138,7 @@ class IndicatorValueViewSet(ReadViewSet):
         return self.get_paginated_response(serializer.data)
 
     def _scoped_records(self, records: QuerySet) -> QuerySet:
-        actor = self.request.user
+        actor = api_actor(self.request)
         if records.model is CountyFinance:
             return records.filter(county__in=scope_counties(actor))
         records = scope(records, actor)
@@ -176,7 +178,7 @@ class FinanceViewSet(ReadViewSet):
 
     def scoped_queryset(self) -> QuerySet:
         return (
-            CountyFinance.objects.filter(county__in=scope_counties(self.request.user))
+            CountyFinance.objects.filter(county__in=scope_counties(api_actor(self.request)))
             .select_related("county")
             .order_by("county__code", "year")
         )
@@ -191,14 +193,15 @@ class FinanceViewSet(ReadViewSet):
 
     @transaction.atomic
     def create(self, request: Request) -> Response:
-        require_write(request.user, "finance")
+        actor = api_actor(request)
+        require_write(actor, "finance")
         data = self.validated(FinanceInputSerializer)
-        county = scope_counties(request.user).filter(code=data["county"]).first()
+        county = scope_counties(actor).filter(code=data["county"]).first()
         if county is not None and CountyFinance.objects.filter(county=county, year=data["year"]).exists():
             message = _("%(county)s %(year)s 年度的后扶资金已登记，请用 PATCH 修改。")
             raise ValidationError({"year": message % {"county": county.name, "year": data["year"]}})
         finance = finance_save(
-            actor=request.user,
+            actor=actor,
             county_code=data["county"],
             year=data["year"],
             amounts=self._fen(data),
@@ -211,7 +214,7 @@ class FinanceViewSet(ReadViewSet):
         finance = self.get_object()
         data = self.validated(FinancePatchSerializer)
         finance = finance_save(
-            actor=request.user,
+            actor=api_actor(request),
             county_code=finance.county.code,
             year=finance.year,
             amounts=self._fen(data),
@@ -227,7 +230,7 @@ class FinanceViewSet(ReadViewSet):
 ASSESSMENT_MODULE = "indicators.assessment.scoring"
 
 
-def assessment_lookup(*, year: int, actor: Any) -> dict[str, Any] | None:
+def assessment_lookup(*, year: int, actor: User | None) -> dict[str, Any] | None:
     """The stored assessment of ``year`` if the actor may read it (published: every role; not yet
     published: the city roles), else None — an unreadable year answers like a missing one."""
     try:
@@ -252,7 +255,7 @@ class AssessmentView(APIView):
         responses=AssessmentSerializer,
     )
     def get(self, request: Request, year: int) -> Response:
-        data = assessment_lookup(year=year, actor=request.user)
+        data = assessment_lookup(year=year, actor=api_actor(request))
         if data is None:
             raise NotFound(_("尚无 %(year)s 年度的考核结果。") % {"year": year})
         return Response(AssessmentSerializer(data).data)

@@ -5,7 +5,8 @@ Same pattern as ``households.services``: one transaction, scope and role checked
 county: the entry carries its code) and a change-feed row so M9-1/M9-2 are recomputed after commit.
 """
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -20,6 +21,8 @@ from households.history import build_entry, changefeed_add, diff, snapshot
 from households.models import ChangeFeed, HistoryEntry
 from households.selectors import area_reference
 from indicators.models import CountyFinance
+
+T = TypeVar("T")
 
 FIRST_YEAR = 2016
 AMOUNTS = ("asset_proceeds", "proceeds_to_households", "linkage_funds", "linkage_to_relocation")
@@ -83,6 +86,6 @@ def finance_save(
     return finance
 
 
-def finance_amounts(data: dict[str, Any]) -> dict[str, int]:
-    """The amount fields present in ``data`` (already in fen)."""
+def finance_amounts(data: Mapping[str, T]) -> dict[str, T]:
+    """The amount fields present in ``data``, in its unit (the API's serializers give yuan)."""
     return {name: data[name] for name in AMOUNTS if name in data}

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
+from accounts.models import User
 from indicators.engine.runs import compute_run_create
 from indicators.models import ComputeRun
 from indicators.tasks import DEBOUNCE_SECONDS, SWEEP_QUEUED_KEY, compute_run_task, sweep_dirty_periods
@@ -24,14 +25,14 @@ def compute_period(
     *,
     period_key: str,
     as_of: datetime.date | None = None,
-    actor=None,  # type: ignore[no-untyped-def]
+    actor: User | None = None,
     scope: str = ComputeRun.Scope.FULL,
     timeout: float = 3600,
 ) -> ComputeRun:
     """Create a run, hand it to the task queue (in-process without a broker) and wait for it."""
     run = compute_run_create(period_key=period_key, as_of=as_of, actor=actor, scope=scope)
     if settings.CELERY_TASK_ALWAYS_EAGER:
-        compute_run_task.apply(args=[run.pk])  # in-process, without touching a broker connection
+        compute_run_task.apply(args=(run.pk,))  # in-process, without touching a broker connection
     else:
         compute_run_task.delay(run.pk)
     deadline = time.monotonic() + timeout

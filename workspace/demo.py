@@ -20,7 +20,7 @@ import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
@@ -188,8 +188,9 @@ class _Table:
 
     def __post_init__(self) -> None:
         now = timezone.now()
+        default: Any  # whatever the field's default is
         for position, model_field in enumerate(self.model._meta.concrete_fields):
-            self.columns.append(model_field.column)
+            self.columns.append(cast(str, model_field.column))  # a concrete field has a column (Django's definition)
             self.index[model_field.attname] = position
             if getattr(model_field, "auto_now", False) or getattr(model_field, "auto_now_add", False):
                 default = now
@@ -217,7 +218,7 @@ class RowWriter:
 
     def __init__(self) -> None:
         self.postgres = connection.vendor == "postgresql"
-        self.tables = {model: _Table(model) for model in self.ORDER}
+        self.tables: dict[type[models.Model], _Table] = {model: _Table(model) for model in self.ORDER}
         self.buffers: dict[type[models.Model], list[list[Any]]] = {model: [] for model in self.ORDER}
         self.written: dict[type[models.Model], int] = dict.fromkeys(self.ORDER, 0)
 
@@ -372,7 +373,7 @@ class DemoBuilder:
             rows = list(csv.DictReader(handle))
         for code, name in KAIFAQU_TOWNSHIPS:
             rows.append({"区划代码": code, "名称": name, "级别": AreaLevel.TOWNSHIP, "上级代码": KAIFAQU, "demo": "1"})
-        level_order = {AreaLevel.CITY: 0, AreaLevel.COUNTY: 1, AreaLevel.TOWNSHIP: 2}
+        level_order: dict[str, int] = {AreaLevel.CITY: 0, AreaLevel.COUNTY: 1, AreaLevel.TOWNSHIP: 2}
         rows.sort(key=lambda r: (level_order[r["级别"]], r["区划代码"]))
         for row in rows:
             code, level = row["区划代码"], row["级别"]
@@ -1014,15 +1015,23 @@ DEMO_USERS = (
 )
 
 
+def _parent(area: Area) -> Area:
+    if area.parent is None:
+        raise ValueError(f"area {area.code} has no parent")
+    return area.parent
+
+
 def create_demo_users(*, password: str) -> list[tuple[str, str, str]]:
     """One user per role (access.md); returns (username, role label, area name)."""
     user_model = get_user_model()
     # The village of 新化县's first site: every role then sees the same households, more or less of them.
     site = Site.objects.filter(county_code="431322").order_by("code").first() or Site.objects.order_by("code").first()
     village = site.village if site else Area.objects.filter(level=AreaLevel.VILLAGE).order_by("code").first()
-    township = village.parent
-    county = township.parent
-    city = county.parent
+    if village is None:
+        raise ValueError("no village: load the areas before the demo users")
+    township = _parent(village)
+    county = _parent(township)
+    city = _parent(county)
     areas = {"village_staff": village, "township_staff": township, "county_official": county}
     made = []
     for username, role, label in DEMO_USERS:

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import Any, overload
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -31,7 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.access import require_write
-from accounts.models import Department, Role
+from accounts.models import Department, Role, User
 from areas.choices import AreaLevel
 from areas.models import Area
 from indicators.catalogue import DIMENSIONS
@@ -251,6 +251,12 @@ def exact_text(value: Fraction | None) -> str:
     return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
 
 
+@overload
+def points_decimal(value: Fraction) -> Decimal: ...
+@overload
+def points_decimal(value: None) -> None: ...
+@overload
+def points_decimal(value: Fraction | None) -> Decimal | None: ...
 def points_decimal(value: Fraction | None) -> Decimal | None:
     """Half-up to 2 decimals (assessment.md: display rounding)."""
     return None if value is None else round_half_up(value, 2)
@@ -356,7 +362,7 @@ def _published_error(year: int) -> AssessmentError:
     return AssessmentError(_("%(year)s 年度考核已发布，结果与配置均已冻结。") % {"year": year})
 
 
-def _config_write(year: int, config: ScoringConfig, actor: Any) -> AssessmentConfig:
+def _config_write(year: int, config: ScoringConfig, actor: User | None) -> AssessmentConfig:
     row, _created = AssessmentConfig.objects.select_for_update().get_or_create(year=year)
     if row.published_at is not None:
         raise _published_error(year)
@@ -389,7 +395,7 @@ def assessment_config_seed(*, year: int) -> AssessmentConfig:
 
 @transaction.atomic
 def assessment_config_update(
-    *, year: int, actor: Any, rate_floor: Fraction, items: Iterable[ConfigItem]
+    *, year: int, actor: User | None, rate_floor: Fraction, items: Iterable[ConfigItem]
 ) -> AssessmentConfig:
     """Change a year's points, dimensions and rate floor (city administrator, before publishing)."""
     require_write(actor, "assessment")
@@ -440,7 +446,7 @@ def _published_run(year: int) -> AssessmentRun | None:
     return AssessmentRun.objects.filter(year=year, published_at__isnull=False).first()
 
 
-def assessment_run_create(*, year: int, actor: Any = None) -> AssessmentRun:
+def assessment_run_create(*, year: int, actor: User | None = None) -> AssessmentRun:
     """Queue a computation of ``year``. Raises ``AssessmentError`` once the year is published or
     while another run of it is in progress."""
     if actor is not None:
@@ -463,7 +469,7 @@ def _set_progress(run: AssessmentRun, progress: int) -> None:
     AssessmentRun.objects.filter(pk=run.pk).update(progress=progress)
 
 
-def _values_ensure(year: int, actor: Any = None) -> Period:
+def _values_ensure(year: int, actor: User | None = None) -> Period:
     """Period Y with stored values: computed first when it has none (or is open and stale), and its
     year-data indicators brought up to date while it is unpublished. Runs in this process."""
     period = period_get_or_create(key=f"{year:04d}")
@@ -522,7 +528,7 @@ def assessment_run_execute(*, run_id: int) -> AssessmentRun:
     return run
 
 
-def assessment_compute(*, year: int, actor: Any = None) -> AssessmentRun:
+def assessment_compute(*, year: int, actor: User | None = None) -> AssessmentRun:
     """``assess --year Y``: compute in this process (period Y through ``compute_period`` first when it
     has no stored values). Raises ``AssessmentError`` when the run fails."""
     period = period_get_or_create(key=f"{year:04d}")
@@ -538,7 +544,7 @@ def assessment_compute(*, year: int, actor: Any = None) -> AssessmentRun:
     return run
 
 
-def assessment_publish(*, year: int, actor: Any = None) -> AssessmentRun:
+def assessment_publish(*, year: int, actor: User | None = None) -> AssessmentRun:
     """Publish the year: close period Y (``period_publish``), score it once more from the now frozen
     values, and freeze the run, its copies and the configuration. Publishing twice is a no-op."""
     if actor is not None:
@@ -551,8 +557,9 @@ def assessment_publish(*, year: int, actor: Any = None) -> AssessmentRun:
     with transaction.atomic():
         period = period_publish(year=year, actor=actor)
         config_row = AssessmentConfig.objects.select_for_update().get(year=year)
-        if _published_run(year) is not None:  # published meanwhile
-            return _published_run(year)  # type: ignore[return-value]
+        meanwhile = _published_run(year)
+        if meanwhile is not None:  # published meanwhile
+            return meanwhile
         run = AssessmentRun.objects.create(
             year=year, started_by=actor if getattr(actor, "pk", None) else None, status=AssessmentRun.Status.RUNNING
         )
@@ -791,7 +798,7 @@ def assessment_years() -> list[dict[str, Any]]:
     ]
 
 
-def assessment_readable(actor: Any, *, published: bool) -> bool:
+def assessment_readable(actor: User | None, *, published: bool) -> bool:
     """access.md: a published assessment is read by every role; an unpublished one by the city roles."""
     if actor is None or getattr(actor, "is_superuser", False):
         return True

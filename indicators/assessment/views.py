@@ -17,12 +17,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import can_write, require_write
+from accounts.types import AuthedHttpRequest
 from indicators.assessment import scoring as assessment
 from indicators.assessment.report import assessment_pdf, assessment_xlsx
 from indicators.assessment.tasks import assessment_run_task
@@ -34,19 +35,19 @@ CONTENT_TYPES = {
 }
 
 
-def _readable_data(request: HttpRequest, year: int) -> dict[str, Any]:
+def _readable_data(request: AuthedHttpRequest, year: int) -> dict[str, Any]:
     data = assessment.assessment_result_for_year(year)
     if data is None or not assessment.assessment_readable(request.user, published=data["published"]):
         raise Http404
     return data
 
 
-def _may_manage(request: HttpRequest) -> bool:
-    return can_write(request.user, "assessment")  # type: ignore[arg-type]
+def _may_manage(request: AuthedHttpRequest) -> bool:
+    return can_write(request.user, "assessment")
 
 
 @login_required
-def assessment_years(request: HttpRequest) -> HttpResponse:
+def assessment_years(request: AuthedHttpRequest) -> HttpResponse:
     years = [
         year
         for year in assessment.assessment_years()
@@ -56,7 +57,7 @@ def assessment_years(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def assessment_detail(request: HttpRequest, year: int) -> HttpResponse:
+def assessment_detail(request: AuthedHttpRequest, year: int) -> HttpResponse:
     may_manage = _may_manage(request)
     data = assessment.assessment_result_for_year(year)
     if data is None and not may_manage:
@@ -79,7 +80,7 @@ def assessment_detail(request: HttpRequest, year: int) -> HttpResponse:
 
 
 @login_required
-def assessment_unit_detail(request: HttpRequest, year: int, unit_code: str) -> HttpResponse:
+def assessment_unit_detail(request: AuthedHttpRequest, year: int, unit_code: str) -> HttpResponse:
     data = _readable_data(request, year)
     unit = assessment.assessment_unit(data, unit_code)
     if unit is None:
@@ -89,8 +90,8 @@ def assessment_unit_detail(request: HttpRequest, year: int, unit_code: str) -> H
 
 @login_required
 @require_POST
-def assessment_compute(request: HttpRequest, year: int) -> HttpResponse:
-    require_write(request.user, "assessment")  # type: ignore[arg-type]
+def assessment_compute(request: AuthedHttpRequest, year: int) -> HttpResponse:
+    require_write(request.user, "assessment")
     try:
         with transaction.atomic():
             run = assessment.assessment_run_create(year=year, actor=request.user)
@@ -98,15 +99,15 @@ def assessment_compute(request: HttpRequest, year: int) -> HttpResponse:
         messages.error(request, str(exc))
         return redirect("assessment_detail", year=year)
     if settings.CELERY_TASK_ALWAYS_EAGER:
-        assessment_run_task.apply(args=[run.pk])  # no broker: in-process
+        assessment_run_task.apply(args=(run.pk,))  # no broker: in-process
     else:
         assessment_run_task.delay(run.pk)
     return redirect("assessment_run", year=year, run_id=run.pk)
 
 
 @login_required
-def assessment_run(request: HttpRequest, year: int, run_id: int) -> HttpResponse:
-    require_write(request.user, "assessment")  # type: ignore[arg-type]
+def assessment_run(request: AuthedHttpRequest, year: int, run_id: int) -> HttpResponse:
+    require_write(request.user, "assessment")
     run = get_object_or_404(AssessmentRun, pk=run_id, year=year)
     finished = run.status in (AssessmentRun.Status.DONE, AssessmentRun.Status.FAILED)
     return render(request, "indicators/assessment_run.html", {"year": year, "run": run, "finished": finished})
@@ -114,8 +115,8 @@ def assessment_run(request: HttpRequest, year: int, run_id: int) -> HttpResponse
 
 @login_required
 @require_POST
-def assessment_publish(request: HttpRequest, year: int) -> HttpResponse:
-    require_write(request.user, "assessment")  # type: ignore[arg-type]
+def assessment_publish(request: AuthedHttpRequest, year: int) -> HttpResponse:
+    require_write(request.user, "assessment")
     if request.POST.get("confirm") != "yes":
         messages.error(request, _("请勾选确认后再发布：发布后本年度考核结果、配置和所用指标值将永久冻结。"))
         return redirect("assessment_detail", year=year)
@@ -161,8 +162,8 @@ def _parse_number(text: str) -> Fraction | None:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def assessment_config(request: HttpRequest, year: int) -> HttpResponse:
-    require_write(request.user, "assessment")  # type: ignore[arg-type]
+def assessment_config(request: AuthedHttpRequest, year: int) -> HttpResponse:
+    require_write(request.user, "assessment")
     published = assessment.assessment_is_published(year)
     config = assessment.config_for_year(year)
     errors: dict[str, list[str]] = {}
@@ -221,7 +222,7 @@ def assessment_config(request: HttpRequest, year: int) -> HttpResponse:
 
 
 @login_required
-def assessment_download(request: HttpRequest, year: int, fmt: str) -> HttpResponse:
+def assessment_download(request: AuthedHttpRequest, year: int, fmt: str) -> HttpResponse:
     """The 年度考核通报 built from the stored results; a published year's files are cached by run."""
     if fmt not in CONTENT_TYPES:
         raise Http404

@@ -12,7 +12,7 @@ so an unmet 99.96 % shows 99.9 %; a not-applicable value shows "—".
 import datetime
 import math
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -177,7 +177,9 @@ def change_text(value: IndicatorValue, kind: str) -> str:
     return f"+{change:,}" if change > 0 else (f"−{-change:,}" if change < 0 else "±0")
 
 
-MET_LABELS = {Met.TRUE: "达标", Met.FALSE: "未达标", Met.NA: "不适用"}
+# Keyed by the stored text (``Met`` members are those strings).
+MET_LABELS: dict[str, str] = {Met.TRUE: "达标", Met.FALSE: "未达标", Met.NA: "不适用"}
+MET_CSS: dict[str, str] = {Met.TRUE: "met", Met.FALSE: "unmet", Met.NA: "na"}
 
 
 @dataclass
@@ -196,7 +198,7 @@ class Shown:
 
     @property
     def css(self) -> str:
-        return {Met.TRUE: "met", Met.FALSE: "unmet", Met.NA: "na"}.get(self.met, "info")
+        return MET_CSS.get(self.met, "info")
 
     @property
     def met_label(self) -> str:
@@ -330,7 +332,7 @@ def board_build(
     unit_level: str,
     unit_code: str,
     unit_name: str,
-    children: list[tuple[str, ChildColumn]],
+    children: Sequence[tuple[str, ChildColumn]],
 ) -> Board:
     """Assemble a board from already loaded values; ``children`` are (level, column) pairs."""
     indexed = _values_by(values)
@@ -625,7 +627,7 @@ def _household_cells(actor: Any, household: Household) -> list[Any]:
         household.head_name,
         display_id_number(actor, household, "head_id_encrypted"),
         household.village.name,
-        household.site.name if household.site_id else "",
+        household.site.name if household.site is not None else "",  # no query without a site_id
     ]
 
 
@@ -731,11 +733,12 @@ def _petition_table(
     headers = [_("事项编号"), _("受理日期"), _("事项类别"), _("办理状态"), _("办结日期"), _("村社区内解决"), _("户")]
     rows = []
     for grievance in records:
-        household_code = grievance.household.code if grievance.household_id else ""
+        # ``is not None``: no query without a key, the related row loaded with the list otherwise.
+        household_code = grievance.household.code if grievance.household is not None else ""
         target = (
             f"household:{household_code}"
             if grievance.household_id
-            else (f"site:{grievance.site.code}" if grievance.site_id else "")
+            else (f"site:{grievance.site.code}" if grievance.site is not None else "")
         )
         rows.append(
             ListRow(
@@ -804,7 +807,7 @@ LIST_BUILDERS: dict[str, Callable[..., ListTable]] = {
 }
 
 
-AREA_LEVEL_TO_VALUE = {
+AREA_LEVEL_TO_VALUE: dict[str, Level] = {
     AreaLevel.CITY: Level.CITY,
     AreaLevel.COUNTY: Level.COUNTY,
     AreaLevel.TOWNSHIP: Level.TOWNSHIP,
@@ -828,7 +831,7 @@ def list_value(*, actor: Any, code: str, unit: str, period_key: str | None) -> L
     indicator is for information only (it has no list)."""
     area = scope(Area.objects.all(), actor).filter(code=unit).first()
     site = None if area is not None else access_site(actor, unit)
-    level = Level.SITE if site is not None else AREA_LEVEL_TO_VALUE[area.level]  # type: ignore[union-attr]
+    level = AREA_LEVEL_TO_VALUE[area.level] if area is not None else Level.SITE  # a site when no area
     periods = periods_all()
     period = period_choose(periods, period_key)
     if period is None:

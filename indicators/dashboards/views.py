@@ -7,6 +7,7 @@ list row is the workspace's one flow (``workspace.views.list_assign``); this pag
 Personal data in lists and exports passes ``display_id_number``.
 """
 
+import datetime
 import io
 from typing import Any
 
@@ -14,7 +15,8 @@ import xlsxwriter
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache, caches
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import Field
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -24,7 +26,8 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from accounts.access import access_area, can_write, scope
-from accounts.models import Department, Role
+from accounts.models import Department, Role, User
+from accounts.types import AuthedHttpRequest
 from areas.choices import AreaLevel
 from areas.models import Area
 from areas.selectors import within
@@ -41,11 +44,11 @@ LIST_PAGE_SIZE = 50
 CITY_ROLES = (Role.CITY_BUREAU, Role.CITY_ADMIN)
 
 
-def _is_city(actor: Any) -> bool:
+def _is_city(actor: User) -> bool:
     return actor.is_superuser or actor.role in CITY_ROLES
 
 
-def _period_context(request: HttpRequest) -> dict[str, Any]:
+def _period_context(request: AuthedHttpRequest) -> dict[str, Any]:
     """The chosen period (404 for a key that is not stored), the chooser and the freshness stamp."""
     periods = boards.periods_all()
     period = boards.period_choose(periods, request.GET.get("period"))
@@ -64,7 +67,7 @@ def _period_context(request: HttpRequest) -> dict[str, Any]:
 
 
 @login_required
-def dashboard_home(request: HttpRequest) -> HttpResponse:
+def dashboard_home(request: AuthedHttpRequest) -> HttpResponse:
     """Each role lands on its own dashboard: a city bureau on its department's view."""
     actor = request.user
     query = f"?period={request.GET['period']}" if request.GET.get("period") else ""
@@ -119,7 +122,7 @@ def _fragment(key: str | None, build: Any) -> dict[str, Any]:
 
 
 @login_required
-def dashboard_county(request: HttpRequest, code: str) -> HttpResponse:
+def dashboard_county(request: AuthedHttpRequest, code: str) -> HttpResponse:
     actor = request.user
     county = access_area(actor, code)
     if county.level != AreaLevel.COUNTY:
@@ -212,7 +215,7 @@ def _trend_default(board: boards.Board) -> str:
 
 
 @login_required
-def dashboard_township(request: HttpRequest, code: str) -> HttpResponse:
+def dashboard_township(request: AuthedHttpRequest, code: str) -> HttpResponse:
     actor = request.user
     township = access_area(actor, code)
     if township.level != AreaLevel.TOWNSHIP:
@@ -241,6 +244,7 @@ def dashboard_township(request: HttpRequest, code: str) -> HttpResponse:
     for kind_key, child in [("v", child) for _l, child in children if child.kind == "村"] + [
         ("s", child) for _l, child in children if child.kind == "安置点"
     ]:
+        # Read by the template only: an ad-hoc attribute rather than a field of the shared ChildColumn.
         child.actions = actions.get(f"{kind_key}:{child.code}", {"open": 0, "overdue": 0})  # type: ignore[attr-defined]
     context.update(
         {
@@ -263,13 +267,13 @@ def dashboard_township(request: HttpRequest, code: str) -> HttpResponse:
 # --- city and departments ------------------------------------------------------------------------
 
 
-def _require_city(actor: Any) -> None:
+def _require_city(actor: User) -> None:
     # The city's numbers are outside every lower area: answer like a missing page (access.md).
     if not _is_city(actor):
         raise Http404
 
 
-def _city_context(request: HttpRequest, leads: str | None = None) -> dict[str, Any]:
+def _city_context(request: AuthedHttpRequest, leads: str | None = None) -> dict[str, Any]:
     context = _period_context(request)
     period = context["period"]
     indicators = boards.indicators_all()
@@ -314,7 +318,7 @@ def _city_context(request: HttpRequest, leads: str | None = None) -> dict[str, A
 
 
 @login_required
-def dashboard_city(request: HttpRequest) -> HttpResponse:
+def dashboard_city(request: AuthedHttpRequest) -> HttpResponse:
     _require_city(request.user)
     context = _city_context(request)
     # The stored annual assessment of the period's year (else the latest earlier one), as scored by
@@ -327,7 +331,7 @@ def dashboard_city(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def dashboard_department(request: HttpRequest, name: str) -> HttpResponse:
+def dashboard_department(request: AuthedHttpRequest, name: str) -> HttpResponse:
     _require_city(request.user)
     context = _city_context(request, leads=name)
     if not context["indicators"]:
@@ -338,7 +342,7 @@ def dashboard_department(request: HttpRequest, name: str) -> HttpResponse:
 
 
 @login_required
-def dashboard_export(request: HttpRequest) -> HttpResponse:
+def dashboard_export(request: AuthedHttpRequest) -> HttpResponse:
     """Stored values of one period and level as CSV or xlsx (the ``export_indicators`` format), limited
     to the units inside the user's area."""
     actor = request.user
@@ -377,7 +381,7 @@ FACILITY_FIELDS = (
 
 
 @login_required
-def site_view(request: HttpRequest, code: str) -> HttpResponse:
+def site_view(request: AuthedHttpRequest, code: str) -> HttpResponse:
     actor = request.user
     site = access_site(actor, code)
     context = _period_context(request)
@@ -393,7 +397,11 @@ def site_view(request: HttpRequest, code: str) -> HttpResponse:
         children=[],
     )
     population = boards.site_population(site)
-    facilities = [(Site._meta.get_field(name).verbose_name, getattr(site, name)) for name in FACILITY_FIELDS]
+    facilities = [
+        (field.verbose_name, getattr(site, name))
+        for name in FACILITY_FIELDS
+        if isinstance(field := Site._meta.get_field(name), Field)  # all of them: columns of Site
+    ]
     context.update(
         {
             "site": site,
@@ -415,7 +423,7 @@ LIST_TITLES = {"M5-1": gettext_lazy("净入园清单（3–5 岁未在园）")}
 
 
 @login_required
-def indicator_list(request: HttpRequest, code: str, unit: str) -> HttpResponse:
+def indicator_list(request: AuthedHttpRequest, code: str, unit: str) -> HttpResponse:
     actor = request.user
     listed = boards.list_value(actor=actor, code=code, unit=unit, period_key=request.GET.get("period"))
     value, area, site = listed.value, listed.area, listed.site
@@ -435,7 +443,7 @@ def indicator_list(request: HttpRequest, code: str, unit: str) -> HttpResponse:
     may_assign = can_write(actor, "actions") and table.record in ("household", "person", "site", "petition")
     if may_assign:
         boards.list_page_extras(actor=actor, table=table, records=page_records)
-    unit_name = site.name if site else area.name  # type: ignore[union-attr]
+    unit_name = site.name if site else (area.name if area else "")  # one of them is set
     period = value.period
     fresh = boards.freshness(period)
     context = {
@@ -455,7 +463,7 @@ def indicator_list(request: HttpRequest, code: str, unit: str) -> HttpResponse:
         "may_assign": may_assign,
         "kinds": ActionKind.choices,
         "default_kind": boards.default_action_kind(code),
-        "default_due": timezone.localdate() + timezone.timedelta(days=30),
+        "default_due": timezone.localdate() + datetime.timedelta(days=30),
         "list_title": LIST_TITLES.get(code, _("清零清单")),
         "back_url": _back_url(actor, area, site, period.key),
         "xlsx_url": f"{request.path}?period={period.key}&format=xlsx",
@@ -464,7 +472,7 @@ def indicator_list(request: HttpRequest, code: str, unit: str) -> HttpResponse:
     return render(request, "indicators/list.html", context)
 
 
-def _back_url(actor: Any, area: Area | None, site: Site | None, period_key: str) -> str:
+def _back_url(actor: User | None, area: Area | None, site: Site | None, period_key: str) -> str:
     if site is not None:
         return reverse("site_view", args=[site.code]) + f"?period={period_key}"
     if area is None:
@@ -479,7 +487,7 @@ def _back_url(actor: Any, area: Area | None, site: Site | None, period_key: str)
 
 
 def _list_xlsx(
-    actor: Any, value: IndicatorValue, records: list[Any], area: Area | None, site: Site | None
+    actor: User | None, value: IndicatorValue, records: list[Any], area: Area | None, site: Site | None
 ) -> HttpResponse:
     """The whole list as .xlsx, masked like the page. Every cell goes through
     ``households.spreadsheet.xlsx_write``: a text starting with = + - @ stays text, never a formula."""
@@ -494,7 +502,7 @@ def _list_xlsx(
     workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, **XLSXWRITER_OPTIONS})
     sheet = workbook.add_worksheet(value.indicator.code)
     bold = workbook.add_format({"bold": True})
-    unit_name = site.name if site else area.name  # type: ignore[union-attr]
+    unit_name = site.name if site else (area.name if area else "")  # one of them is set
     title = f"{value.indicator.code} {value.indicator.name} · {unit_name} · {value.period.key}"
     xlsx_write(sheet, 0, 0, title, bold)
     sheet.write_string(1, 0, f"{_('参考日期')} {value.reference_date.isoformat()} · {len(table.rows)} {_('条')}")
@@ -513,8 +521,3 @@ def _list_xlsx(
     filename = f"清零清单_{value.indicator.code}_{value.unit_code}_{value.period.key}.xlsx"
     response["Content-Disposition"] = content_disposition_header(True, filename)
     return response
-
-
-def bench_ping(request: HttpRequest) -> HttpResponse:
-    """The baseline of bench/web_bench.py: Django's full middleware stack and nothing else."""
-    return HttpResponse("ok", content_type="text/plain")

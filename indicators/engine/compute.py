@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from django.utils import timezone
 
@@ -99,7 +99,7 @@ def previous_counts(period: Period, code: str = "M3-4") -> dict[tuple[str, str],
     rows = IndicatorValue.objects.filter(
         period_id=previous, indicator_id=indicator, numerator__isnull=False
     ).values_list("level", "unit_code", "numerator")
-    return {(level, unit_code): numerator for level, unit_code, numerator in rows}
+    return {(level, unit_code): numerator for level, unit_code, numerator in rows if numerator is not None}
 
 
 def city_growth_for(year: int) -> Fraction | None:
@@ -168,11 +168,15 @@ def iter_values(
     return _judged_rows(units, wanted, indicators, period, reference_date, growth, previous, now, run_id)
 
 
+# A rate's judged cells by (numerator, denominator), its two count keys, indicator id and target.
+_Rate = tuple[dict[tuple[int, int], tuple[int, tuple[Any, ...]]], str, str, int, Decimal | None]
+
+
 class _Plan(NamedTuple):
     """How ``_judged_rows`` judges one unit's indicators: rates (most of them) by their two counts,
     the others through ``judge``; ``order`` puts the results back in indicator order."""
 
-    rates: list[tuple[dict[tuple[int, int], tuple[Any, ...]], str, str, int, Decimal | None]]
+    rates: list[_Rate]
     counts: Callable[[Counter], tuple[int, ...]]  # every rate's numerator and denominator, in one call
     others: list[tuple[str, int, str, str]]  # code, indicator id, "count" or "other", numerator key
     order: list[int]
@@ -181,12 +185,14 @@ class _Plan(NamedTuple):
 def _plan(wanted: list[str], indicators: dict[str, int], *, finance: bool) -> _Plan:
     count_kinds = (Kind.INFO, Kind.ZERO, Kind.NO_DECREASE)
     codes = sorted((code for code in wanted if finance or code not in FINANCE_CODES), key=lambda code: indicators[code])
-    rates, others, positions = [], [], []
+    rates: list[_Rate] = []
+    others: list[tuple[str, int, str, str]] = []
+    positions: list[tuple[str, int]] = []
     for code in codes:
         entry = BY_CODE[code]
         if entry.kind == Kind.RATE:
-            keys = M9_1_KEYS if code == "M9-1" else (f"{code}.n", f"{code}.d")
-            rates.append(({}, *keys, indicators[code], entry.target))
+            numerator, denominator = M9_1_KEYS if code == "M9-1" else (f"{code}.n", f"{code}.d")
+            rates.append(({}, numerator, denominator, indicators[code], entry.target))
             positions.append(("rate", len(rates) - 1))
         else:
             others.append((code, indicators[code], "count" if entry.kind in count_kinds else "other", f"{code}.n"))
@@ -234,4 +240,5 @@ def _judged_rows(  # type: ignore[no-untyped-def]
                 pair = (indicator_id, cells_of(judge(code, counter, city_growth=growth, previous_count=previous_count)))
             found.append(pair)
         unit_cells = (unit.level, unit.area_id, unit.site_id, unit.unit_code, unit.county_code, unit.township_code)
-        yield UnitValues(run, unit_cells, [found[index] for index in order])
+        # ``cast``: every ``None`` of ``found`` was filled above.
+        yield UnitValues(run, unit_cells, cast(list[tuple[int, tuple[Any, ...]]], [found[index] for index in order]))

@@ -14,10 +14,12 @@ plain table and deletes and inserts (``services.compute_run_execute``).
 """
 
 import datetime
+from collections.abc import Sequence
 from typing import Any
 
 from django.contrib.postgres.indexes import PostgresIndex
 from django.db import connection
+from django.db.models import Field, UniqueConstraint
 
 from indicators.models import IndicatorValue
 
@@ -28,9 +30,15 @@ def _quote(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
-def _columns(fields: list[str] | tuple[str, ...]) -> str:
-    meta = IndicatorValue._meta
-    return ", ".join(_quote(meta.get_field(name).column) for name in fields)
+def _column(name: str) -> str:
+    field = IndicatorValue._meta.get_field(name)
+    if not isinstance(field, Field) or field.column is None:  # a reverse relation has no column
+        raise TypeError(f"IndicatorValue.{name} is not a column")
+    return field.column
+
+
+def _columns(fields: Sequence[str]) -> str:
+    return ", ".join(_quote(_column(name)) for name in fields)
 
 
 def is_partitioned() -> bool:
@@ -82,7 +90,8 @@ def attach_partition(period_id: int, name: str) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"ALTER TABLE {_quote(name)} ADD PRIMARY KEY (id, period_id)")
         for constraint in meta.constraints:  # unique constraints: attached to the parent's, not rebuilt
-            cursor.execute(f"ALTER TABLE {_quote(name)} ADD UNIQUE ({_columns(constraint.fields)})")
+            if isinstance(constraint, UniqueConstraint):  # (all of them: the model has no other kind)
+                cursor.execute(f"ALTER TABLE {_quote(name)} ADD UNIQUE ({_columns(constraint.fields)})")
         for index in meta.indexes:
             method, options = "", ""
             if isinstance(index, PostgresIndex):  # the BRIN (models.BrinOnPostgreSQL)

@@ -4,6 +4,7 @@ Rates are derived later (``judging``) from the summed numerators and denominator
 """
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,14 +15,14 @@ from indicators.engine.passes import Counts
 
 @dataclass
 class Tree:
-    areas: dict[int, dict[str, Any]]
+    areas: dict[int, Mapping[str, Any]]  # id, code, name, level, parent_id, has_industrial_park
     ancestors: dict[int, list[int]]  # the area itself first, then its parent, … up to the city
     townships: dict[int, int | None]  # each area's township (itself for a township)
     county_codes: dict[int, str]  # each area's county code ("" above the counties)
 
     @classmethod
     def load(cls) -> "Tree":
-        areas = {
+        areas: dict[int, Mapping[str, Any]] = {
             area["id"]: area
             for area in Area.objects.values("id", "code", "name", "level", "parent_id", "has_industrial_park")
         }
@@ -56,7 +57,9 @@ def roll_up(counts: Counts, tree: Tree) -> dict[int, Counter]:
     for village_id, counter in counts.by_village.items():
         if village_id in totals:
             totals[village_id].update(counter)
-    townships_with_site = {tree.township_of(site["village_id"]) for site in counts.sites} - {None}
+    townships_with_site = {
+        township for site in counts.sites if (township := tree.township_of(site["village_id"])) is not None
+    }
     for township_id in townships_with_site:
         totals[township_id]["M2-4.d"] += 1
         totals[township_id]["M2-4.n"] += int(bool(tree.areas[township_id]["has_industrial_park"]))

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from households.models import ChangeFeed
 from indicators.catalogue import YEAR_DATA_CODES
 from indicators.engine import compute as engine
@@ -46,7 +47,7 @@ def compute_run_create(
     *,
     period_key: str,
     as_of: datetime.date | None = None,
-    actor=None,  # type: ignore[no-untyped-def]
+    actor: User | None = None,
     scope: str = ComputeRun.Scope.FULL,
     today: datetime.date | None = None,
 ) -> ComputeRun:
@@ -202,9 +203,9 @@ def changefeed_consume(*, today: datetime.date | None = None) -> int:
         for _id, family, data_year in rows:
             years |= _affected_years(family, data_year)
         for year in sorted(year for year in years if year < today.year):
-            period = Period.objects.filter(key=f"{year:04d}", published_at__isnull=True).first()
-            if period is not None and IndicatorValue.objects.filter(period=period).exists():
-                _mark_dirty(period, year_data=True, now=now)
+            past = Period.objects.filter(key=f"{year:04d}", published_at__isnull=True).first()
+            if past is not None and IndicatorValue.objects.filter(period=past).exists():
+                _mark_dirty(past, year_data=True, now=now)
     return len(rows)
 
 
@@ -258,7 +259,7 @@ def running_periods_compute(*, today: datetime.date | None = None) -> list[Compu
 
 
 @transaction.atomic
-def period_close(*, period: Period, actor=None) -> Period:  # type: ignore[no-untyped-def]
+def period_close(*, period: Period, actor: User | None = None) -> Period:
     """Close a period by hand (city administrator): its stored values never change again."""
     period = Period.objects.select_for_update().get(pk=period.pk)
     if period.closed_at is None:
@@ -269,7 +270,7 @@ def period_close(*, period: Period, actor=None) -> Period:  # type: ignore[no-un
 
 
 @transaction.atomic
-def period_publish(*, year: int, actor=None) -> Period:  # type: ignore[no-untyped-def]
+def period_publish(*, year: int, actor: User | None = None) -> Period:
     """Publishing a year's assessment freezes everything of that year, year-data indicators included."""
     period = Period.objects.select_for_update().get(pk=period_get_or_create(key=f"{year:04d}").pk)
     now = timezone.now()

@@ -7,7 +7,7 @@ others, is ``runs``'.
 import datetime
 import itertools
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, cast
 
 from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -110,7 +110,7 @@ def _copy_batches(blocks: Iterable[UnitValues], run_text: str, unit_base: int, b
         cells = [texts.get(id(pair)) for pair in block.values]
         if None in cells:
             _new_cell_texts(block.values, cells, texts, ranks, kept)
-        chunks += (head, head.join(cells))
+        chunks += (head, head.join(cast(list[str], cells)))  # no gap left: _new_cell_texts filled them
         rows += len(cells)
         if rows >= batch_size:
             yield "".join(chunks)

@@ -153,7 +153,8 @@ def _failing_sites(code: str, area: Area | None, site: Site | None) -> list[Site
         row = {name: getattr(candidate, name) for name in rules.SITE_FIELDS}
         people = population.get(candidate.pk, 0)
         if denominator is not None and denominator(row, people) and not numerator(row, people):
-            candidate.population = people
+            # Read like a queryset annotation (the site list, the API's failing records).
+            candidate.population = people  # type: ignore[attr-defined]  # an ad-hoc attribute on the model
             failing.append(candidate)
     return failing
 
@@ -178,7 +179,8 @@ def income_growth_shortfalls(
     ).values_list("household_id", "year", "per_capita_income"):
         incomes[household_id][income_year] = amount
     statistic = CityStatistic.objects.filter(year=year).first()
-    bar = None if statistic is None else Fraction(statistic.city_income_growth) + Fraction(BY_CODE["M3-5"].target)
+    target = BY_CODE["M3-5"].target  # the catalogue gives M3-5 its +2 pp
+    bar = None if statistic is None or target is None else Fraction(statistic.city_income_growth) + Fraction(target)
     missing, slow = [], []
     for household in households:
         rows = incomes.get(household.pk, {})
@@ -241,14 +243,17 @@ def gap(value: IndicatorValue) -> int | None:
     when no record count can say it (M3-5, M9-x: money and growth, not records)."""
     code = value.indicator.code
     kind = value.indicator.kind
+    numerator, denominator, target = value.numerator, value.denominator, value.target
     if value.met == "na" or kind in (Kind.INFO, Kind.GAP_PP) or code == "M9-1":
         return None
-    if kind == Kind.RATE:
-        needed = math.ceil(Fraction(value.target) * value.denominator / 100)
-        return max(0, needed - value.numerator)
     if kind == Kind.ZERO:
-        return value.numerator
-    return max(0, int(value.target) - value.numerator)  # no_decrease: back to the previous count
+        return numerator
+    if numerator is None or target is None:  # never for a judged count or rate (the engine stores both)
+        return None
+    if kind == Kind.RATE:
+        needed = math.ceil(Fraction(target) * (denominator or 0) / 100)
+        return max(0, needed - numerator)
+    return max(0, int(target) - numerator)  # no_decrease: back to the previous count
 
 
 def gap_text(value: IndicatorValue) -> str:
