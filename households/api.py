@@ -26,6 +26,7 @@ from rest_framework.response import Response
 
 from accounts import personal_data
 from accounts.access import access_object, require_write, scope, sees_personal_data
+from accounts.types import api_actor
 from accounts.viewsets import ReadViewSet
 from areas.models import Area
 from core.api import CodeFilterSet, neutral_duplicate
@@ -98,7 +99,7 @@ def full_id_hash(request: Request, id_number: str, channel: str) -> str:
     number exists."""
     try:
         return id_lookup.full_id_search(
-            actor=request.user, id_number=id_number, channel=channel, ip_address=request.META.get("REMOTE_ADDR")
+            actor=api_actor(request), id_number=id_number, channel=channel, ip_address=request.META.get("REMOTE_ADDR")
         )
     except id_lookup.IdLookupRefused as exc:
         raise (Throttled(detail=exc.message) if exc.throttled else PermissionDenied(exc.message)) from exc
@@ -169,20 +170,22 @@ class SiteViewSet(ReadViewSet):
         return Site.objects.select_related("village").annotate(population=site_population()).order_by("code")
 
     def create(self, request: Request) -> Response:
-        require_write(request.user, "sites")
+        require_write(api_actor(request), "sites")
         data = self.validated(SiteInputSerializer)
         code = data.pop("code")
         if Site.objects.filter(code=code).exists():
             raise neutral_duplicate("code", _("安置点编码"))
         village = data.pop("village")
-        site = services.site_save(actor=request.user, code=code, village_code=village, data=data, channel=API)
+        site = services.site_save(actor=api_actor(request), code=code, village_code=village, data=data, channel=API)
         return self.answer(site, status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, code: str) -> Response:
         site = self.get_object()
         data = self.validated(SitePatchSerializer)
         village = data.pop("village", None) or site.village.code
-        site = services.site_save(actor=request.user, code=site.code, village_code=village, data=data, channel=API)
+        site = services.site_save(
+            actor=api_actor(request), code=site.code, village_code=village, data=data, channel=API
+        )
         return self.answer(site)
 
 
@@ -232,11 +235,11 @@ class HouseholdViewSet(ReadViewSet):
         filters = {name: value for name, value in filterset.form.cleaned_data.items() if value}
         if selectors.looks_like_id_number(filters.get("q", "")):  # the same rule as the page search
             filters["id_hash"] = full_id_hash(self.request, filters.pop("q"), "API 户查询")
-        households = selectors.household_list(actor=self.request.user, filters=filters)
+        households = selectors.household_list(actor=api_actor(self.request), filters=filters)
         return households.select_related("origin")
 
     def _references(self, data: dict[str, Any]) -> None:
-        actor = self.request.user
+        actor = api_actor(self.request)
         if "site" in data:
             data["site"] = selectors.site_reference(actor, data["site"]) if data["site"] else None
         if "origin" in data:
@@ -246,7 +249,7 @@ class HouseholdViewSet(ReadViewSet):
 
     @transaction.atomic
     def create(self, request: Request) -> Response:
-        require_write(request.user, "households")
+        require_write(api_actor(request), "households")
         data = self.validated(HouseholdInputSerializer)
         code, village = data.pop("code"), data.pop("village")
         if Household.objects.filter(code=code).exists():
@@ -255,15 +258,15 @@ class HouseholdViewSet(ReadViewSet):
         cancel = data.pop("status", RecordStatus.ACTIVE) == RecordStatus.CANCELLED
         self._references(data)
         household = services.household_register(
-            actor=request.user, code=code, village_code=village, data=data, phone=phone, channel=API
+            actor=api_actor(request), code=code, village_code=village, data=data, phone=phone, channel=API
         )
         if cancel:
-            household = services.household_cancel(actor=request.user, household=household, channel=API)
+            household = services.household_cancel(actor=api_actor(request), household=household, channel=API)
         return self.answer(household, status.HTTP_201_CREATED)
 
     @transaction.atomic
     def partial_update(self, request: Request, code: str) -> Response:
-        actor = request.user
+        actor = api_actor(request)
         household = self.get_object()
         data = self.validated(HouseholdPatchSerializer)
         village = data.pop("village", None)
@@ -316,12 +319,12 @@ class PersonViewSet(ReadViewSet):
         return Person.objects.select_related("household").order_by("household__code", "id")
 
     def get_object(self) -> Any:
-        return access_object(self.scoped_queryset(), self.request.user, pk=self.kwargs["id"])
+        return access_object(self.scoped_queryset(), api_actor(self.request), pk=self.kwargs["id"])
 
     @services.counts_foreign_ids  # outside the transaction: its log survives a refused write
     @transaction.atomic
     def create(self, request: Request) -> Response:
-        actor = request.user
+        actor = api_actor(request)
         require_write(actor, "persons")
         data = self.validated(PersonInputSerializer)
         household = selectors.household_reference(actor, data.pop("household"))
@@ -335,7 +338,7 @@ class PersonViewSet(ReadViewSet):
     @services.counts_foreign_ids  # outside the transaction: its log survives a refused write
     @transaction.atomic
     def partial_update(self, request: Request, id: str) -> Response:  # noqa: A002 - the URL keyword
-        actor = request.user
+        actor = api_actor(request)
         person = self.get_object()
         # Before comparing numbers: a 200 for "same number" beside a 403 would confirm a full ID.
         require_write(actor, "persons")
@@ -377,7 +380,7 @@ class IncomeViewSet(ReadViewSet):
 
     def scoped_queryset(self) -> QuerySet:
         # Incomes carry no area codes: they are scoped through their household.
-        households = scope(Household.objects.all(), self.request.user)
+        households = scope(Household.objects.all(), api_actor(self.request))
         return self.base_queryset().filter(household__in=households)
 
     def get_object(self) -> Any:
@@ -388,7 +391,7 @@ class IncomeViewSet(ReadViewSet):
 
     @transaction.atomic
     def create(self, request: Request) -> Response:
-        actor = request.user
+        actor = api_actor(request)
         require_write(actor, "incomes")
         data = self.validated(IncomeInputSerializer)
         household = selectors.household_reference(actor, data["household"])
@@ -412,7 +415,7 @@ class IncomeViewSet(ReadViewSet):
         data = self.validated(IncomePatchSerializer)
         amount = yuan_to_fen(data["per_capita_income"]) if "per_capita_income" in data else income.per_capita_income
         income = services.income_set(
-            actor=request.user,
+            actor=api_actor(request),
             household=income.household,
             year=income.year,
             size=data.get("size", income.size),
@@ -454,7 +457,7 @@ class GrievanceViewSet(ReadViewSet):
 
     def _references(self, data: dict[str, Any], current: Grievance | None) -> str:
         """Resolve site and household codes; returns the village code (given, or theirs)."""
-        actor = self.request.user
+        actor = api_actor(self.request)
         if data.get("site"):
             data["site"] = selectors.site_reference(actor, data["site"])
         elif "site" in data:
@@ -473,7 +476,7 @@ class GrievanceViewSet(ReadViewSet):
 
     @transaction.atomic
     def create(self, request: Request) -> Response:
-        actor = request.user
+        actor = api_actor(request)
         require_write(actor, "grievances")
         data = self.validated(GrievanceInputSerializer)
         code = data.pop("code", "") or services.grievance_next_code()
@@ -489,7 +492,7 @@ class GrievanceViewSet(ReadViewSet):
         data = self.validated(GrievancePatchSerializer)
         village = self._references(data, grievance)
         grievance = services.grievance_save(
-            actor=request.user, code=grievance.code, village_code=village, data=data, channel=API
+            actor=api_actor(request), code=grievance.code, village_code=village, data=data, channel=API
         )
         return self.answer(grievance)
 
@@ -528,7 +531,7 @@ class ActionViewSet(ReadViewSet):
         role that sees ID numbers masked it is checked, counted and logged here, before the write's
         transaction, so the log stays when the write is refused."""
         super().initial(request, *args, **kwargs)
-        if self.action not in ("create", "partial_update") or sees_personal_data(request.user):
+        if self.action not in ("create", "partial_update") or sees_personal_data(api_actor(request)):
             return
         value = request.data.get("person") if hasattr(request.data, "get") else None
         if isinstance(value, str) and selectors.looks_like_id_number(value):
@@ -541,11 +544,11 @@ class ActionViewSet(ReadViewSet):
         if not value:
             data["person"] = None
         elif not is_masked(value):  # a masked number read back: unchanged
-            data["person"] = selectors.member_reference(self.request.user, household, id_number=value)
+            data["person"] = selectors.member_reference(api_actor(self.request), household, id_number=value)
 
     @transaction.atomic
     def create(self, request: Request) -> Response:
-        actor = request.user
+        actor = api_actor(request)
         require_write(actor, "actions")
         data = self.validated(ActionInputSerializer)
         code = data.pop("code", "") or ""
@@ -565,7 +568,7 @@ class ActionViewSet(ReadViewSet):
         record = self.get_object()
         data = self.validated(ActionPatchSerializer)
         self._person(data, record.household)
-        record = services.action_update(actor=request.user, action=record, data=data, channel=API)
+        record = services.action_update(actor=api_actor(request), action=record, data=data, channel=API)
         return self.answer(record)
 
 
@@ -587,7 +590,7 @@ class ImportViewSet(viewsets.GenericViewSet, mixins.ListModelMixin, mixins.Retri
     def get_queryset(self) -> QuerySet:
         if getattr(self, "swagger_fake_view", False):
             return ImportJob.objects.none()
-        return import_jobs.import_job_list(actor=self.request.user)
+        return import_jobs.import_job_list(actor=api_actor(self.request))
 
     def get_object(self) -> ImportJob:
         return get_object_or_404(self.get_queryset(), pk=self.kwargs["id"])
@@ -606,19 +609,19 @@ class ImportViewSet(viewsets.GenericViewSet, mixins.ListModelMixin, mixins.Retri
         if kind not in kind_names():
             raise ValidationError({"kind": [_("未知的数据类型“%(kind)s”，可选：%(kinds)s。") % {
                 "kind": kind, "kinds": "、".join(kind_names())}]})  # fmt: skip
-        job = import_jobs.import_job_create(actor=request.user, kind=kind, upload=file, channel=API)
+        job = import_jobs.import_job_create(actor=api_actor(request), kind=kind, upload=file, channel=API)
         return self._answer(job, status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=ImportJobSerializer)
     @action(detail=True, methods=["post"])
     def confirm(self, request: Request, id: str) -> Response:  # noqa: A002 - the URL keyword
         """Import a previewed file for real (all or nothing)."""
-        job = import_jobs.import_job_confirm(actor=request.user, job=self.get_object())
+        job = import_jobs.import_job_confirm(actor=api_actor(request), job=self.get_object())
         return self._answer(job)
 
     @extend_schema(request=None, responses=ImportJobSerializer)
     @action(detail=True, methods=["post"])
     def abandon(self, request: Request, id: str) -> Response:  # noqa: A002 - the URL keyword
         """Give up an import that has not run: the uploaded file is deleted."""
-        job = import_jobs.import_job_abandon(actor=request.user, job=self.get_object())
+        job = import_jobs.import_job_abandon(actor=api_actor(request), job=self.get_object())
         return self._answer(job)
