@@ -205,8 +205,16 @@ def _plan(wanted: list[str], indicators: dict[str, int], *, finance: bool) -> _P
     return _Plan(rates, counts, others, order)
 
 
-def _judged_rows(  # type: ignore[no-untyped-def]
-    units, wanted, indicators, period, reference_date, growth, previous, now, run_id
+def _judged_rows(
+    units: list[tuple[Unit, Counter]],
+    wanted: list[str],
+    indicators: dict[str, int],
+    period: Period,
+    reference_date: datetime.date,
+    growth: Fraction | None,
+    previous: dict[tuple[str, str], int],
+    now: datetime.datetime,
+    run_id: int | None,
 ) -> Iterator["UnitValues"]:
     """The rows of ``iter_values``; runs no query. National scale judges 2.5 million values, and
     most units repeat a few (numerator, denominator) pairs (a site's 0/1 or 1/1, an empty village's

@@ -128,7 +128,9 @@ SITE_THRESHOLDS = (SITE_500, SITE_800)  # the only populations a site rule compa
 SitePredicate = Callable[[SiteRow, int], bool]
 
 
-def _sites(condition: Callable[[SiteRow], bool], *, min_population: int = 0, kind: str | None = None):  # type: ignore[no-untyped-def]
+def _sites(
+    condition: Callable[[SiteRow], bool], *, min_population: int = 0, kind: str | None = None
+) -> tuple[SitePredicate, SitePredicate]:
     def denominator(site: SiteRow, population: int) -> bool:
         return population >= min_population and (kind is None or site["kind"] == kind)
 

@@ -1,6 +1,8 @@
 """``assess --year Y [--publish]`` (interfaces.md): the annual assessment of assessment.md."""
 
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from indicators.assessment.scoring import (
     AssessmentError,
@@ -14,13 +16,13 @@ from indicators.assessment.scoring import (
 class Command(BaseCommand):
     help = "Compute the annual assessment of year Y from period Y's values (computing them first if none are stored)."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--year", type=int, required=True)
         parser.add_argument(
             "--publish", action="store_true", help="also publish: close period Y and freeze the results"
         )
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args: Any, **options: Any) -> None:
         year = options["year"]
         try:
             if assessment_is_published(year):

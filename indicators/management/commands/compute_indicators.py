@@ -1,8 +1,9 @@
 """``compute_indicators --period P [--as-of YYYY-MM-DD]`` (interfaces.md)."""
 
 import datetime
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from indicators.engine.periods import PeriodError
 from indicators.models import ComputeRun
@@ -19,12 +20,12 @@ def _date(text: str) -> datetime.date:
 class Command(BaseCommand):
     help = "Compute every indicator for every area and site for one period (2025 or 2025-12)."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--period", required=True, help="2025 or 2025-12")
         parser.add_argument("--as-of", type=_date, default=None, help="reference date inside the period")
         parser.add_argument("--timeout", type=float, default=3600, help="seconds to wait for the run")
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args: Any, **options: Any) -> None:
         try:
             run = compute_period(period_key=options["period"], as_of=options["as_of"], timeout=options["timeout"])
         except PeriodError as exc:

@@ -1,8 +1,9 @@
 """``export_indicators --period P [--level L] [--format csv|xlsx] [--output FILE]`` (interfaces.md)."""
 
 import sys
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from indicators.models import Level, Period
 from indicators.selectors.export import export_rows, rows_to_csv, rows_to_xlsx
@@ -11,13 +12,13 @@ from indicators.selectors.export import export_rows, rows_to_csv, rows_to_xlsx
 class Command(BaseCommand):
     help = "Write the stored indicator values of one period and level (CSV to stdout by default)."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--period", required=True)
         parser.add_argument("--level", default=Level.COUNTY, choices=[level.value for level in Level])
         parser.add_argument("--format", default="csv", choices=["csv", "xlsx"])
         parser.add_argument("--output", default=None, help="file to write (stdout when left out)")
 
-    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+    def handle(self, *args: Any, **options: Any) -> None:
         period = Period.objects.filter(key=options["period"]).first()
         if period is None:
             raise CommandError(f"period {options['period']} has no stored values; run compute_indicators first")
