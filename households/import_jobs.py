@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.access import sees_personal_data
+from accounts.models import User
 from households.choices import Channel
 from households.import_runs import RUNNING, discard_file, import_upload_dir
 from households.importing import FileError, get_kind, kind_names
@@ -47,13 +48,13 @@ ABANDONABLE = (ImportJob.Status.UPLOADED, ImportJob.Status.PREVIEWED, ImportJob.
 # --- reads ---------------------------------------------------------------------------------------
 
 
-def import_kinds_for(actor: Any) -> list[Kind]:
+def import_kinds_for(actor: User | None) -> list[Kind]:
     """The kinds the actor's role may import, in the loading order of data.md (the importer decides)."""
     kinds = [get_kind(name) for name in kind_names()]
     return [kind for kind in kinds if kind is not None and kind.allows(actor)]
 
 
-def import_kind_for(actor: Any, name: str) -> Kind:
+def import_kind_for(actor: User | None, name: str) -> Kind:
     """The kind ``name`` if the actor may import it: 404 for an unknown kind, 403 for a refused one."""
     kind = get_kind(name)
     if kind is None:
@@ -63,12 +64,12 @@ def import_kind_for(actor: Any, name: str) -> Kind:
     return kind
 
 
-def import_job_list(*, actor: Any) -> Any:
+def import_job_list(*, actor: User | None) -> Any:
     """Jobs carry no area codes; each user sees the jobs they started (stricter than their area)."""
     return ImportJob.objects.filter(created_by=actor).order_by("-created_at", "-id")
 
 
-def import_job_access(*, actor: Any, pk: int) -> ImportJob:
+def import_job_access(*, actor: User | None, pk: int) -> ImportJob:
     """One of the actor's own jobs, or 404 — a job of another user answers exactly like a missing one."""
     try:
         return import_job_list(actor=actor).get(pk=pk)
@@ -118,7 +119,9 @@ def _check_content(path: Path, file_name: str) -> None:
         raise ValidationError({"file": str(error)}) from None
 
 
-def import_job_create(*, actor: Any, kind: str, upload: IO[bytes] | Any, channel: str = Channel.IMPORT) -> ImportJob:
+def import_job_create(
+    *, actor: User | None, kind: str, upload: IO[bytes] | Any, channel: str = Channel.IMPORT
+) -> ImportJob:
     """Store the upload and queue its dry run (after commit). Raises ``Http404`` for an unknown kind
     (callers validate the kind first), ``PermissionDenied`` for a kind the role may not import and
     ``ValidationError`` for a file that is not .xlsx/.xls/.csv or is too big."""
@@ -145,7 +148,7 @@ def import_job_create(*, actor: Any, kind: str, upload: IO[bytes] | Any, channel
 
 
 @transaction.atomic
-def import_job_confirm(*, actor: Any, job: ImportJob) -> ImportJob:
+def import_job_confirm(*, actor: User | None, job: ImportJob) -> ImportJob:
     """Queue the real import of a clean preview (after commit). ``ValidationError`` otherwise."""
     job = ImportJob.objects.select_for_update().get(pk=job.pk, created_by=actor)
     if not import_job_can_confirm(job):
@@ -159,7 +162,7 @@ def import_job_confirm(*, actor: Any, job: ImportJob) -> ImportJob:
 
 
 @transaction.atomic
-def import_job_abandon(*, actor: Any, job: ImportJob) -> ImportJob:
+def import_job_abandon(*, actor: User | None, job: ImportJob) -> ImportJob:
     """Give up an import that has not run: its uploaded file is deleted, nothing is written."""
     job = ImportJob.objects.select_for_update().get(pk=job.pk, created_by=actor)
     if job.status not in ABANDONABLE:
@@ -182,7 +185,7 @@ def _rows_while_readable(rows: Any) -> Any:
         return
 
 
-def import_job_errors_workbook(*, actor: Any, job: ImportJob, target: IO[bytes]) -> None:
+def import_job_errors_workbook(*, actor: User | None, job: ImportJob, target: IO[bytes]) -> None:
     """An .xlsx of the job's errors: while the upload is kept, its rows with an extra 错误 column (so
     the file can be corrected and uploaded again), and always a sheet 错误清单 (row, column, value,
     reason). Every cell is written as a string: nothing starting with = + - @ becomes a formula.

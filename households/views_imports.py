@@ -13,7 +13,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
@@ -21,10 +21,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.types import AuthedHttpRequest
 from core.htmx import is_htmx
 from households import import_jobs
 from households.forms import set_choices
 from households.importing import get_kind
+from households.importing.base import Kind
 from households.importing.templates import template_write
 from households.models import ImportJob
 
@@ -43,7 +45,7 @@ class ImportUploadForm(forms.Form):
         error_messages={"required": gettext_lazy("请选择要上传的文件。"), "empty": gettext_lazy("文件是空的。")},
     )
 
-    def __init__(self, *args: Any, kinds: list[Any], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, kinds: list[Kind], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         set_choices(self, "kind", [(kind.name, kind.label) for kind in kinds])
 
@@ -63,7 +65,7 @@ def _label(name: str) -> str:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def import_list(request: HttpRequest) -> HttpResponse:
+def import_list(request: AuthedHttpRequest) -> HttpResponse:
     """The user's own jobs and the upload form (only the kinds the role may import)."""
     kinds = import_jobs.import_kinds_for(request.user)
     form = ImportUploadForm(kinds=kinds)
@@ -105,7 +107,7 @@ def _job_context(job: ImportJob) -> dict[str, Any]:
 @login_required
 @require_GET
 @never_cache
-def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def import_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     job = import_jobs.import_job_access(actor=request.user, pk=pk)
     return render(request, "households/import_detail.html", _job_context(job))
 
@@ -113,7 +115,7 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 @never_cache
-def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
+def import_progress(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """The progress fragment polled every second; once the job has left the queue or the run, htmx
     is told to reload the page, which then shows the preview or the result."""
     job = import_jobs.import_job_access(actor=request.user, pk=pk)
@@ -125,7 +127,7 @@ def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+def import_confirm(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     job = import_jobs.import_job_access(actor=request.user, pk=pk)
     try:
         import_jobs.import_job_confirm(actor=request.user, job=job)
@@ -136,7 +138,7 @@ def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def import_abandon(request: HttpRequest, pk: int) -> HttpResponse:
+def import_abandon(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     job = import_jobs.import_job_access(actor=request.user, pk=pk)
     try:
         import_jobs.import_job_abandon(actor=request.user, job=job)
@@ -156,7 +158,7 @@ def _xlsx(content: bytes, file_name: str) -> HttpResponse:
 @login_required
 @require_GET
 @never_cache
-def import_errors(request: HttpRequest, pk: int) -> HttpResponse:
+def import_errors(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """The job's errors as .xlsx (with the uploaded rows and a 错误 column while the upload is kept)."""
     job = import_jobs.import_job_access(actor=request.user, pk=pk)
     buffer = io.BytesIO()
@@ -166,7 +168,7 @@ def import_errors(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def import_template(request: HttpRequest, kind: str) -> HttpResponse:
+def import_template(request: AuthedHttpRequest, kind: str) -> HttpResponse:
     """The empty template of one kind: 404 for an unknown kind, 403 for one the role may not import."""
     definition = import_jobs.import_kind_for(request.user, kind)
     buffer = io.BytesIO()

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from accounts.models import User
 from accounts.personal_data import mask_id_number, mask_phone, plain_of
 from areas.choices import AreaLevel
 from areas.models import Area
@@ -189,7 +190,7 @@ class AreaInfo:
 class Context:
     """Everything one import run shares: who runs it, the scope, loaded references, errors."""
 
-    def __init__(self, *, kind: "Kind", user: Any, headers: Sequence[str]) -> None:
+    def __init__(self, *, kind: "Kind", user: User | None, headers: Sequence[str]) -> None:
         self.kind = kind
         self.user = user
         self.headers = set(headers)
@@ -197,10 +198,9 @@ class Context:
         self.errors: list[RowError] = []
         self.warnings: list[RowError] = []
         self.scope_area: Area | None = None
-        if user is not None and not user.is_superuser and user.area_id is not None:
-            area = user.area
-            if area.level != AreaLevel.CITY:
-                self.scope_area = area
+        area = user.area if user is not None and not user.is_superuser else None  # no query without one
+        if area is not None and area.level != AreaLevel.CITY:
+            self.scope_area = area
         self.areas: dict[str, AreaInfo | None] = {}
         self.existing: dict[tuple[Any, ...], Any] = {}
         self.data: dict[str, Any] = {}
@@ -291,7 +291,7 @@ class Kind(abc.ABC):
         return [c.header for c in self.columns if c.key or c.required or c.required_column]
 
     # -- permissions --------------------------------------------------------------------------
-    def allows(self, user: Any) -> bool:
+    def allows(self, user: User | None) -> bool:
         if user is None or user.is_superuser:
             return True
         return user.role in self.roles

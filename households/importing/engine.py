@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from households.choices import Channel
 from households.history import ID_KEYS, SECRET_FIELDS, _plain, build_entry, history_record_many, snapshot
 from households.importing.base import Context, ImportRow, Kind, RowError, get_field_name
@@ -64,7 +65,7 @@ def run_import(
     kind: str,
     source: str | Path | IO[bytes],
     *,
-    user: Any = None,
+    user: User | None = None,
     dry_run: bool = False,
     job: ImportJob | None = None,
     progress: Progress | None = None,
@@ -103,7 +104,13 @@ def _job_update(job: ImportJob, **values: Any) -> None:
 
 
 def _run(
-    kind: Kind, source: str | Path | IO[bytes], *, user: Any, dry_run: bool, job: ImportJob | None, report: Progress
+    kind: Kind,
+    source: str | Path | IO[bytes],
+    *,
+    user: User | None,
+    dry_run: bool,
+    job: ImportJob | None,
+    report: Progress,
 ) -> ImportResult:
     """Read the file, check its headers, parse and validate every row, then compare with the database
     and — unless a dry run or any row error — write it all in one transaction."""
@@ -227,7 +234,7 @@ def _write(
     creates: list[ImportRow],
     updates: list[ImportRow],
     *,
-    user: Any,
+    user: User | None,
     job: ImportJob | None,
     report: Progress,
 ) -> ImportJob:
@@ -311,7 +318,9 @@ def _diff(kind: Kind, rows: list[ImportRow]) -> tuple[list[ImportRow], list[Impo
     return creates, updates
 
 
-def _history(kind: Kind, creates: list[ImportRow], updates: list[ImportRow], *, user: Any, job: ImportJob) -> None:
+def _history(
+    kind: Kind, creates: list[ImportRow], updates: list[ImportRow], *, user: User | None, job: ImportJob
+) -> None:
     channel = Channel.IMPORT if user is not None else Channel.SYSTEM
     names = {f.attname: f.name for f in kind.model._meta.concrete_fields}
     entries = []

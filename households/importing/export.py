@@ -14,6 +14,7 @@ from typing import IO, Any
 import xlsxwriter
 
 from accounts.access import sees_personal_data
+from accounts.models import User
 from households.importing.base import Context
 from households.importing.cells import FORMULA_PREFIXES
 from households.importing.readers import FileError
@@ -21,7 +22,12 @@ from households.importing.registry import get_kind, kind_names
 
 
 def export_kind(
-    kind: str, target: str | Path | IO[bytes], *, user: Any = None, masked: bool | None = None, fmt: str | None = None
+    kind: str,
+    target: str | Path | IO[bytes],
+    *,
+    user: User | None = None,
+    masked: bool | None = None,
+    fmt: str | None = None,
 ) -> int:
     """Write every record of ``kind`` inside the user's scope (the whole city for the system) to ``target``.
 
