@@ -21,7 +21,7 @@ from accounts import services
 from accounts.models import ApiToken, Role, User
 from accounts.tokens import token_create
 from areas.choices import AreaLevel
-from areas.models import Area
+from tests.factories import AreaFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -39,22 +39,22 @@ def _fresh_cache():
 
 @pytest.fixture
 def city():
-    return Area.objects.create(code="431300", name="娄底市", level=AreaLevel.CITY)
+    return AreaFactory.create(code="431300", name="娄底市", level=AreaLevel.CITY)
 
 
 @pytest.fixture
 def county(city):
-    return Area.objects.create(code="431302", name="娄星区", level=AreaLevel.COUNTY, parent=city, county_code="431302")
+    return AreaFactory.create(code="431302", name="娄星区", level=AreaLevel.COUNTY, parent=city, county_code="431302")
 
 
 @pytest.fixture
 def admin(city):
-    return User.objects.create_user("shi", password=PASSWORD, role=Role.CITY_ADMIN, area=city)
+    return UserFactory.create(username="shi", password=PASSWORD, role=Role.CITY_ADMIN, area=city)
 
 
 @pytest.fixture
 def official(county):
-    return User.objects.create_user("xian", password=PASSWORD, role=Role.COUNTY_OFFICIAL, area=county)
+    return UserFactory.create(username="xian", password=PASSWORD, role=Role.COUNTY_OFFICIAL, area=county)
 
 
 @pytest.fixture
@@ -320,7 +320,7 @@ def test_city_admin_lists_and_revokes_a_users_token(official, admin):
 
 # issue 17 finding 5
 def test_county_official_may_not_manage_other_users_tokens(official, county):
-    village_user = User.objects.create_user("cun", password=PASSWORD, role=Role.VILLAGE_STAFF, area=county)
+    village_user = UserFactory.create(username="cun", password=PASSWORD, role=Role.VILLAGE_STAFF, area=county)
     token, key = token_create(user=village_user)
     client = Client()
     client.force_login(official)
@@ -406,7 +406,7 @@ def test_new_user_page_refuses_a_password_equal_to_the_username(admin, county):
 
 # issue 17 finding 17
 def test_edit_page_refuses_a_password_equal_to_the_username(admin, county):
-    edited = User.objects.create_user("zhangweiguo1", password=PASSWORD, role=Role.COUNTY_OFFICIAL, area=county)
+    edited = UserFactory.create(username="zhangweiguo1", password=PASSWORD, role=Role.COUNTY_OFFICIAL, area=county)
     client = Client()
     client.force_login(admin)
 
@@ -502,7 +502,7 @@ def test_address_failures_age_out_with_the_cool_off(official):
 
 # issue 17 findings 5 and 17
 def test_the_django_admin_password_change_checks_the_username_and_revokes_tokens(county, city):
-    edited = User.objects.create_user("zhaoliangcai9", password=PASSWORD, role=Role.COUNTY_OFFICIAL, area=county)
+    edited = UserFactory.create(username="zhaoliangcai9", password=PASSWORD, role=Role.COUNTY_OFFICIAL, area=county)
     superuser = User.objects.create_superuser("root", password=PASSWORD, role=Role.CITY_ADMIN, area=city)
     key = token_create(user=edited)[1]
     client = Client()

@@ -8,14 +8,15 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.middleware import SESSION_KEY
-from accounts.models import Role, User
+from accounts.models import Role
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def user():
-    return User.objects.create_user("zhen", password="correct-horse-9", role=Role.TOWNSHIP_STAFF)
+    return UserFactory.create(username="zhen", password="correct-horse-9", role=Role.TOWNSHIP_STAFF, area=None)
 
 
 def login(client, username, password, **extra):
@@ -61,7 +62,7 @@ def test_pages_carry_a_nonce_based_csp_without_unsafe_inline(client):
 
 
 def test_admin_with_a_totp_device_needs_the_token(client):
-    admin = User.objects.create_user("admin", password="correct-horse-9", role=Role.CITY_ADMIN)
+    admin = UserFactory.create(username="admin", password="correct-horse-9", role=Role.CITY_ADMIN, area=None)
     device = TOTPDevice.objects.create(user=admin, name="phone", confirmed=True)
     assert login(client, "admin", "correct-horse-9").status_code == 200
     assert "_auth_user_id" not in client.session

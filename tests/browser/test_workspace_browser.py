@@ -20,10 +20,10 @@ from django.core.management import call_command
 from django.utils import timezone
 from pytest_django.live_server_helper import LiveServer
 
-from accounts.models import Role, User
+from accounts.models import Role
 from households.choices import ActionStatus, Employment, Labour, Relation
 from households.models import FollowUpAction, Person
-from tests.factories import AreaFactory, HouseholdFactory, PersonFactory, SiteFactory
+from tests.factories import AreaFactory, HouseholdFactory, PersonFactory, SiteFactory, UserFactory
 
 if TYPE_CHECKING:  # playwright is only there where Chromium is (the tests skip without it)
     from playwright.sync_api import Page
@@ -71,7 +71,7 @@ def township_world(db):  # type: ignore[no-untyped-def]
             employment_checked_on=TODAY,
             born=datetime.date(1990, 5, 6),
         )
-    User.objects.create_user(username="zhen", password=PASSWORD, role=Role.TOWNSHIP_STAFF, area=township)
+    UserFactory.create(username="zhen", password=PASSWORD, role=Role.TOWNSHIP_STAFF, area=township)
     run = compute_period(period_key=KEY)
     assert run.status == "done", run.error
     return {"township": township, "household": household, "worker": worker}

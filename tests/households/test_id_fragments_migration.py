@@ -14,7 +14,7 @@ from django.contrib.contenttypes.models import ContentType
 
 from accounts.models import PersonalDataAccess, Role, User
 from households.models import HistoryEntry, ImportJob, Person
-from tests.factories import make_id
+from tests.factories import UserFactory, make_id
 
 pytestmark = pytest.mark.django_db
 
@@ -67,7 +67,7 @@ def test_old_import_errors_unmask_labels_and_admin_log_lose_the_fragments():
         errors=[{"row": 2, "column": "户主身份证号", "value": MASKED, "reason": f"与户主 张一（{MASKED}）不一致"}],
         warnings=[{"row": 3, "column": "身份证号", "value": "", "reason": f"户主身份证号（{MASKED}）不同"}],
     )
-    user = User.objects.create_user("shi", password="x-Secret-123", role=Role.CITY_ADMIN)
+    user = UserFactory.create(username="shi", role=Role.CITY_ADMIN, area=None)
     access = PersonalDataAccess.objects.create(user=user, entity="person", object_id=1, object_label=MASKED)
     log = LogEntry.objects.create(
         user=user,

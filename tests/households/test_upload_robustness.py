@@ -16,13 +16,13 @@ import pytest
 from django.core.files import File
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from accounts.models import Role, User
+from accounts.models import Role
 from areas.choices import AreaLevel
-from areas.models import Area
 from households import import_jobs, import_runs
 from households.importing import FileError, get_kind
 from households.models import HistoryEntry, Household, ImportJob
 from indicators.models import Commendation, Period
+from tests.factories import AreaFactory, UserFactory
 from tests.import_files import run_command
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -193,19 +193,17 @@ def media(settings, tmp_path):
 
 @pytest.fixture
 def village_staff(db):
-    city = Area.objects.create(code="431300", name="娄底市", level=AreaLevel.CITY)
-    county = Area.objects.create(
-        code="431302", name="娄星区", level=AreaLevel.COUNTY, parent=city, county_code="431302"
-    )
-    township = Area.objects.create(
+    city = AreaFactory.create(code="431300", name="娄底市", level=AreaLevel.CITY)
+    county = AreaFactory.create(code="431302", name="娄星区", level=AreaLevel.COUNTY, parent=city, county_code="431302")
+    township = AreaFactory.create(
         code="431302001", name="乐坪街道", level=AreaLevel.TOWNSHIP, parent=county,
         county_code="431302", township_code="431302001",
     )  # fmt: skip
-    village = Area.objects.create(
+    village = AreaFactory.create(
         code="431302001001", name="A社区", level=AreaLevel.VILLAGE, parent=township,
         county_code="431302", township_code="431302001",
     )  # fmt: skip
-    return User.objects.create_user("cun", password="x", role=Role.VILLAGE_STAFF, area=village)
+    return UserFactory.create(username="cun", role=Role.VILLAGE_STAFF, area=village)
 
 
 def nothing_written() -> bool:

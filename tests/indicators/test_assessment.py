@@ -20,7 +20,7 @@ from indicators.assessment.scoring import (
     unit_score,
 )
 from indicators.models import AssessmentResult, Commendation, Kind, Met
-from tests.factories import UserFactory
+from tests.factories import AreaFactory, UserFactory
 from tests.import_files import EXAMPLE
 
 IMPORTS = [
@@ -383,8 +383,8 @@ def test_assess_prints_the_tables_and_recomputes_until_published(example_assesse
 
 @pytest.mark.django_db
 def test_assess_computes_the_period_first_when_it_has_no_values():
-    city = Area.objects.create(code="431300", name="娄底市", level=AreaLevel.CITY)
-    Area.objects.create(code="431302", name="娄星区", level=AreaLevel.COUNTY, parent=city, county_code="431302")
+    city = AreaFactory.create(code="431300", name="娄底市", level=AreaLevel.CITY)
+    AreaFactory.create(code="431302", name="娄星区", level=AreaLevel.COUNTY, parent=city, county_code="431302")
     call_command("assess", "--year", "2025", stdout=io.StringIO())
     data = assessment.assessment_result_for_year(2025)
     assert [u["unit_code"] for u in data["counties"]] == ["431302"]

@@ -16,6 +16,7 @@ from areas.models import Area
 from households.models import Household, Site
 from indicators.assessment import scoring as assessment
 from indicators.models import Commendation, IndicatorValue
+from tests.factories import AreaFactory
 
 from .test_assessment import example_import
 
@@ -127,7 +128,7 @@ def test_pdf_for_six_counties_is_fast(db, tmp_path, capsys):
     example_import()
     city = Area.objects.get(code="431300")
     for code, name in (("431322", "新化县"), ("431382", "涟源市"), ("431371", "娄底经济技术开发区")):
-        Area.objects.create(code=code, name=name, level=AreaLevel.COUNTY, parent=city, county_code=code)
+        AreaFactory.create(code=code, name=name, level=AreaLevel.COUNTY, parent=city, county_code=code)
     call_command("assess", "--year", "2025", stdout=io.StringIO())
     assert len(assessment.assessment_result_for_year(2025)["counties"]) == 6
     started, cpu = time.perf_counter(), time.process_time()

@@ -6,19 +6,19 @@ import pytest
 from django.utils import timezone
 
 from accounts.access import scope
-from accounts.models import Role, User
+from accounts.models import Role
 from areas.choices import AreaLevel
-from areas.models import Area
 from households.models import Site
 from indicators.engine.periods import period_get_or_create
 from indicators.models import Indicator, IndicatorValue
+from tests.factories import AreaFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def test_village_staff_see_their_village_and_site_values_only():
-    county = Area.objects.create(code="431302", name="娄星区", level=AreaLevel.COUNTY, county_code="431302")
-    township = Area.objects.create(
+    county = AreaFactory.create(code="431302", name="娄星区", level=AreaLevel.COUNTY, county_code="431302")
+    township = AreaFactory.create(
         code="431302001",
         name="乐坪街道",
         level=AreaLevel.TOWNSHIP,
@@ -27,7 +27,7 @@ def test_village_staff_see_their_village_and_site_values_only():
         township_code="431302001",
     )
     mine, other = (
-        Area.objects.create(
+        AreaFactory.create(
             code=f"43130200100{n}",
             name=f"村{n}",
             level=AreaLevel.VILLAGE,
@@ -61,6 +61,6 @@ def test_village_staff_see_their_village_and_site_values_only():
     IndicatorValue.objects.create(level="village", area=other, unit_code=other.code, **common)
     IndicatorValue.objects.create(level="site", site=site, unit_code="S1", **common)
     IndicatorValue.objects.create(level="township", area=township, unit_code=township.code, **common)
-    staff = User.objects.create_user("cun", password="x", role=Role.VILLAGE_STAFF, area=mine)
+    staff = UserFactory.create(username="cun", role=Role.VILLAGE_STAFF, area=mine)
     seen = set(scope(IndicatorValue.objects.all(), staff).values_list("unit_code", flat=True))
     assert seen == {mine.code, "S1"}

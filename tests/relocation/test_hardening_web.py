@@ -35,6 +35,7 @@ from households.models import (
     Person,
 )
 from indicators.selectors.export import rows_to_csv, rows_to_xlsx
+from tests.factories import UserFactory
 from tests.world import ID_A, ID_B, YEAR, World, build_world
 
 pytestmark = pytest.mark.django_db
@@ -276,9 +277,7 @@ def test_deeply_nested_json_body_answers_400_in_chinese(world: World):
 
 @pytest.fixture
 def superuser(world: World) -> User:
-    return User.objects.create_user(
-        "root", password="x", role=Role.CITY_ADMIN, area=world.city, is_staff=True, is_superuser=True
-    )
+    return UserFactory.create(username="root", role=Role.CITY_ADMIN, area=world.city, is_staff=True, is_superuser=True)
 
 
 def _admin_form(client: Client, url: str) -> dict[str, str]:

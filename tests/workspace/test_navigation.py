@@ -2,20 +2,18 @@
 
 import pytest
 
-from accounts.models import Role, User
+from accounts.models import Role
 from areas.choices import AreaLevel
-from areas.models import Area
+from tests.factories import AreaFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def areas():
-    city = Area.objects.create(code="431300", name="娄底市", level=AreaLevel.CITY)
-    county = Area.objects.create(
-        code="431302", name="娄星区", level=AreaLevel.COUNTY, parent=city, county_code="431302"
-    )
-    township = Area.objects.create(
+    city = AreaFactory.create(code="431300", name="娄底市", level=AreaLevel.CITY)
+    county = AreaFactory.create(code="431302", name="娄星区", level=AreaLevel.COUNTY, parent=city, county_code="431302")
+    township = AreaFactory.create(
         code="431302001",
         name="乐坪街道",
         level=AreaLevel.TOWNSHIP,
@@ -43,7 +41,7 @@ def areas():
     ],
 )
 def test_main_navigation_per_role(client, areas, role, area, department, present, absent):
-    user = User.objects.create_user("u", password="x", role=role, area=areas[area], department=department)
+    user = UserFactory.create(username="u", role=role, area=areas[area], department=department)
     client.force_login(user)
     body = client.get("/households/").content.decode()
     nav = body[body.index('class="mainnav"') : body.index("</nav>", body.index('class="mainnav"'))]

@@ -9,10 +9,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Role, User
+from accounts.models import Role
 from households.history import changefeed_add
 from indicators.models import ComputeRun, Period
-from tests.factories import compute
+from tests.factories import UserFactory, compute
 from tests.world import KEY, LAST_YEAR, TODAY, build_world, grow_workspace
 
 pytestmark = pytest.mark.django_db
@@ -113,7 +113,7 @@ def test_county_official_gets_actions_and_a_dashboard_link_not_the_township_todo
 
 
 def test_staff_without_an_area_get_an_empty_home(client):
-    user = User.objects.create_user("nobody", password="x-Secret-123", role=Role.TOWNSHIP_STAFF)
+    user = UserFactory.create(username="nobody", role=Role.TOWNSHIP_STAFF, area=None)
     html = _home(client, user)
     assert "未办结 0 件" in html
 
