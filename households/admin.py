@@ -16,7 +16,6 @@ from import_export.formats.base_formats import CSV, XLSX
 from accounts.access import can_write, masked_snapshot
 from accounts.admin import ActorAdmin, id_shown, shown_in_full
 from accounts.models import User
-from accounts.models import User
 from areas.models import Area
 from households import services
 from households.choices import Channel
@@ -43,6 +42,14 @@ from households.resources import (
     SiteResource,
 )
 from households.validators import age_on
+
+
+def _admin_actor(request: HttpRequest) -> User:
+    """The user of an admin request: the admin site lets only an active staff user in."""
+    user = request.user
+    if not isinstance(user, User):
+        raise PermissionDenied
+    return user
 
 
 class RecordedAdmin(ActorAdmin):
@@ -96,12 +103,12 @@ class ServiceAdmin(RecordedAdmin):
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         data = {name: form.cleaned_data[name] for name in form.changed_data if name in self.service_fields}
         try:
-            self.service_save(request.user, obj, data)
+            self.service_save(_admin_actor(request), obj, data)
         except (ValidationError, PermissionDenied) as exc:
             request._service_refused = True  # type: ignore[attr-defined]
             self.message_user(request, "；".join(getattr(exc, "messages", None) or [str(exc)]), messages.ERROR)
 
-    def service_save(self, actor: Any, obj: Any, data: dict[str, Any]) -> None:
+    def service_save(self, actor: User, obj: Any, data: dict[str, Any]) -> None:
         """Each admin names its service; one without (decisions) keeps its records read-only."""
         raise PermissionDenied(_("此类记录在管理后台只读，请在平台页面中办理。"))
 
@@ -195,7 +202,7 @@ class SiteAdmin(RecordedImportMixin, ServiceAdmin):
     write_kind, service_fields = "sites", frozenset(services.SITE_FIELDS)
     resource_classes = [SiteResource]
 
-    def service_save(self, actor: Any, obj: Any, data: dict[str, Any]) -> None:
+    def service_save(self, actor: User, obj: Any, data: dict[str, Any]) -> None:
         village_code = Area.objects.values_list("code", flat=True).get(pk=obj.village_id)
         services.site_save(actor=actor, code=obj.code, village_code=village_code, data=data, channel=Channel.ADMIN)
 
@@ -211,7 +218,7 @@ class HouseholdAdmin(MaskedExportMixin, ServiceAdmin):
     exclude = ("head_id_hash", "head_id_encrypted", "phone_encrypted")
     write_kind, service_fields = "households", frozenset(services.HOUSEHOLD_FIELDS)
 
-    def service_save(self, actor: Any, obj: Any, data: dict[str, Any]) -> None:
+    def service_save(self, actor: User, obj: Any, data: dict[str, Any]) -> None:
         services.household_update(actor=actor, household=obj, data=data, channel=Channel.ADMIN)
 
     @admin.display(description=_("户主身份证号"))
@@ -230,7 +237,7 @@ class PersonAdmin(MaskedExportMixin, ServiceAdmin):
     exclude = ("id_number_hash", "id_number_encrypted", "birth_date")
     write_kind, service_fields = "persons", frozenset(services.PERSON_FIELDS | {"status"})
 
-    def service_save(self, actor: Any, obj: Any, data: dict[str, Any]) -> None:
+    def service_save(self, actor: User, obj: Any, data: dict[str, Any]) -> None:
         services.person_update(actor=actor, person=obj, data=data, channel=Channel.ADMIN)
 
     @admin.display(description=_("身份证号"))
@@ -254,7 +261,7 @@ class IncomeAdmin(MaskedExportMixin, ServiceAdmin):
     raw_id_fields = ("household",)
     write_kind, service_fields = "incomes", frozenset({"size", "per_capita_income"})
 
-    def service_save(self, actor: Any, obj: Any, data: dict[str, Any]) -> None:
+    def service_save(self, actor: User, obj: Any, data: dict[str, Any]) -> None:
         services.income_set(
             actor=actor,
             household=obj.household,
@@ -274,7 +281,7 @@ class GrievanceAdmin(MaskedExportMixin, ServiceAdmin):
     raw_id_fields = ("village", "site", "household")
     write_kind, service_fields = "grievances", frozenset(services.GRIEVANCE_FIELDS - {"site", "household"})
 
-    def service_save(self, actor: Any, obj: Any, data: dict[str, Any]) -> None:
+    def service_save(self, actor: User, obj: Any, data: dict[str, Any]) -> None:
         village_code = Area.objects.values_list("code", flat=True).get(pk=obj.village_id)
         services.grievance_save(actor=actor, code=obj.code, village_code=village_code, data=data, channel=Channel.ADMIN)
 
@@ -288,7 +295,7 @@ class FollowUpActionAdmin(MaskedExportMixin, ServiceAdmin):
     raw_id_fields = ("household", "site", "person")
     write_kind, service_fields = "actions", frozenset(services.ACTION_FIELDS - {"person"})
 
-    def service_save(self, actor: Any, obj: Any, data: dict[str, Any]) -> None:
+    def service_save(self, actor: User, obj: Any, data: dict[str, Any]) -> None:
         services.action_update(actor=actor, action=obj, data=data, channel=Channel.ADMIN)
 
 
