@@ -322,7 +322,8 @@ def counts_foreign_ids(service: Service) -> Service:
         finally:
             _foreign_clashes.reset(token)
 
-    return counted  # type: ignore[return-value]
+    # ``functools.wraps``: ``counted`` takes and returns what ``service`` does.
+    return cast(Service, counted)
 
 
 def _neutral_replaced(exc: ValidationError, text: str) -> ValidationError:

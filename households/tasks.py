@@ -1,7 +1,7 @@
 """Celery tasks of the registry: thin, idempotent, taking job ids (never row data); the work is in
 ``households.import_runs``. Queued with ``delay_on_commit``; in-process without a broker."""
 
-from celery import shared_task
+from celery import Task, shared_task
 
 from households import import_runs
 
@@ -28,7 +28,7 @@ def import_job_validate_task(job_id: int) -> str:
     time_limit=IMPORT_TIME_LIMIT,
     soft_time_limit=IMPORT_TIME_LIMIT - 60,
 )
-def import_job_run_task(self, job_id: int) -> str:  # type: ignore[no-untyped-def]
+def import_job_run_task(self: "Task[[int], str]", job_id: int) -> str:
     """The confirmed import, all or nothing; a job already done is left alone. A redelivered message
     (its worker died mid-run) fails the job instead of reading the file again."""
     redelivered = bool((self.request.delivery_info or {}).get("redelivered"))

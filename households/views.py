@@ -171,16 +171,16 @@ def household_detail(request: AuthedHttpRequest, code: str) -> HttpResponse:
     record = selectors.household_file(actor=actor, code=code)
     today = timezone.localdate()
     for person in record.members:
-        person.shown = selectors.person_display(actor, person, today)  # type: ignore[attr-defined]
+        person.shown = selectors.person_display(actor, person, today)  # type: ignore[attr-defined]  # shown by the template
         labour_force = person.status == RecordStatus.ACTIVE and person.labour in LABOUR_FORCE
-        person.in_labour_force = labour_force  # type: ignore[attr-defined]
+        person.in_labour_force = labour_force  # type: ignore[attr-defined]  # shown by the template
     for income in record.incomes:
-        income.yuan = fen_to_yuan(income.per_capita_income)  # type: ignore[attr-defined]
+        income.yuan = fen_to_yuan(income.per_capita_income)  # type: ignore[attr-defined]  # shown by the template
     names = {("person", person.pk): person.name for person in record.members}
     names.update({("income", income.pk): str(income.year) for income in record.incomes})
     for entry in record.history:
-        entry.label = _history_label(entry, names)  # type: ignore[attr-defined]
-        entry.changes = _history_changes(actor, entry)  # type: ignore[attr-defined]
+        entry.label = _history_label(entry, names)  # type: ignore[attr-defined]  # shown by the template
+        entry.changes = _history_changes(actor, entry)  # type: ignore[attr-defined]  # shown by the template
     context = {
         "record": record,
         "household": record.household,
@@ -661,9 +661,8 @@ def history_list(request: AuthedHttpRequest) -> HttpResponse:
         entries = entries.filter(entity=entity)
     page = Paginator(entries.order_by("-at", "-id"), 50).get_page(request.GET.get("page"))
     for entry in page:  # masked roles never see a birth date here (issue 17 finding 2)
-        # Shown snapshots set on the page's entries for the template (not model fields).
-        entry.before_shown = display_snapshot(request.user, entry.before)  # type: ignore[attr-defined]  # for the template
-        entry.after_shown = display_snapshot(request.user, entry.after)  # type: ignore[attr-defined]  # for the template
+        entry.before_shown = display_snapshot(request.user, entry.before)  # type: ignore[attr-defined]  # shown by the template
+        entry.after_shown = display_snapshot(request.user, entry.after)  # type: ignore[attr-defined]  # shown by the template
     return render(request, "accounts/history_list.html", {"page": page})
 
 

@@ -85,7 +85,7 @@ def import_list(request: AuthedHttpRequest) -> HttpResponse:
                 return redirect("import_detail", pk=job.pk)
     jobs = list(import_jobs.import_job_list(actor=request.user)[:LIST_SIZE])
     for job in jobs:
-        job.kind_label = _label(job.kind)  # type: ignore[attr-defined]
+        job.kind_label = _label(job.kind)  # type: ignore[attr-defined]  # shown by the template
     return render(request, "households/import_list.html", {"form": form, "upload_kinds": kinds, "jobs": jobs})
 
 

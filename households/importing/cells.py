@@ -113,7 +113,8 @@ def parse_percent(value: Any) -> Decimal:
         number = Decimal(text)
     except InvalidOperation:
         raise CellError("增长率应为百分数，如 6.1 或 6.1%。") from None
-    if not number.is_finite() or abs(number) >= 1000 or number.as_tuple().exponent < -4:  # type: ignore[operator]
+    exponent = number.as_tuple().exponent  # an int for a finite number ("n", "N" or "F" otherwise)
+    if not number.is_finite() or abs(number) >= 1000 or (isinstance(exponent, int) and exponent < -4):
         raise CellError("增长率应为百分数（如 6.1 或 6.1%），最多 4 位小数。")
     return number
 
