@@ -6,6 +6,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from accounts.models import User
 from households.admin import ReadOnlyAdmin, RecordedAdmin, RecordedImportMixin, ServiceAdmin
 from households.choices import Channel
 from indicators.finance import AMOUNTS, finance_save
@@ -81,7 +82,7 @@ class CountyFinanceAdmin(ServiceAdmin):
     raw_id_fields = ("county",)
     write_kind, service_fields = "finance", frozenset(AMOUNTS)
 
-    def service_save(self, actor: Any, obj: Any, data: dict[str, Any]) -> None:
+    def service_save(self, actor: User, obj: CountyFinance, data: dict[str, Any]) -> None:
         county_code = obj.county.code
         finance_save(actor=actor, county_code=county_code, year=obj.year, amounts=data, channel=Channel.ADMIN)
 

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.access import display_id_number, scope
+from accounts.models import User
 from areas.choices import AreaLevel
 from areas.models import Area
 from areas.selectors import within
@@ -621,7 +622,7 @@ class ListTable:
     rows: list[ListRow]
 
 
-def _household_cells(actor: Any, household: Household) -> list[Any]:
+def _household_cells(actor: User | None, household: Household) -> list[Any]:
     return [
         household.code,
         household.head_name,
@@ -632,7 +633,7 @@ def _household_cells(actor: Any, household: Household) -> list[Any]:
 
 
 def list_table(
-    *, actor: Any, code: str, records: list[Any], reference_date: datetime.date, villages: dict[int, str]
+    *, actor: User | None, code: str, records: list[Any], reference_date: datetime.date, villages: dict[int, str]
 ) -> ListTable:
     """Rows of one page (or of the whole list, for the export), masked for ``actor`` through the one
     masking function (``accounts.access.display_id_number``): ages, never birth dates, for masked
@@ -649,7 +650,7 @@ HOUSEHOLD_HEADERS = (_lazy("户编号"), _lazy("户主"), _lazy("户主身份证
 
 
 def _person_table(
-    actor: Any, code: str, records: list[Person], reference_date: datetime.date, villages: dict[int, str]
+    actor: User | None, code: str, records: list[Person], reference_date: datetime.date, villages: dict[int, str]
 ) -> ListTable:
     headers = [_("姓名"), _("身份证号"), _("年龄"), _("户编号"), _("村（社区）"), _("情况")]
     rows = []
@@ -674,7 +675,7 @@ def _person_table(
     return ListTable("person", headers, rows)
 
 
-def _household_row(actor: Any, household: Household, details: str) -> ListRow:
+def _household_row(actor: User | None, household: Household, details: str) -> ListRow:
     return ListRow(
         cells=[*_household_cells(actor, household), details],
         link=reverse("household_detail", args=[household.code]),
@@ -684,7 +685,7 @@ def _household_row(actor: Any, household: Household, details: str) -> ListRow:
 
 
 def _shortfall_table(
-    actor: Any,
+    actor: User | None,
     code: str,
     records: list[selectors.IncomeShortfall],
     reference_date: datetime.date,
@@ -696,7 +697,7 @@ def _shortfall_table(
 
 
 def _household_table(
-    actor: Any, code: str, records: list[Household], reference_date: datetime.date, villages: dict[int, str]
+    actor: User | None, code: str, records: list[Household], reference_date: datetime.date, villages: dict[int, str]
 ) -> ListTable:
     rows = []
     for household in records:
@@ -708,7 +709,7 @@ def _household_table(
 
 
 def _site_table(
-    actor: Any, code: str, records: list[Site], reference_date: datetime.date, villages: dict[int, str]
+    actor: User | None, code: str, records: list[Site], reference_date: datetime.date, villages: dict[int, str]
 ) -> ListTable:
     headers = [_("安置点编码"), _("安置点名称"), _("所在村（社区）"), _("安置人口"), _("情况")]
     rows = []
@@ -727,7 +728,7 @@ def _site_table(
 
 
 def _petition_table(
-    actor: Any, code: str, records: list[Grievance], reference_date: datetime.date, villages: dict[int, str]
+    actor: User | None, code: str, records: list[Grievance], reference_date: datetime.date, villages: dict[int, str]
 ) -> ListTable:
     """A petition's follow-up attaches to its household, else to its site."""
     headers = [_("事项编号"), _("受理日期"), _("事项类别"), _("办理状态"), _("办结日期"), _("村社区内解决"), _("户")]
@@ -761,7 +762,7 @@ def _petition_table(
 
 
 def _township_table(
-    actor: Any, code: str, records: list[Area], reference_date: datetime.date, villages: dict[int, str]
+    actor: User | None, code: str, records: list[Area], reference_date: datetime.date, villages: dict[int, str]
 ) -> ListTable:
     """M2-4: townships with sites and no industrial park."""
     headers = [_("乡镇代码"), _("乡镇名称"), _("后扶产业园")]
@@ -769,7 +770,7 @@ def _township_table(
 
 
 def _finance_table(
-    actor: Any, code: str, records: list[Any], reference_date: datetime.date, villages: dict[int, str]
+    actor: User | None, code: str, records: list[Any], reference_date: datetime.date, villages: dict[int, str]
 ) -> ListTable:
     """M9-1 and M9-2 have no household to follow up: the county finance rows behind the value, in yuan."""
     headers = [
@@ -825,7 +826,7 @@ class ListValue:
     periods: list[Period]
 
 
-def list_value(*, actor: Any, code: str, unit: str, period_key: str | None) -> ListValue:
+def list_value(*, actor: User | None, code: str, unit: str, period_key: str | None) -> ListValue:
     """The value of ``code`` for ``unit`` (an area or site code, reached through the actor's scope)
     in the chosen period; 404 when the unit is foreign or missing, the period is not stored, or the
     indicator is for information only (it has no list)."""
@@ -853,7 +854,7 @@ def parse_target(target: str) -> tuple[str, str]:
     return kind, key
 
 
-def list_target(actor: Any, target: str) -> tuple[Household | None, Site | None, Person | None] | None:
+def list_target(actor: User | None, target: str) -> tuple[Household | None, Site | None, Person | None] | None:
     """The household (and person) or site a follow-up action from a list row attaches to; None when
     it does not exist or lies outside the actor's area (access.md: a write referring outside the
     area answers 400, like an unknown code)."""
@@ -892,7 +893,7 @@ def default_action_kind(code: str) -> str:
     return KIND_BY_CODE.get(code) or KIND_BY_CODE.get(code.split("-")[0], ActionKind.OTHER)
 
 
-def list_records(*, actor: Any, value: IndicatorValue) -> QuerySet | list[Any]:
+def list_records(*, actor: User | None, value: IndicatorValue) -> QuerySet | list[Any]:
     """The 清零清单 behind ``value`` (the engine's selector), scoped to ``actor`` and with the
     relations a row prints loaded in the same query."""
     records = selectors.failing_records(value=value)
@@ -907,7 +908,7 @@ def list_records(*, actor: Any, value: IndicatorValue) -> QuerySet | list[Any]:
     return records
 
 
-def list_page_extras(*, actor: Any, table: ListTable, records: list[Any]) -> None:
+def list_page_extras(*, actor: User | None, table: ListTable, records: list[Any]) -> None:
     """Open follow-up actions beside each row (one query for the page)."""
     household_ids = {row.household_id for row in table.rows if row.household_id}
     site_ids = {row.site_id for row in table.rows if row.site_id}

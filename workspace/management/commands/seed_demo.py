@@ -7,6 +7,7 @@ must never be mixed into, or wipe, real records. Start again with a fresh databa
 
 import datetime
 import time
+from typing import Any
 
 from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -27,7 +28,7 @@ class Command(BaseCommand):
         parser.add_argument("--today", type=datetime.date.fromisoformat, help="参考日期 YYYY-MM-DD（默认今天）")
         parser.add_argument("--no-compute", action="store_true", help="只生成数据，不计算指标")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         households = options["households"]
         if households < 100:
             raise CommandError("--households 至少为 100。")
