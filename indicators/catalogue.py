@@ -6,6 +6,7 @@ any time: it is idempotent and updates names, targets and leads in place).
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from indicators.models import Indicator, Measure
 
@@ -107,10 +108,11 @@ FINANCE_CODES = frozenset({"M9-1", "M9-2"})
 YEAR_DATA_CODES = frozenset({"M3-5", "M9-1", "M9-2"})
 
 
-def catalogue_load(measure_model=None, indicator_model=None) -> int:  # type: ignore[no-untyped-def]
+def catalogue_load(measure_model: Any = None, indicator_model: Any = None) -> int:
     """Create or update the 10 measures and 41 indicators; return the number of indicators.
 
-    The models may be passed in by a migration (historical models); by default the current ones.
+    The models may be passed in by a migration (historical models, hence ``Any``: built at migration
+    time, they are not ``Measure`` and ``Indicator``); by default the current ones.
     """
     if measure_model is None or indicator_model is None:
         measure_model, indicator_model = Measure, Indicator

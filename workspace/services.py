@@ -22,8 +22,9 @@ def follow_up_text(
 ) -> str:
     """The description of an assigned action: the list it came from and whom it is about."""
     if indicator is None:  # from the 预警清单, always about a household
-        return _("预警清单：%(code)s %(name)s") % {"code": household.code, "name": household.head_name}  # type: ignore[union-attr]
-    who = person.name if person else (household.head_name if household else site.name)  # type: ignore[union-attr]
+        code, name = (household.code, household.head_name) if household is not None else ("", "")
+        return _("预警清单：%(code)s %(name)s") % {"code": code, "name": name}
+    who = person.name if person else (household.head_name if household else (site.name if site else ""))
     return _("清零清单 %(code)s %(name)s：%(who)s") % {"code": indicator.code, "name": indicator.name, "who": who}
 
 

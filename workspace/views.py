@@ -196,7 +196,7 @@ def warnings_list(request: AuthedHttpRequest, code: str) -> HttpResponse:
     page_rows: list[WarningRow] = list(page.object_list)
     may_assign = can_write(actor, "actions")
     if may_assign:
-        boards.list_page_extras(actor=actor, table=boards.ListTable("household", [], page_rows), records=page_rows)  # type: ignore[arg-type]
+        boards.list_page_extras(actor=actor, rows=page_rows)
     query = "&".join(f"{key}={value}" for key, value in filters.items() if value)
     context = {
         "area": area,
@@ -344,10 +344,10 @@ def _assign_cell(
 
 
 def _assigned_message(request: AuthedHttpRequest, error: str, action: FollowUpAction | None) -> None:
-    if error:
+    if error or action is None:  # no action without an error
         messages.error(request, error)
     else:
-        messages.success(request, _("已新增帮扶台账 %(code)s。") % {"code": action.code})  # type: ignore[union-attr]
+        messages.success(request, _("已新增帮扶台账 %(code)s。") % {"code": action.code})
 
 
 @login_required

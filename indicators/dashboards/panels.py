@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import Any, Protocol
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, Q, QuerySet
@@ -908,10 +908,18 @@ def list_records(*, actor: User | None, value: IndicatorValue) -> QuerySet | lis
     return records
 
 
-def list_page_extras(*, actor: User | None, table: ListTable, records: list[Any]) -> None:
+class AssignableRow(Protocol):
+    """A list row that can carry open follow-up actions: a 清零清单's ``ListRow``, a 预警清单 row."""
+
+    household_id: int | None
+    site_id: int | None
+    actions: list[FollowUpAction]
+
+
+def list_page_extras(*, actor: User | None, rows: Sequence[AssignableRow]) -> None:
     """Open follow-up actions beside each row (one query for the page)."""
-    household_ids = {row.household_id for row in table.rows if row.household_id}
-    site_ids = {row.site_id for row in table.rows if row.site_id}
+    household_ids = {row.household_id for row in rows if row.household_id}
+    site_ids = {row.site_id for row in rows if row.site_id}
     if not household_ids and not site_ids:
         return
     actions = list(
@@ -926,7 +934,7 @@ def list_page_extras(*, actor: User | None, table: ListTable, records: list[Any]
             by_household[action.household_id].append(action)
         elif action.site_id:
             by_site[action.site_id].append(action)
-    for row in table.rows:
+    for row in rows:
         if row.household_id:
             row.actions = by_household.get(row.household_id, [])
         elif row.site_id:

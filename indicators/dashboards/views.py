@@ -442,7 +442,7 @@ def indicator_list(request: AuthedHttpRequest, code: str, unit: str) -> HttpResp
     )
     may_assign = can_write(actor, "actions") and table.record in ("household", "person", "site", "petition")
     if may_assign:
-        boards.list_page_extras(actor=actor, table=table, records=page_records)
+        boards.list_page_extras(actor=actor, rows=table.rows)
     unit_name = site.name if site else (area.name if area else "")  # one of them is set
     period = value.period
     fresh = boards.freshness(period)
