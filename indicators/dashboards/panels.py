@@ -278,6 +278,7 @@ class ChildColumn:
     name: str
     kind: str  # 村 / 安置点 / 乡镇 / 县
     url: str = ""
+    actions: dict[str, int] = field(default_factory=dict)  # open / overdue follow-ups (township board)
 
 
 @dataclass

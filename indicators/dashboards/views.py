@@ -244,8 +244,7 @@ def dashboard_township(request: AuthedHttpRequest, code: str) -> HttpResponse:
     for kind_key, child in [("v", child) for _l, child in children if child.kind == "村"] + [
         ("s", child) for _l, child in children if child.kind == "安置点"
     ]:
-        # Read by the template only: an ad-hoc attribute rather than a field of the shared ChildColumn.
-        child.actions = actions.get(f"{kind_key}:{child.code}", {"open": 0, "overdue": 0})  # type: ignore[attr-defined]
+        child.actions = actions.get(f"{kind_key}:{child.code}", {"open": 0, "overdue": 0})
     context.update(
         {
             "township": township,
