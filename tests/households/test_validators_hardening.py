@@ -28,7 +28,7 @@ from households.models import (
     Income,
     Person,
 )
-from households.validators import id_check_digit, validate_id_number, validate_record_code
+from households.validators import validate_id_number, validate_record_code
 from tests.factories import AreaFactory, UserFactory, make_id
 from tests.import_files import run_command, write_csv
 
