@@ -145,6 +145,8 @@ class RecordedImportMixin(FilesMixin, ImportExportMixin):
     whose resource writes through a service or the recording path (``households.resources``). The
     confirm step is all-or-nothing: any invalid row rolls the whole file back."""
 
+    import_template_name = "admin/import_export/portal_import.html"
+
     def has_import_permission(self, request: HttpRequest) -> bool:
         user = request.user  # a portal user: the admin site lets no anonymous visitor in
         return isinstance(user, User) and can_write(user, self.resource_classes[0].write_kind)  # type: ignore[attr-defined]
