@@ -8,15 +8,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportMixin, ImportExportMixin
-from import_export.formats.base_formats import CSV, XLSX
 
 from accounts.access import can_write, masked_snapshot
 from accounts.admin import ActorAdmin, id_shown, shown_in_full
 from accounts.models import User
 from areas.models import Area
+from core.http import attachment
 from households import services
 from households.choices import Channel
 from households.history import changefeed_add, diff, history_record, snapshot
@@ -39,6 +38,8 @@ from households.resources import (
     HouseholdExportResource,
     IncomeExportResource,
     PersonExportResource,
+    SafeCSV,
+    SafeXLSX,
     SiteResource,
 )
 from households.validators import age_on
@@ -122,7 +123,7 @@ class FilesMixin:
     """The admin's import and export files: xlsx, or CSV in UTF-8 with a BOM (what Excel and WPS
     open as Chinese), saved under a Chinese name such as ``安置点-2026-12-04.xlsx``."""
 
-    import_formats = export_formats = [XLSX, CSV]
+    import_formats = export_formats = [SafeXLSX, SafeCSV]
     from_encoding = to_encoding = "utf-8-sig"
     model: Any
 
@@ -136,7 +137,7 @@ class FilesMixin:
         name = getattr(request, "_export_file_name", None)
         if name is not None and response.has_header("Content-Disposition"):
             # The library quotes the name as is; browsers read a Chinese one only in RFC 6266 form.
-            response["Content-Disposition"] = content_disposition_header(True, name)
+            attachment(response, name)
         return response
 
 

@@ -15,7 +15,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -23,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.types import AuthedHttpRequest
 from core.htmx import is_htmx
+from core.http import attachment
 from households import import_jobs
 from households.forms import set_choices
 from households.importing import get_kind
@@ -149,9 +149,9 @@ def import_abandon(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     return redirect("import_detail", pk=job.pk)
 
 
-def _xlsx(content: bytes, file_name: str) -> HttpResponse:
+def _xlsx(content: bytes, file_name: str, fallback: str) -> HttpResponse:
     response = HttpResponse(content, content_type=XLSX)
-    response["Content-Disposition"] = content_disposition_header(True, file_name)
+    attachment(response, file_name, fallback=fallback)
     return response
 
 
@@ -163,7 +163,8 @@ def import_errors(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     job = import_jobs.import_job_access(actor=request.user, pk=pk)
     buffer = io.BytesIO()
     import_jobs.import_job_errors_workbook(actor=request.user, job=job, target=buffer)
-    return _xlsx(buffer.getvalue(), _("导入错误-%(kind)s-%(id)s.xlsx") % {"kind": _label(job.kind), "id": job.pk})
+    name = _("导入错误-%(kind)s-%(id)s.xlsx") % {"kind": _label(job.kind), "id": job.pk}
+    return _xlsx(buffer.getvalue(), name, f"import-errors-{job.kind}-{job.pk}.xlsx")
 
 
 @login_required
@@ -173,4 +174,4 @@ def import_template(request: AuthedHttpRequest, kind: str) -> HttpResponse:
     definition = import_jobs.import_kind_for(request.user, kind)
     buffer = io.BytesIO()
     template_write(definition, buffer)
-    return _xlsx(buffer.getvalue(), _("%(label)s导入模板.xlsx") % {"label": definition.label})
+    return _xlsx(buffer.getvalue(), _("%(label)s导入模板.xlsx") % {"label": definition.label}, f"template-{kind}.xlsx")

@@ -11,6 +11,8 @@ class IndicatorsConfig(AppConfig):
         # The finance / citystats / commendations templates join the households import registry.
         from households.history import CHANGE_LISTENERS
         from households.validators import indicator_codes_register
+        from indicators.assessment.scoring import PUBLISH_LISTENERS
+        from indicators.assessment.tasks import assessment_report_queue
         from indicators.catalogue import CATALOGUE
         from indicators.imports import register_kinds
         from indicators.services import indicators_changes_committed
@@ -20,3 +22,6 @@ class IndicatorsConfig(AppConfig):
         # households never imports indicators: the engine subscribes to the registry's change feed.
         if indicators_changes_committed not in CHANGE_LISTENERS:
             CHANGE_LISTENERS.append(indicators_changes_committed)
+        # Publishing (scoring) queues the build of the 通报 files through this listener.
+        if assessment_report_queue not in PUBLISH_LISTENERS:
+            PUBLISH_LISTENERS.append(assessment_report_queue)

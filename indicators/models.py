@@ -339,6 +339,13 @@ class AssessmentRun(models.Model):
         DONE = "done", _("已完成")
         FAILED = "failed", _("失败")
 
+    class ReportStatus(models.TextChoices):
+        NONE = "", _("无")  # an unpublished run: its report is rendered on demand
+        QUEUED = "queued", _("排队中")
+        BUILDING = "building", _("生成中")
+        DONE = "done", _("已生成")
+        FAILED = "failed", _("生成失败")
+
     year = models.PositiveSmallIntegerField(_("年度"), db_index=True)
     status = models.CharField(_("状态"), max_length=8, choices=Status.choices, default=Status.QUEUED)
     progress = models.PositiveSmallIntegerField(_("进度"), default=0)
@@ -350,6 +357,12 @@ class AssessmentRun(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+    # The published 通报 files, built once by a background job after publishing (AssessmentReport).
+    report_status = models.CharField(
+        _("通报文件"), max_length=8, choices=ReportStatus.choices, default=ReportStatus.NONE, blank=True
+    )
+    report_progress = models.PositiveSmallIntegerField(default=0)
+    report_error = models.TextField(blank=True)
 
     class Meta:
         verbose_name = _("年度考核计算")
@@ -408,3 +421,34 @@ class AssessmentResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run_id} {self.unit_code} {self.total}"
+
+
+class AssessmentReport(models.Model):
+    """One file of a published 年度考核通报 (pdf or xlsx), rendered once after publishing and served
+    as stored: every download of a published year is the same bytes, checked by ``sha256``.
+
+    The bytes live in the database, beside the frozen results they were built from: one backup holds
+    both, the web server and the worker need no shared volume, and a file can never go missing
+    while its run says it was built. A report is a few hundred KB and holds no personal data."""
+
+    class Format(models.TextChoices):
+        PDF = "pdf", "PDF"
+        XLSX = "xlsx", "Excel"
+
+    run = models.ForeignKey(AssessmentRun, on_delete=models.CASCADE, related_name="reports")
+    fmt = models.CharField(_("格式"), max_length=4, choices=Format.choices)
+    content = models.BinaryField()
+    size = models.PositiveIntegerField(_("字节数"))
+    sha256 = models.CharField(_("SHA-256 校验值"), max_length=64)
+    built_at = models.DateTimeField(_("生成时间"))
+
+    class Meta:
+        verbose_name = _("年度考核通报文件")
+        verbose_name_plural = _("年度考核通报文件")
+        ordering = ["run", "fmt"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "fmt"], name="assessment_report_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id} {self.fmt} {self.sha256[:12]}"

@@ -27,7 +27,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.html import escape
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -39,6 +38,7 @@ from areas.choices import AreaLevel
 from areas.models import Area
 from areas.selectors import within
 from core.htmx import is_htmx
+from core.http import attachment
 from core.spreadsheet import XLSXWRITER_OPTIONS, xlsx_write
 from households import services as household_services
 from households.choices import (
@@ -242,7 +242,9 @@ def _warnings_xlsx(area: Area, rows: list[WarningRow]) -> HttpResponse:
     response = HttpResponse(
         buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
-    response["Content-Disposition"] = content_disposition_header(True, f"预警清单_{area.code}_{today:%Y%m%d}.xlsx")
+    attachment(
+        response, f"预警清单-{area.name}-{today:%Y%m%d}.xlsx", fallback=f"warnings-{area.code}-{today:%Y%m%d}.xlsx"
+    )
     return response
 
 

@@ -18,7 +18,7 @@ same forever.
 import datetime
 import logging
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -544,13 +544,41 @@ def assessment_compute(*, year: int, actor: User | None = None) -> AssessmentRun
     return run
 
 
+# Called with the run id once a publishing commits (``indicators.apps``: the report-file task). The
+# queue sits above this module (its task reads the results through it), so it subscribes here.
+PUBLISH_LISTENERS: list[Callable[[int], None]] = []
+
+
+def assessment_report_request(run: AssessmentRun) -> None:
+    """Have the published run's 通报 files built (after the current transaction commits): its report
+    turns ``queued`` and the listeners queue the job. A run whose files are queued, being built or
+    built is left alone, so asking twice queues one build."""
+    claimed = AssessmentRun.objects.filter(
+        pk=run.pk,
+        published_at__isnull=False,
+        report_status__in=[AssessmentRun.ReportStatus.NONE, AssessmentRun.ReportStatus.FAILED],
+    ).update(report_status=AssessmentRun.ReportStatus.QUEUED, report_progress=0, report_error="")
+    if not claimed:
+        return
+    run.report_status, run.report_progress, run.report_error = AssessmentRun.ReportStatus.QUEUED, 0, ""
+    run_id = run.pk
+
+    def notify() -> None:
+        for listener in PUBLISH_LISTENERS:
+            listener(run_id)
+
+    transaction.on_commit(notify)
+
+
 def assessment_publish(*, year: int, actor: User | None = None) -> AssessmentRun:
     """Publish the year: close period Y (``period_publish``), score it once more from the now frozen
-    values, and freeze the run, its copies and the configuration. Publishing twice is a no-op."""
+    values, freeze the run, its copies and the configuration, and queue the build of its 通报 files.
+    Publishing twice changes nothing (it only queues the files again if their build failed)."""
     if actor is not None:
         require_write(actor, "assessment")
     published = _published_run(year)
     if published is not None:
+        assessment_report_request(published)
         return published
     assessment_config_seed(year=year)
     _values_ensure(year, actor)
@@ -573,6 +601,7 @@ def assessment_publish(*, year: int, actor: User | None = None) -> AssessmentRun
         run.save()
         config_row.published_at = now
         config_row.save(update_fields=["published_at"])
+        assessment_report_request(run)
     return run
 
 
@@ -836,7 +865,7 @@ def _result_data(result: AssessmentResult) -> dict[str, Any]:
 def assessment_result_for_year(year: int) -> dict[str, Any] | None:
     """The year's stored assessment as plain data (None when never computed): {"year", "published",
     "published_at", "computed_at", "reference_date", "rate_floor", "dimensions": [{"name", "points"}],
-    "counties": [...], "departments": [...], "issuer", "footnote"}; each unit carries rank, base,
+    "counties": [...], "departments": [...], "issuer", "footnote", "report"}; each unit carries rank, base,
     dimensions, bonus, total (2-decimal strings), their exact fractions, grade, commendations and the
     indicator rows used. Access is the caller's job (``assessment_readable``)."""
     run = assessment_current_run(year)
@@ -859,6 +888,8 @@ def assessment_result_for_year(year: int) -> dict[str, Any] | None:
         "issuer": ISSUER,
         "issuer_short": ISSUER_SHORT,
         "footnote": FOOTNOTE,
+        # The published files' build (report_files): "" for a draft, rendered on demand.
+        "report": {"status": run.report_status, "progress": run.report_progress, "error": run.report_error},
     }
 
 

@@ -6,7 +6,6 @@ one only by the city roles — for anyone else it answers 404, like a year never
 publishing and configuring are the city administrator's ``assessment`` write (403 otherwise).
 """
 
-import contextlib
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
@@ -14,7 +13,6 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpResponse
@@ -24,15 +22,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import can_write, require_write
 from accounts.types import AuthedHttpRequest
+from core.htmx import is_htmx
+from core.http import attachment
+from indicators.assessment import report_files
 from indicators.assessment import scoring as assessment
-from indicators.assessment.report import assessment_pdf, assessment_xlsx
 from indicators.assessment.tasks import assessment_run_task
-from indicators.models import AssessmentRun, Indicator, Kind
-
-CONTENT_TYPES = {
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "pdf": "application/pdf",
-}
+from indicators.models import AssessmentReport, AssessmentRun, Indicator, Kind
 
 
 def _readable_data(request: AuthedHttpRequest, year: int) -> dict[str, Any]:
@@ -64,6 +59,12 @@ def assessment_detail(request: AuthedHttpRequest, year: int) -> HttpResponse:
         raise Http404
     if data is not None and not assessment.assessment_readable(request.user, published=data["published"]):
         raise Http404
+    if data is not None and is_htmx(request):
+        # The downloads' poll while a published year's files are being built (the page itself, so that
+        # its access rules hold): the fragment stops polling once they are built.
+        return render(
+            request, "indicators/_assessment_downloads.html", {"year": year, "data": data, "may_manage": may_manage}
+        )
     latest = assessment.assessment_latest_run(year) if may_manage else None
     return render(
         request,
@@ -221,20 +222,44 @@ def assessment_config(request: AuthedHttpRequest, year: int) -> HttpResponse:
     )
 
 
+def _stored_report(run: AssessmentRun, fmt: str) -> AssessmentReport | None:
+    """The published run's stored file. Without a broker a build that never ran (a publish rolled
+    back with its test transaction, a year published before files were stored) runs here, once;
+    with one, a missing build is queued and the caller sends the user to the page's progress."""
+    stored = report_files.assessment_report_stored(run_id=run.pk, fmt=fmt)
+    if stored is not None or run.report_status == AssessmentRun.ReportStatus.FAILED:
+        return stored
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        report_files.assessment_report_build(run_id=run.pk)
+        return report_files.assessment_report_stored(run_id=run.pk, fmt=fmt)
+    if run.report_status == AssessmentRun.ReportStatus.NONE:
+        assessment.assessment_report_request(run)
+    return None
+
+
 @login_required
 def assessment_download(request: AuthedHttpRequest, year: int, fmt: str) -> HttpResponse:
-    """The 年度考核通报 built from the stored results; a published year's files are cached by run."""
-    if fmt not in CONTENT_TYPES:
+    """The 年度考核通报 under its Chinese name. A published year: the file built once after publishing,
+    served as stored (the same bytes on every download, ``ETag`` its SHA-256). A draft: rendered now
+    from the stored results."""
+    if fmt not in report_files.FORMATS:
         raise Http404
-    data = _readable_data(request, year)
-    key = f"assessment-report:{data['run_id']}:{fmt}"
-    content = cache.get(key) if data["published"] else None
-    if content is None:
-        content = assessment_pdf(data) if fmt == "pdf" else assessment_xlsx(data)
-        if data["published"]:
-            with contextlib.suppress(Exception):  # a cache that refuses large values only costs a rebuild
-                cache.set(key, content, timeout=7 * 24 * 3600)
-    response = HttpResponse(content, content_type=CONTENT_TYPES[fmt])
-    filename = f"assessment-{year}.{fmt}"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    run = report_files.assessment_report_state(year)
+    if run is None:
+        data = _readable_data(request, year)
+        content = report_files.report_render(data, fmt)
+        etag = None
+    else:
+        if not assessment.assessment_readable(request.user, published=True):
+            raise Http404
+        stored = _stored_report(run, fmt)
+        if stored is None:
+            messages.info(request, _("通报文件正在生成，完成后即可下载。"))
+            return redirect("assessment_detail", year=year)
+        content, etag = bytes(stored.content), stored.sha256
+    response = HttpResponse(content, content_type=report_files.CONTENT_TYPES[fmt])
+    if etag:
+        response["ETag"] = f'"{etag}"'
+    name, fallback = report_files.report_filenames(year, fmt, published=run is not None)
+    attachment(response, name, fallback=fallback)
     return response

@@ -21,7 +21,6 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
@@ -31,6 +30,7 @@ from accounts.types import AuthedHttpRequest
 from areas.choices import AreaLevel
 from areas.models import Area
 from areas.selectors import within
+from core.http import attachment
 from core.spreadsheet import XLSXWRITER_OPTIONS, xlsx_write
 from households.choices import ActionKind
 from households.models import FollowUpAction, Site
@@ -361,10 +361,10 @@ def dashboard_export(request: AuthedHttpRequest) -> HttpResponse:
         response = HttpResponse(
             rows_to_xlsx(rows), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         )
-        response["Content-Disposition"] = content_disposition_header(True, f"{name}.xlsx")
+        attachment(response, f"指标值-{period.key}-{level}.xlsx", fallback=f"{name}.xlsx")
         return response
     response = HttpResponse(rows_to_csv(rows).encode(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = content_disposition_header(True, f"{name}.csv")
+    attachment(response, f"指标值机读格式-{period.key}-{level}.csv", fallback=f"{name}.csv")
     return response
 
 
@@ -517,6 +517,6 @@ def _list_xlsx(
     response = HttpResponse(
         buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
-    filename = f"清零清单_{value.indicator.code}_{value.unit_code}_{value.period.key}.xlsx"
-    response["Content-Disposition"] = content_disposition_header(True, filename)
+    codes = f"{value.indicator.code}-{value.unit_code}-{value.period.key}"
+    attachment(response, f"清零清单-{codes}-{unit_name}.xlsx", fallback=f"zero-list-{codes}.xlsx")
     return response
