@@ -593,7 +593,7 @@ class DemoBuilder:
         if rng.random() < 0.015:
             self._grievance(rng, c, village, site, household_id)
         needs_work = members.labour and not members.employed
-        if rng.random() < (0.3 if needs_work else 0.02):
+        if rng.random() < (0.3 if needs_work else 0.05):
             kind = ActionKind.EMPLOYMENT if needs_work else rng.choice(list(ActionKind.values))
             self._action(rng, c, village, household_id, None, kind)
 
@@ -806,18 +806,16 @@ class DemoBuilder:
                     person["transport_subsidy"] = rng.random() < (
                         rate("transport_subsidy", c) if registered_poor else 0.5
                     )
+            # As the previous year left it (``advance_to_running_year`` brings the running year's on top):
+            # the last check of the year falls inside its final quarter for most, the training inside the year.
+            previous_end = datetime.date(self.year - 1, 12, 31)
             stale = rng.random() >= rate("checked", c)
             days_ago = rng.randint(95, 400) if stale else rng.randint(0, 85)
-            person["employment_checked_on"] = self.today - datetime.timedelta(days=days_ago)
+            person["employment_checked_on"] = previous_end - datetime.timedelta(days=days_ago)
             if age <= 55 and rng.random() < 0.4:
                 person["wants_training"] = True
-                year_start = datetime.date(self.year, 1, 1)
                 if rng.random() < rate("trained", c):
-                    person["trained_on"] = self._date_between(rng, year_start, self.today)
-                elif rng.random() < 0.5:
-                    person["trained_on"] = self._date_between(
-                        rng, datetime.date(self.year - 1, 1, 1), datetime.date(self.year - 1, 12, 31)
-                    )
+                    person["trained_on"] = self._date_between(rng, datetime.date(self.year - 1, 1, 1), previous_end)
         return person
 
     def _incomes(self, rng: random.Random, c: int, household_id: int, size: int, monitoring: str) -> None:
@@ -894,13 +892,26 @@ class DemoBuilder:
     ) -> None:
         action_id = self._id(FollowUpAction)
         kind = kind or rng.choice((ActionKind.FACILITIES, ActionKind.GOVERNANCE))
-        due = self.today + datetime.timedelta(days=rng.randint(-60, 90))
         status = ActionStatus.TODO
         done_on = None
-        if due < self.today and rng.random() < 0.7:
-            status, done_on = ActionStatus.DONE, due - datetime.timedelta(days=rng.randint(0, 20))
-        elif rng.random() < 0.5:
-            status = ActionStatus.DOING  # open; overdue when due before today
+        year_start = datetime.date(self.year, 1, 1)
+        if rng.random() < 0.4:
+            # Taken up last year: due inside that year, nearly all done then; the rest still open (overdue).
+            due = self._date_between(rng, datetime.date(self.year - 1, 2, 1), datetime.date(self.year - 1, 12, 31))
+            if rng.random() < 0.85:
+                done_on = max(datetime.date(self.year - 1, 1, 1), due - datetime.timedelta(days=rng.randint(0, 20)))
+                status = ActionStatus.DONE
+            elif rng.random() < 0.5:
+                status = ActionStatus.DOING
+        else:
+            due = max(year_start, self.today - datetime.timedelta(days=60)) + datetime.timedelta(
+                days=rng.randint(0, 150)
+            )
+            if due < self.today and rng.random() < 0.7:
+                done_on = max(year_start, due - datetime.timedelta(days=rng.randint(0, 20)))
+                status = ActionStatus.DONE
+            elif rng.random() < 0.5:
+                status = ActionStatus.DOING  # open; overdue when due before today
         self.writer.add(
             FollowUpAction,
             {
@@ -1004,6 +1015,61 @@ def write_city_inputs(*, year: int, seed: int) -> None:
             Commendation(unit="431302", year=year - 2, level="国家级", title="全国易地扶贫搬迁后续扶持示范社区"),
         ]
     )
+
+
+_MASK64 = (1 << 64) - 1
+
+
+def _uniform(seed: int, key: int, salt: int) -> float:
+    """A number in [0, 1) that is a function of (seed, key, salt) alone (splitmix64): the running year's
+    draws of a person can be made again from its id, without holding the rows in memory."""
+    x = (seed * 0x9E3779B97F4A7C15 + key * 0xBF58476D1CE4E5B9 + salt * 0x94D049BB133111EB) & _MASK64
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return (x ^ (x >> 31)) / 2.0**64
+
+
+def advance_to_running_year(*, seed: int, today: datetime.date) -> int:
+    """Bring the persons from the state the previous year left (as ``DemoBuilder`` writes them, and as
+    that year's assessment is computed) to the running year's: employment re-checked this year for
+    most, training this year for some. One pass over the persons in id order, in chunks, with
+    ``executemany``; deterministic per seed. Returns the number of persons changed."""
+    year_start = datetime.date(today.year, 1, 1)
+    county_index = {code: index for index, code in enumerate(COUNTIES)}
+    table = connection.ops.quote_name(Person._meta.db_table)
+    statement = f"UPDATE {table} SET employment_checked_on = %s, trained_on = %s WHERE id = %s"  # noqa: S608
+    persons = (
+        Person.objects.filter(models.Q(employment_checked_on__isnull=False) | models.Q(wants_training=True))
+        .order_by("id")
+        .values_list("id", "county_code", "employment_checked_on", "wants_training", "trained_on")
+    )
+    postgres = connection.vendor == "postgresql"
+    changed = 0
+    last_id = 0
+    with transaction.atomic():
+        while True:
+            # A chunk read whole before it is written: SQLite gives no isolation between a running
+            # SELECT and an UPDATE of the same table on one connection.
+            chunk = list(persons.filter(id__gt=last_id)[:CHUNK_HOUSEHOLDS])
+            if not chunk:
+                break
+            last_id = chunk[-1][0]
+            updates = []
+            for person_id, county, checked, wants_training, trained in chunk:
+                c = county_index.get(county, 0)
+                new_checked, new_trained = checked, trained
+                if checked is not None and _uniform(seed, person_id, 1) < rate("checked", c):
+                    new_checked = today - datetime.timedelta(days=int(_uniform(seed, person_id, 2) * 86))
+                if wants_training and _uniform(seed, person_id, 3) < rate("trained", c):
+                    days = int(_uniform(seed, person_id, 4) * ((today - year_start).days + 1))
+                    new_trained = year_start + datetime.timedelta(days=days)
+                if (new_checked, new_trained) != (checked, trained):
+                    updates.append([new_checked, new_trained, person_id])
+            if updates:
+                with connection.cursor() as cursor:
+                    cursor.executemany(statement, updates if postgres else [_plain_row(row) for row in updates])
+                changed += len(updates)
+    return changed
 
 
 DEMO_USERS = (

@@ -8,11 +8,12 @@ caller's already-scoped area (the user's own); nothing here widens it.
 """
 
 import datetime
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from django.db.models import Count, F, Q
+from django.db.models import Case, Count, F, Q, Value, When
 from django.urls import reverse
 
 from accounts.access import scope
@@ -86,6 +87,71 @@ def indicator_todo(*, area: Area, periods: list[Period] | None = None) -> Indica
     return todo
 
 
+@dataclass
+class DepartmentRow:
+    """One indicator on a city bureau's home: the city's stored value and the counties missing it."""
+
+    code: str
+    name: str
+    lead: str
+    own: bool
+    shown: boards.Shown
+    counties_unmet: int
+
+
+@dataclass
+class DepartmentTodo:
+    department: str
+    period: Period | None
+    period_label: str = ""
+    fresh: boards.Freshness | None = None
+    led: int = 0
+    led_judged: int = 0
+    led_unmet: int = 0
+    rows: list[DepartmentRow] = field(default_factory=list)
+
+
+def department_todo(*, department: str, show_all: bool = False) -> DepartmentTodo:
+    """A city bureau's indicators (the catalogue's lead unit, indicators.md) with the city's stored
+    values of the running year (else the latest period) and how many counties miss each target; with
+    ``show_all`` every indicator, the bureau's own first. Four queries (periods, the freshness runs,
+    the catalogue, the city's and counties' values)."""
+    periods = boards.periods_all()
+    period = boards.period_choose(periods, None)
+    todo = DepartmentTodo(department=department, period=period)
+    if period is None:
+        return todo
+    todo.period_label = boards.period_label(period)
+    todo.fresh = boards.freshness(period)
+    indicators = boards.led_first(boards.indicators_all(), department)
+    city: dict[int, IndicatorValue] = {}
+    counties_unmet: dict[int, int] = {}
+    for value in boards.city_values(period):
+        if value.level == Level.CITY:
+            city[value.indicator_id] = value
+        elif value.met == Met.FALSE:
+            counties_unmet[value.indicator_id] = counties_unmet.get(value.indicator_id, 0) + 1
+    for indicator in indicators:
+        own = indicator.lead == department
+        shown = boards.shown(city.get(indicator.pk), indicator, period.key)
+        if own:
+            todo.led += 1
+            todo.led_judged += shown.met in (Met.TRUE, Met.FALSE)
+            todo.led_unmet += shown.met == Met.FALSE
+        if own or show_all:
+            todo.rows.append(
+                DepartmentRow(
+                    code=indicator.code,
+                    name=indicator.name,
+                    lead=indicator.lead,
+                    own=own,
+                    shown=shown,
+                    counties_unmet=counties_unmet.get(indicator.pk, 0),
+                )
+            )
+    return todo
+
+
 def warning_count(*, area: Area) -> int:
     """Households of ``area`` on the 预警清单 (not cleared by a monitoring decision)."""
     return len({warning["household"].pk for warning in selectors.early_warnings(area=area)})
@@ -117,16 +183,19 @@ def quality_summary(*, area: Area, reference_date: datetime.date) -> dict[str, A
     }
 
 
-def action_todo(*, actor: User | None, today: datetime.date, limit: int = 20) -> dict[str, Any]:
+def action_todo(
+    *, actor: User | None, today: datetime.date, limit: int = 20, first_indicators: Collection[str] = ()
+) -> dict[str, Any]:
     """Open follow-up actions of the actor's area (two queries): the counts of open and overdue, and
-    the first ``limit`` open ones, overdue first (earliest due date first, undated last)."""
+    the first ``limit`` open ones, overdue first (earliest due date first, undated last); those on
+    ``first_indicators`` (a city bureau's own) come before the rest."""
     open_actions = scope(FollowUpAction.objects.exclude(status=ActionStatus.DONE), actor)
     counts = open_actions.aggregate(open=Count("id"), overdue=Count("id", filter=Q(due_on__lt=today)))
-    rows = list(
-        open_actions.select_related("household", "site", "person").order_by(F("due_on").asc(nulls_last=True), "code")[
-            :limit
-        ]
-    )
+    order: list[Any] = [F("due_on").asc(nulls_last=True), "code"]
+    if first_indicators:
+        own = Case(When(indicator__in=list(first_indicators), then=Value(0)), default=Value(1))
+        order.insert(0, own.asc())
+    rows = list(open_actions.select_related("household", "site", "person").order_by(*order)[:limit])
     for row in rows:
         row.overdue = row.due_on is not None and row.due_on < today  # type: ignore[attr-defined]  # read by the template
     return {"open": counts["open"], "overdue": counts["overdue"], "rows": rows}

@@ -15,7 +15,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import xlsxwriter
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -39,7 +38,7 @@ from areas.models import Area
 from areas.selectors import within
 from core.htmx import is_htmx
 from core.http import attachment
-from core.spreadsheet import XLSXWRITER_OPTIONS, xlsx_write
+from core.spreadsheet import SafeWorkbook, xlsx_write
 from households import services as household_services
 from households.choices import (
     MONITORED,
@@ -75,12 +74,29 @@ def home(request: AuthedHttpRequest) -> HttpResponse:
     with its gap and its 清零清单, open and overdue follow-up actions, the open early warnings and the
     data-quality warnings with the area's score — each a link to its list. Indicator numbers are stored
     values; while the running period is being recomputed the page says so and polls until the new
-    values land. Other roles see their open actions and a link to their dashboard. A fixed number of
-    queries, however many records there are."""
+    values land. A city bureau sees the indicators it leads first (a filter shows all) and the
+    follow-up actions on them first. Other roles see their open actions and a link to their dashboard.
+    A fixed number of queries, however many records there are."""
     actor = request.user
     today = timezone.localdate()
     area = actor.area
-    context: dict[str, Any] = {"today": today, "area": area, "todo": workspace.action_todo(actor=actor, today=today)}
+    context: dict[str, Any] = {"today": today, "area": area}
+    if actor.role == Role.CITY_BUREAU and actor.department:
+        # A city bureau: the indicators it leads first (``?indicators=all`` every one), and the
+        # follow-up actions on them before the others.
+        show_all = request.GET.get("indicators") == "all"
+        department = workspace.department_todo(department=actor.department, show_all=show_all)
+        own = [row.code for row in department.rows if row.own]
+        context.update(
+            {
+                "department": department,
+                "show_all": show_all,
+                "todo": workspace.action_todo(actor=actor, today=today, first_indicators=own),
+                "dashboard_url": reverse("dashboard_department", args=[actor.department]),
+            }
+        )
+        return render(request, "households/home.html", context)
+    context["todo"] = workspace.action_todo(actor=actor, today=today)
     if actor.role in WORKSPACE_ROLES and area is not None and area.level in WORKSPACE_LEVELS:
         indicators = workspace.indicator_todo(area=area)
         reference = (indicators.fresh.reference_date if indicators.fresh else None) or today
@@ -225,7 +241,7 @@ def _warnings_xlsx(area: Area, rows: list[WarningRow]) -> HttpResponse:
     """The filtered list as .xlsx, masked like the page; every cell is written as a string so that a
     value starting with = + - @ stays text and never becomes a formula."""
     buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, **XLSXWRITER_OPTIONS})
+    workbook = SafeWorkbook(buffer, {"in_memory": True})
     sheet = workbook.add_worksheet(_("预警清单"))
     bold = workbook.add_format({"bold": True})
     xlsx_write(sheet, 0, 0, f"{_('防返贫预警清单')} · {area.name}（{area.code}）", bold)

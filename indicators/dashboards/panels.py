@@ -44,7 +44,7 @@ from households.models import (
 from households.selectors import access_site
 from households.validators import age_on
 from indicators.engine import rules
-from indicators.models import ComputeRun, Indicator, IndicatorValue, Kind, Level, Met, Period
+from indicators.models import AssessmentRun, ComputeRun, Indicator, IndicatorValue, Kind, Level, Met, Period
 from indicators.selectors import values as selectors
 
 NA = "—"
@@ -951,3 +951,24 @@ def village_names(records: list[Any]) -> dict[int, str]:
         elif isinstance(record, Site):
             ids.add(record.village_id)
     return dict(Area.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
+
+
+# --- department views --------------------------------------------------------------------------------
+
+
+def led_first(indicators: list[Indicator], department: str) -> list[Indicator]:
+    """The indicators ``department`` leads (indicators.md's lead unit) first, each part in catalogue order."""
+    return sorted(indicators, key=lambda indicator: indicator.lead != department)
+
+
+def assessment_year_linked(year: int, *, drafts: bool) -> int | None:
+    """The latest year up to ``year`` whose assessment the reader can open: a published run, or with
+    ``drafts`` (the city roles, access.md) a finished draft. A link to a year without one is a 404,
+    so the dashboards link this year or none (one query)."""
+    runs = AssessmentRun.objects.filter(year__lte=year)
+    runs = (
+        runs.filter(Q(published_at__isnull=False) | Q(status=AssessmentRun.Status.DONE))
+        if drafts
+        else runs.filter(published_at__isnull=False)
+    )
+    return runs.order_by("-year").values_list("year", flat=True).first()

@@ -272,12 +272,15 @@ def _require_city(actor: User) -> None:
         raise Http404
 
 
-def _city_context(request: AuthedHttpRequest, leads: str | None = None) -> dict[str, Any]:
+def _city_context(request: AuthedHttpRequest, leads: str | None = None, *, led_first: bool = False) -> dict[str, Any]:
+    """The city board; with ``leads`` the indicators that unit leads only, or (``led_first``) all of
+    them with its own first."""
     context = _period_context(request)
     period = context["period"]
     indicators = boards.indicators_all()
     if leads is not None:
-        indicators = [indicator for indicator in indicators if indicator.lead == leads]
+        led = [indicator for indicator in indicators if indicator.lead == leads]
+        indicators = (boards.led_first(indicators, leads) if led else []) if led_first else led
     counties = boards.counties_all()
     city = Area.objects.filter(level=AreaLevel.CITY).order_by("code").first()
     values = boards.city_values(period)
@@ -310,10 +313,18 @@ def _city_context(request: AuthedHttpRequest, leads: str | None = None) -> dict[
             "departments": sorted({indicator.lead for indicator in boards.indicators_all()} & set(Department.values))
             if leads is None
             else [],
-            "assessment_url": f"/assessment/{period.key[:4]}/",
         }
     )
     return context
+
+
+def _assessment_link(context: dict[str, Any], year: int | None) -> None:
+    """Link the assessment of ``year`` (one with a run the reader may open), else the list of years:
+    never a year without an assessment, which would answer 404."""
+    context["assessment_year"] = year
+    context["assessment_url"] = (
+        reverse("assessment_detail", args=[year]) if year is not None else reverse("assessment_years")
+    )
 
 
 @login_required
@@ -326,17 +337,26 @@ def dashboard_city(request: AuthedHttpRequest) -> HttpResponse:
     if summary is not None and not assessment_readable(request.user, published=summary["published"]):
         summary = None
     context["assessment"] = summary
+    _assessment_link(context, summary["year"] if summary else None)
     return render(request, "indicators/dashboard_city.html", context)
 
 
 @login_required
 def dashboard_department(request: AuthedHttpRequest, name: str) -> HttpResponse:
-    _require_city(request.user)
-    context = _city_context(request, leads=name)
+    """The indicators ``name`` leads; ``?show=all`` every indicator, its own first (the filter)."""
+    actor = request.user
+    _require_city(actor)
+    show_all = request.GET.get("show") == "all"
+    context = _city_context(request, leads=name, led_first=show_all)
     if not context["indicators"]:
         raise Http404
     context["department"] = name
+    context["show_all"] = show_all
+    context["led_count"] = sum(indicator.lead == name for indicator in context["indicators"])
     context["all_departments"] = sorted({indicator.lead for indicator in boards.indicators_all()})
+    year = int(context["period"].key[:4])
+    drafts = assessment_readable(actor, published=False)
+    _assessment_link(context, boards.assessment_year_linked(year, drafts=drafts))
     return render(request, "indicators/dashboard_department.html", context)
 
 

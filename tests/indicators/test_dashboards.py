@@ -48,7 +48,8 @@ COUNTY_QUERIES_CACHED = 9
 TOWNSHIP_QUERIES = 21
 # The city page looks up the stored annual assessment: one query when there is none, two with one.
 CITY_QUERIES = 13
-DEPARTMENT_QUERIES = 12
+# The department page looks up the latest year with an assessment it may link (issue 19): one query.
+DEPARTMENT_QUERIES = 13
 SITE_QUERIES = 12
 PERSON_LIST_QUERIES = 13
 HOUSEHOLD_LIST_QUERIES = 12
@@ -310,7 +311,9 @@ def test_city_ranking_and_heatmap(client, world):
     assert 'id="heatmap-data"' in html
     assert 'data-chart="heatmap"' in html
     assert "排名依据" in html
-    assert f"/assessment/{KEY}/" in html
+    # No assessment of any year here: the list of years is linked, never a year's page (a 404; issue 19).
+    assert f"/assessment/{KEY}/" not in html
+    assert 'href="/assessment/"' in html
     ranking = response.context["ranking"]
     assert [row.code for row in ranking] == sorted(
         [row.code for row in ranking], key=lambda code: [r.code for r in ranking].index(code)

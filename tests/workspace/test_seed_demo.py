@@ -5,10 +5,11 @@ import hashlib
 from io import StringIO
 
 import pytest
-from django.core.management import call_command, get_commands
+from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
 from django.db.models import Count, Q
+from django.utils import timezone
 
 from accounts import personal_data
 from accounts.models import User
@@ -23,6 +24,7 @@ from households.models import (
 )
 from households.validators import id_birth_date, id_sex, validate_id_number
 from indicators.models import CityStatistic, Commendation, CountyFinance, MonitoringLine
+from workspace import demo
 
 TODAY = datetime.date(2026, 6, 15)
 # Ciphertexts and timestamps differ between runs by design; so do the ids of rows created through the ORM
@@ -197,13 +199,53 @@ def test_too_few_households_is_refused():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_full_run_computes_the_indicators_or_says_why_not():
+def test_full_run_publishes_the_previous_year_for_every_demo_user_and_leaves_the_running_year_computable(client):
+    """Acceptance 6 of issue 19: a fresh demo shows every demo user the previous year's published
+    report; the administrator computes the running year's draft as the README says (``assess``)."""
+    from indicators.assessment.scoring import assessment_current_run, assessment_is_published
+    from indicators.models import IndicatorValue, Level
+
     out = StringIO()
     call_command("seed_demo", "--households=150", "--seed=3", stdout=out)
+    year = timezone.localdate().year
 
-    if "compute_indicators" in get_commands():
-        from indicators.models import IndicatorValue
+    assert assessment_is_published(year - 1)
+    assert assessment_current_run(year) is None  # the running year is left to the administrator
+    # Employment checks of each period fall inside it: M3-1 is far from 0 % in both years.
+    for key in (str(year - 1), str(year)):
+        value = IndicatorValue.objects.get(
+            period__key=key, level=Level.CITY, unit_code="431300", indicator__code="M3-1"
+        )
+        assert value.denominator
+        assert value.numerator / value.denominator > 0.8, (key, value.numerator)
+    for username, *_ in demo.DEMO_USERS:
+        client.force_login(User.objects.get(username=username))
+        years = client.get("/assessment/")
+        assert years.status_code == 200
+        assert f'href="/assessment/{year - 1}/"' in years.content.decode(), username
+        report = client.get(f"/assessment/{year - 1}/")
+        assert report.status_code == 200, username
+        assert "新化县" in report.content.decode()
+        assert "暂无可查阅" not in years.content.decode()
 
-        assert IndicatorValue.objects.exists()
-    else:
-        assert "compute_indicators" in out.getvalue()
+    call_command("assess", f"--year={year}", stdout=StringIO())
+    draft = assessment_current_run(year)
+    assert draft is not None
+    assert draft.published_at is None
+    client.force_login(User.objects.get(username="demo_admin"))
+    assert client.get(f"/assessment/{year}/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_running_year_brings_new_checks_and_training_on_top_of_the_previous_years():
+    _seed(300, 7)
+
+    checked = Person.objects.filter(employment_checked_on__isnull=False)
+    assert checked.filter(employment_checked_on__year=TODAY.year).count() > 0.8 * checked.count()
+    assert not checked.filter(employment_checked_on__gt=TODAY).exists()
+    trained = Person.objects.filter(wants_training=True)
+    assert trained.filter(trained_on__year=TODAY.year - 1).exists()
+    assert trained.filter(trained_on__year=TODAY.year, trained_on__lte=TODAY).exists()
+    actions = FollowUpAction.objects.all()
+    assert actions.filter(due_on__year=TODAY.year - 1, status="已完成").exists()
+    assert not actions.filter(done_on__gt=TODAY).exists()
