@@ -7,8 +7,12 @@ number. xlsx cells are written as string cells (never parsed as formulas); CSV c
 ``'``, which Excel and WPS hide and which the importer removes again.
 """
 
+import re
 from decimal import Decimal
 from typing import Any
+
+import xlsxwriter
+from xlsxwriter.worksheet import Worksheet
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -57,15 +61,53 @@ def openpyxl_append(sheet: Any, values: list[Any]) -> None:
             cell.data_type = "s"
 
 
+# What Excel refuses in a sheet name (and a name may neither start nor end with an apostrophe).
+_SHEET_NAME_REFUSED = re.compile(r"[\[\]:*?/\\]")
+
+
+def sheet_name(text: str, fallback: str) -> str:
+    """A sheet name made from a user's text (a county's name): Excel's refused characters dropped, cut to
+    31 characters; ``fallback`` (a code) when nothing is left."""
+    name = _SHEET_NAME_REFUSED.sub("", text or "").strip().strip("'")[:31].strip("'")
+    return name or fallback[:31]
+
+
 XLSXWRITER_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False}
+
+
+def _write_text(sheet: Worksheet, row: int, column: int, value: str, *args: Any) -> int:
+    xlsx_write(sheet, row, column, value, *args[:1])
+    return 0
+
+
+class TextWorksheet(Worksheet):
+    """A worksheet whose plain ``write``/``write_row`` of a text goes through ``xlsx_write``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.add_write_handler(str, _write_text)
+
+
+class SafeWorkbook(xlsxwriter.Workbook):
+    """The portal's XlsxWriter workbook: ``XLSXWRITER_OPTIONS`` always on, and every sheet a
+    ``TextWorksheet``, so even a bare ``sheet.write(...)`` of a user's text is a string cell."""
+
+    worksheet_class = TextWorksheet
+
+    def __init__(self, filename: Any, options: dict[str, Any] | None = None) -> None:
+        super().__init__(filename, {**(options or {}), **XLSXWRITER_OPTIONS})
+
 
 __all__ = [
     "FORMULA_PREFIXES",
     "XLSXWRITER_OPTIONS",
+    "SafeWorkbook",
+    "TextWorksheet",
     "csv_row",
     "csv_text",
     "is_formula_like",
     "openpyxl_append",
+    "sheet_name",
     "xlsx_write",
     "xlsx_write_row",
 ]

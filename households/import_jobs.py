@@ -18,7 +18,6 @@ import secrets
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, cast
 
-import xlsxwriter
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404
@@ -27,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from accounts.access import sees_personal_data
 from accounts.models import User
+from core.spreadsheet import SafeWorkbook, xlsx_write
 from households.choices import Channel
 from households.import_runs import RUNNING, discard_file, import_upload_dir
 from households.importing import FileError, get_kind, kind_names
@@ -188,13 +188,11 @@ def _rows_while_readable(rows: Any) -> Any:
 def import_job_errors_workbook(*, actor: User | None, job: ImportJob, target: IO[bytes]) -> None:
     """An .xlsx of the job's errors: while the upload is kept, its rows with an extra 错误 column (so
     the file can be corrected and uploaded again), and always a sheet 错误清单 (row, column, value,
-    reason). Every cell is written as a string: nothing starting with = + - @ becomes a formula.
+    reason). Every cell is written as a string (``core.spreadsheet.xlsx_write``): nothing starting with
+    = + - @, tab or CR becomes a formula.
     Secret columns are masked for a role that sees personal data masked."""
     kind = get_kind(job.kind)
-    workbook = xlsxwriter.Workbook(
-        target,
-        {"constant_memory": True, "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False},
-    )
+    workbook = SafeWorkbook(target, {"constant_memory": True, "strings_to_numbers": False})
     text = workbook.add_format({"num_format": "@"})
     bold = workbook.add_format({"bold": True, "num_format": "@"})
     red = workbook.add_format({"bold": True, "font_color": "#B42318", "num_format": "@"})
@@ -231,7 +229,7 @@ def import_job_errors_workbook(*, actor: User | None, job: ImportJob, target: IO
                 if column in secret and masked and cell:
                     cell = mask_value(secret[column], cell)
                 if cell:
-                    sheet.write_string(out, column, cell, text)
+                    xlsx_write(sheet, out, column, cell, text)
             if number in by_row:
                 sheet.write_string(out, error_column, "；".join(by_row[number]), red)
             out += 1
@@ -248,5 +246,5 @@ def import_job_errors_workbook(*, actor: User | None, job: ImportJob, target: IO
         cells = [str(row) if row else "", *(error.get(name) or "" for name in ("column", "value", "reason"))]
         for column, cell in enumerate(cells):
             if cell:
-                sheet.write_string(out, column, str(cell), text)
+                xlsx_write(sheet, out, column, str(cell), text)
     workbook.close()

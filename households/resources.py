@@ -4,16 +4,24 @@ Reference tables are imported with the library's preview and confirm, and every 
 a service or the recording path of ``households.history``: one history entry per created or changed
 row (channel "admin", the admin user), none for an unchanged one, and one change-feed row per import.
 Cells are read by the in-house importer's parsers, so a file means the same here as in the portal.
-The registry changelists are export-only, masked for the viewer by ``accounts.access``.
+The registry changelists are export-only, masked for the viewer by ``accounts.access``. Files are
+written by ``SafeXLSX`` and ``SafeCSV`` (``core.spreadsheet``: no cell is ever a live formula).
 """
 
+import io
 from typing import Any, ClassVar
 
+import tablib
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db.models import Model
 from django.utils.translation import gettext as _
 from import_export import resources, widgets
 from import_export.fields import Field
+from import_export.formats.base_formats import CSV, XLSX
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 from accounts.access import display_phone, require_write
 from accounts.admin import id_shown
@@ -21,7 +29,7 @@ from accounts.models import User
 from accounts.personal_data import plain_of
 from areas.models import Area
 from areas.validators import PARENT_LEVEL, normalise_area_code
-from core.spreadsheet import csv_text
+from core.spreadsheet import csv_text, openpyxl_append
 from households import services
 from households.choices import Channel
 from households.history import build_entry, changefeed_add, diff, snapshot
@@ -40,7 +48,7 @@ from households.models import ChangeFeed, HistoryEntry, Site
 
 
 def spreadsheet_safe(value: Any) -> Any:
-    """core/spreadsheet.py's rule for every exported cell: a text that a spreadsheet program would run
+    """core/spreadsheet.py's CSV rule for an exported cell: a text that a spreadsheet program would run
     as a formula gets a leading ``'`` (the library's own escaping drops ``=`` only, and not ``+ - @``);
     a plain number written as text (``-5``) stays a number."""
     if isinstance(value, str):
@@ -49,6 +57,43 @@ def spreadsheet_safe(value: Any) -> Any:
         except ValueError:
             return csv_text(value)
     return value
+
+
+class SafeCSV(CSV):
+    """The admin's CSV: formula-like cells get the leading ``'`` (``spreadsheet_safe``)."""
+
+    def export_data(self, dataset: tablib.Dataset, **kwargs: Any) -> Any:
+        safe = tablib.Dataset(headers=dataset.headers, title=dataset.title)
+        for row in dataset:
+            safe.append([spreadsheet_safe(cell) for cell in row])
+        return super().export_data(safe, **kwargs)
+
+
+class SafeXLSX(XLSX):
+    """The admin's xlsx, written through ``core.spreadsheet.openpyxl_append``: a formula-like text is a
+    string cell with its text unchanged (tablib would store it as a live formula, or drop its ``=``)."""
+
+    def export_data(self, dataset: tablib.Dataset, **kwargs: Any) -> bytes:
+        workbook = Workbook()
+        sheet = workbook.active
+        sheet.title = (dataset.title or _("导出"))[:31]
+        if dataset.headers:
+            openpyxl_append(sheet, list(dataset.headers))
+            for cell in sheet[1]:
+                cell.font = Font(bold=True)
+            sheet.freeze_panes = "A2"
+        for row in dataset:
+            # openpyxl refuses control characters; the library's export replaces them the same way.
+            cells = [
+                ILLEGAL_CHARACTERS_RE.sub("\N{REPLACEMENT CHARACTER}", c) if isinstance(c, str) else c for c in row
+            ]
+            openpyxl_append(sheet, cells)
+        for index, column in enumerate(sheet.iter_cols(values_only=True), start=1):
+            width = max((len(str(value)) for value in column if value is not None), default=8)
+            sheet.column_dimensions[get_column_letter(index)].width = min(max(10, width * 2 + 2), 60)
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        return buffer.getvalue()
 
 
 class CellWidget(widgets.Widget):
@@ -98,8 +143,8 @@ class SafeExportResource(resources.ModelResource):
     def export_field(self, field: Field, instance: Any, **kwargs: Any) -> Any:
         widget = field.widget
         if isinstance(widget, CellWidget) and widget.column.getter is not None:
-            return spreadsheet_safe(widget.column.export(instance, True))  # e.g. fen written as yuan
-        return spreadsheet_safe(super().export_field(field, instance, **kwargs))
+            return widget.column.export(instance, True)  # e.g. fen written as yuan
+        return super().export_field(field, instance, **kwargs)
 
 
 class RecordedResource(SafeExportResource):
@@ -296,7 +341,7 @@ class MaskedExportResource(SafeExportResource):
             value = shown or instance.phone_masked
         else:
             value = column.export(instance, True)
-        return spreadsheet_safe(value)
+        return value
 
     def id_number(self, record: Any, encrypted: str) -> str:
         record._viewer = self.viewer

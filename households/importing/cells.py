@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 
 from areas.validators import normalise_area_code, validate_area_code
 from core.free_text import redact_id_numbers
+from core.spreadsheet import FORMULA_PREFIXES
 from core.text import normalise_text
 from households.validators import (
     AREA_CODE_RE,
@@ -35,7 +36,6 @@ DATE_PATTERNS = (
 )
 MONEY_RE = re.compile(r"^(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d{1,2})?$")
 MAX_YUAN = 10**12
-FORMULA_PREFIXES = ("=", "+", "-", "@")
 
 
 class CellError(Exception):

@@ -1,7 +1,8 @@
 """Export a kind with its template headers, so that export → import changes nothing (round trip).
 
 .xlsx through XlsxWriter in constant-memory mode, every cell written as a string (codes keep their
-leading zeros, and a cell starting with ``=``, ``+``, ``-`` or ``@`` can never become a formula);
+leading zeros, and a cell starting with ``= + - @``, tab or CR can never become a formula:
+``core.spreadsheet``);
 .csv in UTF-8 with BOM (Excel opens it correctly), with such cells guarded by a leading ``'`` that
 the importer removes again.
 """
@@ -11,12 +12,10 @@ import io
 from pathlib import Path
 from typing import IO, Any
 
-import xlsxwriter
-
 from accounts.access import sees_personal_data
 from accounts.models import User
+from core.spreadsheet import SafeWorkbook, csv_row, xlsx_write
 from households.importing.base import Context
-from households.importing.cells import FORMULA_PREFIXES
 from households.importing.readers import FileError
 from households.importing.registry import get_kind, kind_names
 
@@ -55,7 +54,7 @@ def _write_csv(target: Any, headers: list[str], rows: Any) -> int:
     writer.writerow(headers)
     count = 0
     for row in rows:
-        writer.writerow([f"'{cell}" if cell[:1] in FORMULA_PREFIXES else cell for cell in row])
+        writer.writerow(csv_row(row))
         count += 1
     data = "\ufeff" + buffer.getvalue()
     if isinstance(target, str | Path):
@@ -66,9 +65,9 @@ def _write_csv(target: Any, headers: list[str], rows: Any) -> int:
 
 
 def _write_xlsx(target: Any, title: str, headers: list[str], rows: Any) -> int:
-    workbook = xlsxwriter.Workbook(
+    workbook = SafeWorkbook(
         str(target) if isinstance(target, str | Path) else target,
-        {"constant_memory": True, "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False},
+        {"constant_memory": True, "strings_to_numbers": False},
     )
     sheet = workbook.add_worksheet(title[:31])
     text_format = workbook.add_format({"num_format": "@"})
@@ -80,6 +79,6 @@ def _write_xlsx(target: Any, title: str, headers: list[str], rows: Any) -> int:
     for count, row in enumerate(rows, start=1):
         for column, cell in enumerate(row):
             if cell:
-                sheet.write_string(count, column, cell, text_format)
+                xlsx_write(sheet, count, column, cell, text_format)
     workbook.close()
     return count

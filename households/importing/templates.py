@@ -8,10 +8,10 @@ up in its template without touching this file.
 
 from typing import IO, Any
 
-import xlsxwriter
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 
+from core.spreadsheet import SafeWorkbook
 from households.importing.base import Column, Kind, parse_id_number, parse_phone
 from households.importing.cells import any_area_code, parse_bool, parse_date, parse_money, parse_percent, parse_text
 
@@ -144,9 +144,7 @@ def describe(kind: Kind, column: Column) -> str:
 
 def template_write(kind: Kind, target: IO[bytes]) -> None:
     """Write the empty template of ``kind`` as .xlsx to ``target``."""
-    workbook = xlsxwriter.Workbook(
-        target, {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False}
-    )
+    workbook = SafeWorkbook(target, {"strings_to_numbers": False})
     sheet = workbook.add_worksheet(kind.label[:31])
     text = workbook.add_format({"num_format": "@"})
     header = workbook.add_format({"bold": True, "num_format": "@", "bg_color": "#F2F2F2", "border": 1})

@@ -20,7 +20,7 @@ from django.utils import timezone
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from core.spreadsheet import XLSXWRITER_OPTIONS
+from core.spreadsheet import SafeWorkbook, sheet_name
 from indicators.models import Met
 
 MET_LABELS = {Met.TRUE: "达标", Met.FALSE: "未达标", Met.NA: "不适用"}
@@ -59,7 +59,7 @@ def assessment_xlsx(data: Mapping[str, Any]) -> bytes:
     """The workbook: 通报 (title), 县市区排名, one sheet per county, 市直部门."""
     buffer = io.BytesIO()
     # Unit names and commendation titles come from users: never parsed as formulas or links.
-    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, **XLSXWRITER_OPTIONS})
+    workbook = SafeWorkbook(buffer, {"in_memory": True})
     _set_properties(workbook, data)
     fmt, grade_fmt = _formats(workbook)
     _cover_sheet(workbook, data, fmt)
@@ -178,7 +178,7 @@ def _ranking_sheet(
 
 def _county_sheet_name(row: Mapping[str, Any], used_names: set[str]) -> str:
     """The county's name cut to Excel's 31 characters, its code when that name is taken."""
-    name = (row["unit_name"] or row["unit_code"])[:31]
+    name = sheet_name(row["unit_name"], row["unit_code"])  # a user's text: Excel refuses some characters
     if name in used_names:
         name = row["unit_code"]
     used_names.add(name)

@@ -11,7 +11,6 @@ import datetime
 import io
 from typing import Any
 
-import xlsxwriter
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache, caches
 from django.core.paginator import Paginator
@@ -31,14 +30,15 @@ from areas.choices import AreaLevel
 from areas.models import Area
 from areas.selectors import within
 from core.http import attachment
-from core.spreadsheet import XLSXWRITER_OPTIONS, xlsx_write
+from core.spreadsheet import SafeWorkbook, xlsx_write
 from households.choices import ActionKind
 from households.models import FollowUpAction, Site
 from households.selectors import access_site
 from indicators.assessment.scoring import assessment_readable, assessment_summary
 from indicators.dashboards import panels as boards
+from indicators.dashboards.workbook import wide_data, wide_filename, wide_workbook
 from indicators.models import IndicatorValue, Kind, Level, Met
-from indicators.selectors.export import export_rows, rows_to_csv, rows_to_xlsx
+from indicators.selectors.export import export_rows, rows_to_csv
 
 LIST_PAGE_SIZE = 50
 CITY_ROLES = (Role.CITY_BUREAU, Role.CITY_ADMIN)
@@ -362,29 +362,30 @@ def dashboard_department(request: AuthedHttpRequest, name: str) -> HttpResponse:
 
 @login_required
 def dashboard_export(request: AuthedHttpRequest) -> HttpResponse:
-    """Stored values of one period and level as CSV or xlsx (the ``export_indicators`` format), limited
-    to the units inside the user's area."""
+    """Stored values of one period and level inside the user's area: by default (and ``format=xlsx``)
+    the wide Chinese workbook for people (``workbook.py``); ``format=csv`` the machine format of
+    ``export_indicators`` (interfaces.md), unchanged."""
     actor = request.user
     context = _period_context(request)
     period = context["period"]
     level = request.GET.get("level", Level.COUNTY)
     if level not in Level.values:
         raise Http404
+    if request.GET.get("format") != "csv":
+        data = wide_data(actor=actor, period=period, level=level, indicators=boards.indicators_all())
+        response = HttpResponse(
+            wide_workbook(data), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+        attachment(response, wide_filename(period, level), fallback=f"indicators-{period.key}-{level}.xlsx")
+        return response
     rows = export_rows(period=period, level=level)
     if not _is_city(actor):
         allowed = set(scope(Area.objects.all(), actor).values_list("code", flat=True))
         if level == Level.SITE:
             allowed = set(scope(Site.objects.all(), actor).values_list("code", flat=True))
         rows = [row for row in rows if row[0] in allowed]
-    name = f"indicators_{period.key}_{level}"
-    if request.GET.get("format") == "xlsx":
-        response = HttpResponse(
-            rows_to_xlsx(rows), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        )
-        attachment(response, f"指标值-{period.key}-{level}.xlsx", fallback=f"{name}.xlsx")
-        return response
     response = HttpResponse(rows_to_csv(rows).encode(), content_type="text/csv; charset=utf-8")
-    attachment(response, f"指标值机读格式-{period.key}-{level}.csv", fallback=f"{name}.csv")
+    attachment(response, f"指标值机读格式-{period.key}-{level}.csv", fallback=f"indicators_{period.key}_{level}.csv")
     return response
 
 
@@ -509,7 +510,7 @@ def _list_xlsx(
     actor: User | None, value: IndicatorValue, records: list[Any], area: Area | None, site: Site | None
 ) -> HttpResponse:
     """The whole list as .xlsx, masked like the page. Every cell goes through
-    ``households.spreadsheet.xlsx_write``: a text starting with = + - @ stays text, never a formula."""
+    ``core.spreadsheet.xlsx_write``: a text starting with = + - @, tab or CR stays text, never a formula."""
     table = boards.list_table(
         actor=actor,
         code=value.indicator.code,
@@ -518,15 +519,15 @@ def _list_xlsx(
         villages=boards.village_names(records),
     )
     buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, **XLSXWRITER_OPTIONS})
+    workbook = SafeWorkbook(buffer, {"in_memory": True})
     sheet = workbook.add_worksheet(value.indicator.code)
     bold = workbook.add_format({"bold": True})
     unit_name = site.name if site else (area.name if area else "")  # one of them is set
     title = f"{value.indicator.code} {value.indicator.name} · {unit_name} · {value.period.key}"
     xlsx_write(sheet, 0, 0, title, bold)
-    sheet.write_string(1, 0, f"{_('参考日期')} {value.reference_date.isoformat()} · {len(table.rows)} {_('条')}")
+    xlsx_write(sheet, 1, 0, f"{_('参考日期')} {value.reference_date.isoformat()} · {len(table.rows)} {_('条')}")
     for column, header in enumerate(table.headers):
-        sheet.write_string(3, column, str(header), bold)
+        xlsx_write(sheet, 3, column, str(header), bold)
     for row_index, row in enumerate(table.rows, start=4):
         for column, cell in enumerate(row.cells):
             if isinstance(cell, bool):

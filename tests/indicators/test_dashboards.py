@@ -527,11 +527,11 @@ def test_m5_1_list_is_labelled_net_enrolment(client, world):
 
 def test_export_of_stored_values_is_scoped(client, world):
     client.force_login(world.county_user)
-    text = _get(client, reverse("dashboard_export") + f"?period={KEY}&level=county").content.decode()
+    text = _get(client, reverse("dashboard_export") + f"?period={KEY}&level=county&format=csv").content.decode()
     assert world.county.code in text
     assert world.other_county.code not in text
     client.force_login(world.bureau_user)
-    text = _get(client, reverse("dashboard_export") + f"?period={KEY}&level=county").content.decode()
+    text = _get(client, reverse("dashboard_export") + f"?period={KEY}&level=county&format=csv").content.decode()
     assert world.other_county.code in text
 
 

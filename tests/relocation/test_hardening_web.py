@@ -166,7 +166,7 @@ def test_indicator_export_of_the_dashboard_neutralises_a_formula_name(world: Wor
     Area.objects.filter(pk=world.a.county.pk).update(name=FORMULA)
     client = _page(world.admin)
     url = reverse("dashboard_export") + f"?period={PERIOD}&level=county"
-    rows = list(csv.reader(io.StringIO(client.get(url).content.decode())))
+    rows = list(csv.reader(io.StringIO(client.get(url + "&format=csv").content.decode())))
     names = {row[0]: row[1] for row in rows[1:]}
     assert names[world.a.county.code] == "'" + FORMULA
     assert not any(cell.startswith("=") for row in rows for cell in row)
