@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from households import services as household_services
 from households.choices import Employment, Labour
+from indicators import services as queueing
 from indicators import tasks
 from indicators.engine import runs as services
 from indicators.models import ComputeRun, IndicatorValue
@@ -36,7 +37,7 @@ def worker(settings, monkeypatch):
     url = os.environ.get("TEST_REDIS_URL") or os.environ["REDIS_URL"]
     settings.CELERY_BROKER_URL = url
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    monkeypatch.setattr(services, "DEBOUNCE_SECONDS", 1)  # the countdown of the queued sweep
+    monkeypatch.setattr(queueing, "DEBOUNCE_SECONDS", 1)  # the countdown of the queued sweep
     cache.delete(tasks.SWEEP_QUEUED_KEY)
     saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager", "broker_transport_options")}
     app.close()  # drop a producer pool bound to another broker
