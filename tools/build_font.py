@@ -1,4 +1,5 @@
-"""Build static/fonts/PortalSans-*.ttf from Debian's Noto Sans CJK SC (docs/fonts.md). Dev tool only."""
+"""Build static/fonts/PortalSans-*.ttf and PortalSerif-*.ttf from Debian's Noto Sans / Serif CJK SC
+(docs/fonts.md). Dev tool only: ``python tools/build_font.py [Sans|Serif] [Regular Bold]``."""
 
 import contextlib
 import sys
@@ -56,8 +57,13 @@ def to_truetype(font: TTFont) -> None:
     font.sfntVersion = "\x00\x01\x00\x00"
 
 
-def build(weight: str) -> None:
-    collection = TTCollection(str(SOURCE / f"NotoSansCJK-{weight}.ttc"))
+# The OFL's Reserved Font Name "Noto" may not stay on a modified font: each family gets a portal name.
+FAMILIES = {"Sans": "PortalSans", "Serif": "PortalSerif"}
+
+
+def build(weight: str, style: str = "Sans") -> None:
+    family = FAMILIES[style]
+    collection = TTCollection(str(SOURCE / f"Noto{style}CJK-{weight}.ttc"))
     font = next(f for f in collection.fonts if "SC" in f["name"].getDebugName(1))
     options = subset.Options()
     options.layout_features = ["*"]
@@ -69,12 +75,15 @@ def build(weight: str) -> None:
     to_truetype(font)
     for record in font["name"].names:
         text = record.toUnicode()
-        if "Noto Sans CJK SC" in text or "NotoSansCJKsc" in text:
-            record.string = text.replace("Noto Sans CJK SC", "PortalSans").replace("NotoSansCJKsc", "PortalSans")
+        if f"Noto {style} CJK SC" in text or f"Noto{style}CJKsc" in text:
+            record.string = text.replace(f"Noto {style} CJK SC", family).replace(f"Noto{style}CJKsc", family)
     OUT.mkdir(parents=True, exist_ok=True)
-    font.save(str(OUT / f"PortalSans-{weight}.ttf"))
+    font.save(str(OUT / f"{family}-{weight}.ttf"))
 
 
 if __name__ == "__main__":
-    for weight in sys.argv[1:] or ["Regular", "Bold"]:
-        build(weight)
+    arguments = sys.argv[1:]
+    styles = [arguments.pop(0)] if arguments and arguments[0] in FAMILIES else ["Sans"]
+    for style in styles:
+        for weight in arguments or ["Regular", "Bold"]:
+            build(weight, style)

@@ -2,9 +2,10 @@
 ``assessment.assessment_result_for_year`` — the very stored numbers the pages show. Nothing here
 reads records or recomputes, so a published year exports the same cells and text forever.
 
-The PDF embeds the vendored PortalSans (a GB 2312 subset of Noto Sans CJK SC with TrueType outlines,
-docs/fonts.md) through ``@font-face`` in ``static/css/report.css``, with the system's
-"Noto Sans CJK SC" as the fallback for rare characters (ecosystem.md §8).
+The PDF is laid out as an official document (GB/T 9704-2012) and embeds the vendored PortalSerif and
+PortalSans (GB 2312 subsets of Noto Serif / Sans CJK SC with TrueType outlines, docs/fonts.md) through
+``@font-face`` in ``static/css/report.css``, with the system's Noto CJK SC faces as the fallback for
+rare characters (ecosystem.md §8). Every figure reads as ``formatting.py`` writes it.
 """
 
 import datetime
@@ -21,7 +22,8 @@ from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from core.spreadsheet import SafeWorkbook, sheet_name
-from indicators.models import Met
+from indicators.assessment import formatting
+from indicators.models import Kind, Met
 
 MET_LABELS = {Met.TRUE: "达标", Met.FALSE: "未达标", Met.NA: "不适用"}
 GRADE_COLOURS = {"优秀": "#C6EFCE", "良好": "#DDEBF7", "合格": "#FFF2CC", "不合格": "#FFC7CE"}
@@ -104,6 +106,11 @@ def _formats(workbook: xlsxwriter.Workbook) -> tuple[dict[str, Format], dict[str
         "centre": workbook.add_format({**base, "border": 1, "align": "center"}),
         "bad": workbook.add_format({**base, "border": 1, "font_color": "#9C0006"}),
         "note": workbook.add_format({**base, "italic": True, "font_color": "#555555", "text_wrap": True}),
+        # Indicator values as the 通报 shows them (formatting.value_number): a rate, a pp gap, a count.
+        Kind.RATE: workbook.add_format({**base, "border": 1, "num_format": '0.0"%"'}),
+        Kind.GAP_PP: workbook.add_format({**base, "border": 1, "num_format": '0.0" 个百分点"'}),
+        "count": workbook.add_format({**base, "border": 1, "num_format": "0"}),
+        "audit": workbook.add_format({**base, "border": 1, "font_color": "#7F7F7F"}),
     }
     grade_fmt = {
         grade: workbook.add_format({**base, "border": 1, "align": "center", "bg_color": colour})
@@ -152,15 +159,15 @@ def _ranking_sheet(
     sheet = workbook.add_worksheet(name)
     headers = ["名次", unit_header, "基础得分"]
     headers += [f"{d['name']}（{d['points']}）" for d in data["dimensions"]]
-    headers += ["表彰加分", "总分", "等次", "总分精确值"]
+    headers += ["表彰加分", "总分", f"总分{formatting.AUDIT_SUFFIX}", "等次"]
     sheet.write(0, 0, f"{report_title(data)} · {name}", fmt["title"])
     sheet.write_row(1, 0, headers, fmt["head"])
     sheet.set_row(1, 32)
     sheet.freeze_panes(2, 2)
     sheet.set_column(0, 0, 6)
     sheet.set_column(1, 1, 18)
-    sheet.set_column(2, len(headers) - 2, 10)
-    sheet.set_column(len(headers) - 1, len(headers) - 1, 14)
+    sheet.set_column(2, len(headers) - 1, 10)
+    sheet.set_column(len(headers) - 2, len(headers) - 2, 16)
     for offset, row in enumerate(units, start=2):
         sheet.write(offset, 0, row["rank"] if row["rank"] else "—", fmt["centre"])
         sheet.write(offset, 1, row["label"], fmt["cell"])
@@ -171,8 +178,8 @@ def _ranking_sheet(
         bonus = _bonus_cell(row)
         sheet.write(offset, column, float(bonus) if row["scored"] else bonus, fmt["points"])
         sheet.write(offset, column + 1, _number(row["total"]), fmt["points"])
-        sheet.write(offset, column + 2, row["grade"] or "—", grade_fmt.get(row["grade"], fmt["centre"]))
-        sheet.write(offset, column + 3, row["total_exact"] or "—", fmt["cell"])
+        sheet.write(offset, column + 2, row["total_exact"] or "—", fmt["audit"])
+        sheet.write(offset, column + 3, row["grade"] or "—", grade_fmt.get(row["grade"], fmt["centre"]))
     sheet.write(len(units) + 3, 0, f"注：{data['footnote']}", fmt["note"])
 
 
@@ -198,14 +205,18 @@ def _county_sheet(
     if not row["scored"]:
         summary += "（无在册搬迁户或无适用指标，不计分、不定等次、不排名）"
     sheet.write(1, 0, summary, fmt["text"])
-    headers = ["考核维度", "指标代码", "指标名称", "责任单位", "分值", "指标值", "目标", "达标情况", "得分"]
+    audit = formatting.AUDIT_SUFFIX
+    headers = ["考核维度", "指标代码", "指标名称", "责任单位", "分值", "指标值", f"指标值{audit}", "目标", "达标情况"]
+    headers += ["得分", f"得分{audit}"]
     sheet.write_row(3, 0, headers, fmt["head"])
     sheet.freeze_panes(4, 3)
     sheet.set_column(0, 0, 11)
     sheet.set_column(1, 1, 8)
     sheet.set_column(2, 2, 40)
     sheet.set_column(3, 3, 13)
-    sheet.set_column(4, 8, 10)
+    sheet.set_column(4, 10, 10)
+    sheet.set_column(6, 6, 18)
+    sheet.set_column(10, 10, 18)
     line = 4
     for indicator in row["indicators"]:
         sheet.write(line, 0, indicator["dimension"] or "（监测指标）", fmt["cell"])
@@ -213,11 +224,16 @@ def _county_sheet(
         sheet.write(line, 2, indicator["name"], fmt["cell"])
         sheet.write(line, 3, indicator["lead"], fmt["cell"])
         sheet.write(line, 4, _number(indicator["weight"]), fmt["points"])
-        sheet.write(line, 5, _number(indicator["value"]), fmt["value"])
-        sheet.write(line, 6, _number(indicator["target"]), fmt["value"])
+        kind = indicator.get("kind", "")
+        shown = formatting.value_number(kind, indicator["value_exact"] or None)
+        sheet.write(line, 5, "—" if shown is None else float(shown), fmt.get(kind, fmt["count"]))
+        sheet.write(line, 6, indicator["value_exact"] or "—", fmt["audit"])
+        sheet.write(line, 7, _number(indicator["target"]), fmt["value"])
         met_fmt = fmt["bad"] if indicator["met"] == Met.FALSE else fmt["cell"]
-        sheet.write(line, 7, MET_LABELS.get(indicator["met"], indicator["met"]), met_fmt)
-        sheet.write(line, 8, _number(indicator["points"]) if indicator["applicable"] else "—", fmt["points"])
+        sheet.write(line, 8, MET_LABELS.get(indicator["met"], indicator["met"]), met_fmt)
+        points = formatting.score_decimal(indicator["points_exact"]) if indicator["applicable"] else None
+        sheet.write(line, 9, "—" if points is None else float(points), fmt["points"])
+        sheet.write(line, 10, indicator["points_exact"] or "—", fmt["audit"])
         line += 1
     line = _unmet_table(sheet, fmt, row, line + 1)
     _commendation_lines(sheet, data, fmt, row, line + 1)
@@ -235,7 +251,9 @@ def _unmet_table(sheet: Worksheet, fmt: dict[str, Format], row: Mapping[str, Any
     for indicator in row["unmet"]:
         sheet.write(line, 0, indicator["code"], fmt["cell"])
         sheet.write(line, 1, indicator["name"], fmt["cell"])
-        sheet.write(line, 2, _number(indicator["value"]), fmt["value"])
+        kind = indicator.get("kind", "")
+        shown = formatting.value_number(kind, indicator["value_exact"] or None)
+        sheet.write(line, 2, "—" if shown is None else float(shown), fmt.get(kind, fmt["count"]))
         sheet.write(line, 3, _number(indicator["target"]), fmt["value"])
         sheet.write(line, 4, indicator["lead"], fmt["cell"])
         line += 1
@@ -260,17 +278,66 @@ def _commendation_lines(
 # --- pdf -----------------------------------------------------------------------------------------------
 
 
+def issue_date(data: Mapping[str, Any]) -> datetime.date:
+    """The 成文日期: the day of publishing; today for a draft."""
+    if data["published"] and data["published_at"]:
+        return timezone.localtime(data["published_at"]).date()
+    return timezone.localdate()
+
+
+def _indicator_row(indicator: Mapping[str, Any]) -> dict[str, Any]:
+    kind = indicator.get("kind", "")
+    return {
+        **indicator,
+        "value_text": formatting.value_text(kind, indicator["value_exact"] or None),
+        "target_text": formatting.target_text(kind, indicator["target"] or None),
+        "met_text": MET_LABELS.get(indicator["met"], indicator["met"]),
+        "points_text": formatting.score_text(indicator["points_exact"]) if indicator["applicable"] else "—",
+    }
+
+
+def _unit_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A unit with every figure as it reads in the 通报 (formatting.py); no exact fraction."""
+    indicators = [_indicator_row(indicator) for indicator in row["indicators"]]
+    return {
+        **row,
+        "bonus_cell": _bonus_cell(row),
+        "base_text": formatting.score_text(row["base_exact"] if row["scored"] else None),
+        "total_text": formatting.score_text(row["total_exact"] if row["scored"] else None),
+        "earned_text": formatting.score_text(row["earned_exact"] if row["scored"] else None),
+        "applicable_text": formatting.score_text(row["applicable_exact"] if row["scored"] else None),
+        "dimension_texts": [formatting.score_text(dimension["exact"]) for dimension in row["dimensions"]],
+        "indicator_rows": indicators,
+        "unmet_rows": [indicator for indicator in indicators if indicator["met"] == Met.FALSE],
+    }
+
+
 def report_context(data: Mapping[str, Any]) -> dict[str, Any]:
-    counties = [{**row, "bonus_cell": _bonus_cell(row)} for row in data["counties"]]
-    departments = [{**row, "bonus_cell": _bonus_cell(row)} for row in data["departments"]]
+    """The template's context: the 公文 parts from the settings (版头, 发文字号, 主送, 抄送) and the
+    units with their figures formatted once."""
+    day = issue_date(data)
     return {
         "data": data,
         "title": report_title(data),
-        "status": status_text(data),
-        "counties": counties,
-        "departments": departments,
-        "met_labels": MET_LABELS,
+        "draft": not data["published"],
+        "issuer": settings.REPORT_ISSUER,
+        "doc_number": settings.REPORT_DOC_NUMBER.replace("{issue_year}", str(day.year)),
+        "main_recipients": settings.REPORT_MAIN_RECIPIENTS,
+        "copy_to": settings.REPORT_COPY_TO,
+        "date_text": formatting.chinese_date(day),
+        "print_date": f"{day.year}年{day.month}月{day.day}日",
+        "dimension_heads": [_dimension_head(dimension) for dimension in data["dimensions"]],
+        "counties": [_unit_row(row) for row in data["counties"]],
+        "departments": [_unit_row(row) for row in data["departments"]],
     }
+
+
+def _dimension_head(dimension: Mapping[str, Any]) -> dict[str, str]:
+    """A dimension's name on two short lines (基层/党建, 防返贫/监测): the ranking's 14 columns leave
+    each about 9 mm, where a whole name would break mid-word."""
+    name = dimension["name"]
+    half = (len(name) + 1) // 2
+    return {"first": name[:half], "second": name[half:], "points": dimension["points"]}
 
 
 def assessment_html(data: Mapping[str, Any]) -> str:
@@ -278,8 +345,9 @@ def assessment_html(data: Mapping[str, Any]) -> str:
 
 
 def assessment_pdf(data: Mapping[str, Any]) -> bytes:
-    """A4, PortalSans embedded, page numbers 第 N 页 / 共 M 页 in the page margin, table headers
-    repeated on every page."""
+    """The 通报 as a 公文 (GB/T 9704-2012, static/css/report.css): PortalSerif and PortalSans embedded,
+    page numbers — N — at the outside edge, table headers repeated on every page; a draft
+    (``data["published"]`` false) carries 草稿 across every page."""
     # Imported here: WeasyPrint loads Pango and its fonts on import (about a second); only a PDF needs it.
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration

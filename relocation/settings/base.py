@@ -317,6 +317,16 @@ IMPORT_EXPORT_SKIP_ADMIN_LOG = True
 IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "500000"))
 IMPORT_MAX_UNZIPPED_MB = int(os.environ.get("IMPORT_MAX_UNZIPPED_MB", "300"))
 
+# The 年度考核通报 as an official document (GB/T 9704-2012, indicators/assessment/report.py): the issuing
+# body of the red 版头 and the signature, the 发文字号 ({issue_year} is the year of the 成文日期), the 主送
+# line and the 抄送 line of the 版记.
+REPORT_ISSUER = os.environ.get("REPORT_ISSUER", "娄底市易地扶贫搬迁后续扶持工作领导小组办公室")
+REPORT_DOC_NUMBER = os.environ.get("REPORT_DOC_NUMBER", "娄易扶办〔{issue_year}〕1号")
+REPORT_MAIN_RECIPIENTS = os.environ.get(
+    "REPORT_MAIN_RECIPIENTS", "各县市区人民政府，娄底经济技术开发区管委会，市直有关单位"
+)
+REPORT_COPY_TO = os.environ.get("REPORT_COPY_TO", "市乡村振兴领导小组")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
