@@ -134,7 +134,7 @@ class IndicatorValueViewSet(ReadViewSet):
         if isinstance(records, QuerySet):
             records = self._scoped_records(records)
         page = self.paginate_queryset(records)
-        serializer = FailingRecordSerializer(page, many=True, context=self.get_serializer_context())
+        serializer = FailingRecordSerializer(page, many=True, context={**self.get_serializer_context(), "value": value})
         return self.get_paginated_response(serializer.data)
 
     def _scoped_records(self, records: QuerySet) -> QuerySet:

@@ -17,7 +17,9 @@ from households.models import (
 )
 from households.serializers import CodeField, Money, actor_of
 from households.validators import age_on
+from indicators.engine import rules
 from indicators.models import CountyFinance, Indicator, IndicatorValue
+from indicators.selectors.values import IncomeShortfall
 
 
 class IndicatorSerializer(serializers.ModelSerializer):
@@ -46,7 +48,8 @@ class IndicatorValueSerializer(serializers.ModelSerializer):
 
 class FailingRecordSerializer(serializers.Serializer):
     """One record of a 清零清单, whatever its kind (household, person, petition, site, township,
-    finance row); personal data as the reader may see it."""
+    finance row); personal data as the reader may see it. ``reason`` says which rule lists it
+    (``rules.reason``, with the stored value in the context as ``value``)."""
 
     type = serializers.SerializerMethodField()
     code = serializers.SerializerMethodField()
@@ -117,7 +120,12 @@ class FailingRecordSerializer(serializers.Serializer):
 
     @extend_schema_field({"type": "string", "nullable": True})
     def get_reason(self, item: Any) -> str | None:
-        return getattr(item, "reason", None)
+        if isinstance(item, IncomeShortfall):
+            return item.reason
+        value = self.context.get("value")
+        if value is None:
+            return None
+        return rules.reason(value.indicator.code, item, value.reference_date) or None
 
 
 class FinanceSerializer(serializers.ModelSerializer):

@@ -548,58 +548,7 @@ def site_population(site: Site) -> int:
 
 # --- the 清零清单 as rows ---------------------------------------------------------------------------
 
-# The fields that explain why a record is on the list of each indicator (shown and exported).
-DETAIL_FIELDS: dict[str, tuple[str, ...]] = {
-    "M2-2": ("industry_project",),
-    "M3-1": ("labour", "employment", "employment_checked_on"),
-    "M3-2": ("labour", "wants_work", "employment"),
-    "M3-3": (),
-    "M3-4": ("status", "employment"),
-    "M3-6": ("wants_training", "trained_on"),
-    "M3-7": ("employment", "transport_subsidy"),
-    "M4-1": ("housing_hazard",),
-    "M5-1": ("schooling",),
-    "M5-2": ("schooling",),
-    "M5-3": ("hardship_student", "student_aid"),
-    "M6-2": ("family_doctor",),
-    "M6-3": ("medical_insurance",),
-    "M7-1": ("safety_net_eligible", "safety_net"),
-    "M7-2": ("monitoring", "monitoring_assisted"),
-    "M7-3": ("helper",),
-    "M8-1": ("tap_water",),
-    "M8-2": ("seasonal_water_shortage",),
-}
-SITE_DETAIL_FIELDS: dict[str, tuple[str, ...]] = {
-    "M1-1": ("party_org",),
-    "M1-2": ("self_gov_org",),
-    "M1-3": ("one_stop_centre",),
-    "M1-4": ("first_secretary", "work_team"),
-    "M1-5": ("governance_centre", "public_assistance", "convenience_store", "social_orgs"),
-    "M2-1": ("industry_plan",),
-    "M2-3": ("industry_base",),
-    "M4-2": ("property_management",),
-    "M4-3": ("kind", "complete_community"),
-    "M5-4": ("kindergarten",),
-    "M6-1": ("medical_facility",),
-    "M8-3": ("ceremony_hall_needed", "ceremony_hall"),
-    "M8-4": ("tool_storage_needed", "tool_storage"),
-    "M8-5": ("public_transport",),
-    "M10-1": ("cultural_venue",),
-}
-
-
-def _field_text(instance: Any, name: str) -> str:
-    model_field = instance._meta.get_field(name)
-    raw = getattr(instance, name)
-    if isinstance(raw, bool):
-        shown_value = _("是") if raw else _("否")
-    elif raw in (None, ""):
-        shown_value = _("（空）")
-    elif isinstance(raw, datetime.date):
-        shown_value = raw.isoformat()
-    else:
-        shown_value = str(raw)
-    return f"{model_field.verbose_name}：{shown_value}"
+# Each row's 原因 is the rule's own sentence (``rules.reason``), from the columns the list already loads.
 
 
 @dataclass
@@ -653,11 +602,10 @@ HOUSEHOLD_HEADERS = (_lazy("户编号"), _lazy("户主"), _lazy("户主身份证
 def _person_table(
     actor: User | None, code: str, records: list[Person], reference_date: datetime.date, villages: dict[int, str]
 ) -> ListTable:
-    headers = [_("姓名"), _("身份证号"), _("年龄"), _("户编号"), _("村（社区）"), _("情况")]
+    headers = [_("姓名"), _("身份证号"), _("年龄"), _("户编号"), _("村（社区）"), _("原因")]
     rows = []
     for person in records:
         household = person.household
-        details = "；".join(_field_text(person, name) for name in DETAIL_FIELDS.get(code, ()))
         rows.append(
             ListRow(
                 cells=[
@@ -666,7 +614,7 @@ def _person_table(
                     age_on(person.birth_date, reference_date),
                     household.code,
                     villages.get(household.village_id, ""),
-                    details,
+                    rules.reason(code, person, reference_date),
                 ],
                 link=reverse("household_detail", args=[household.code]),
                 target=f"person:{person.pk}",
@@ -676,9 +624,9 @@ def _person_table(
     return ListTable("person", headers, rows)
 
 
-def _household_row(actor: User | None, household: Household, details: str) -> ListRow:
+def _household_row(actor: User | None, household: Household, reason: str) -> ListRow:
     return ListRow(
-        cells=[*_household_cells(actor, household), details],
+        cells=[*_household_cells(actor, household), reason],
         link=reverse("household_detail", args=[household.code]),
         target=f"household:{household.code}",
         household_id=household.pk,
@@ -700,26 +648,21 @@ def _shortfall_table(
 def _household_table(
     actor: User | None, code: str, records: list[Household], reference_date: datetime.date, villages: dict[int, str]
 ) -> ListTable:
-    rows = []
-    for household in records:
-        details = "；".join(_field_text(household, name) for name in DETAIL_FIELDS.get(code, ()))
-        if code == "M3-3":
-            details = _("有劳动力但无人就业")
-        rows.append(_household_row(actor, household, details))
-    return ListTable("household", [*(str(header) for header in HOUSEHOLD_HEADERS), _("情况")], rows)
+    rows = [_household_row(actor, household, rules.reason(code, household, reference_date)) for household in records]
+    return ListTable("household", [*(str(header) for header in HOUSEHOLD_HEADERS), _("原因")], rows)
 
 
 def _site_table(
     actor: User | None, code: str, records: list[Site], reference_date: datetime.date, villages: dict[int, str]
 ) -> ListTable:
-    headers = [_("安置点编码"), _("安置点名称"), _("所在村（社区）"), _("安置人口"), _("情况")]
+    headers = [_("安置点编码"), _("安置点名称"), _("所在村（社区）"), _("安置人口"), _("原因")]
     rows = []
     for site in records:
-        details = "；".join(_field_text(site, name) for name in SITE_DETAIL_FIELDS.get(code, ()))
         population = getattr(site, "population", None)
+        reason = rules.reason(code, site, reference_date)
         rows.append(
             ListRow(
-                cells=[site.code, site.name, villages.get(site.village_id, ""), population, details],
+                cells=[site.code, site.name, villages.get(site.village_id, ""), population, reason],
                 link=reverse("site_view", args=[site.code]),
                 target=f"site:{site.code}",
                 site_id=site.pk,
@@ -732,7 +675,16 @@ def _petition_table(
     actor: User | None, code: str, records: list[Grievance], reference_date: datetime.date, villages: dict[int, str]
 ) -> ListTable:
     """A petition's follow-up attaches to its household, else to its site."""
-    headers = [_("事项编号"), _("受理日期"), _("事项类别"), _("办理状态"), _("办结日期"), _("村社区内解决"), _("户")]
+    headers = [
+        _("事项编号"),
+        _("受理日期"),
+        _("事项类别"),
+        _("办理状态"),
+        _("办结日期"),
+        _("村社区内解决"),
+        _("户"),
+        _("原因"),
+    ]
     rows = []
     for grievance in records:
         # ``is not None``: no query without a key, the related row loaded with the list otherwise.
@@ -752,6 +704,7 @@ def _petition_table(
                     grievance.resolved_on.isoformat() if grievance.resolved_on else "",
                     _("是") if grievance.resolved_in_village else _("否"),
                     household_code,
+                    rules.reason(code, grievance, reference_date),
                 ],
                 link=reverse("household_detail", args=[household_code]) if grievance.household_id else "",
                 target=target,
@@ -766,8 +719,9 @@ def _township_table(
     actor: User | None, code: str, records: list[Area], reference_date: datetime.date, villages: dict[int, str]
 ) -> ListTable:
     """M2-4: townships with sites and no industrial park."""
-    headers = [_("乡镇代码"), _("乡镇名称"), _("后扶产业园")]
-    return ListTable("township", headers, [ListRow(cells=[t.code, t.name, _("否")]) for t in records])
+    headers = [_("乡镇代码"), _("乡镇名称"), _("后扶产业园"), _("原因")]
+    rows = [ListRow(cells=[t.code, t.name, _("否"), rules.reason(code, t, reference_date)]) for t in records]
+    return ListTable("township", headers, rows)
 
 
 def _finance_table(
@@ -781,6 +735,7 @@ def _finance_table(
         _("用于搬迁户（元）"),
         _("衔接资金（元）"),
         _("用于搬迁后扶（元）"),
+        _("原因"),
     ]
     rows = [
         ListRow(
@@ -791,6 +746,7 @@ def _finance_table(
                 Decimal(row.proceeds_to_households) / 100,
                 Decimal(row.linkage_funds) / 100,
                 Decimal(row.linkage_to_relocation) / 100,
+                rules.reason(code, row, reference_date),
             ]
         )
         for row in records

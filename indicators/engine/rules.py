@@ -11,6 +11,9 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Q
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from households.choices import (
     LABOUR_FORCE,
@@ -24,6 +27,7 @@ from households.choices import (
     Schooling,
     SiteKind,
 )
+from households.validators import age_on
 
 # --- ages and windows ---------------------------------------------------------------------------
 
@@ -86,6 +90,16 @@ def household_rules(reference: datetime.date) -> dict[str, Rule]:
     }
 
 
+EMPLOYMENT_CHECK_DAYS = 90  # M3-1 (indicators.md): the 就业信息更新日期 counts for 90 days; data quality says the same
+
+
+def employment_checked(reference: datetime.date) -> Q:
+    """就业信息 checked in the ``EMPLOYMENT_CHECK_DAYS`` up to ``reference`` (both ends; a later date
+    does not count): M3-1's numerator, and what the data-quality warning ``employment_stale`` negates."""
+    since = reference - datetime.timedelta(days=EMPLOYMENT_CHECK_DAYS)
+    return Q(employment_checked_on__gte=since, employment_checked_on__lte=reference)
+
+
 def person_rules(reference: datetime.date) -> dict[str, Rule]:
     """On ``Person``, within active persons of active households."""
     poor = Q(household__category=HouseholdCategory.REGISTERED_POOR)
@@ -93,10 +107,7 @@ def person_rules(reference: datetime.date) -> dict[str, Rule]:
     employed = ~Q(employment=Employment.UNEMPLOYED)
     year_start = datetime.date(reference.year, 1, 1)
     return {
-        "M3-1": _rate(
-            labour_force,
-            Q(employment_checked_on__gte=reference - datetime.timedelta(days=90), employment_checked_on__lte=reference),
-        ),
+        "M3-1": _rate(labour_force, employment_checked(reference)),
         "M3-2": _rate(labour_force & Q(wants_work=True), employed),
         "M3-4": (None, Q(employment=Employment.PUBLIC_WELFARE)),
         "M3-6": _rate(poor & Q(wants_training=True), Q(trained_on__gte=year_start, trained_on__lte=reference)),
@@ -150,7 +161,8 @@ SITE_RULES: dict[str, tuple[SitePredicate | None, SitePredicate]] = {
     "M1-3": _sites(_flag("one_stop_centre"), min_population=SITE_800),
     "M1-4": _sites(_flag("first_secretary", "work_team")),
     "M1-5": _sites(
-        _flag("governance_centre", "public_assistance", "convenience_store", "social_orgs"), min_population=SITE_800
+        _flag("governance_centre", "public_assistance", "convenience_store", "social_orgs"),
+        min_population=SITE_800,
     ),
     "M2-1": _sites(_flag("industry_plan")),
     "M2-3": _sites(_flag("industry_base")),
@@ -179,3 +191,181 @@ SITE_FIELDS = sorted(
         "tool_storage", "kind",
     }
 )  # fmt: skip
+
+
+# --- why a record is on a 清零清单 ------------------------------------------------------------------
+# One function per rule above, from the record's own columns (those the list query already loads: no
+# query per row), so a list row says in words which rule put it there and with which value.
+
+Reason = Callable[[Any, datetime.date], str]
+
+
+def _day(value: datetime.date | None) -> str:
+    return value.isoformat() if value is not None else ""
+
+
+def _employment_check(person: Any, reference: datetime.date) -> str:
+    checked = person.employment_checked_on
+    if checked is None:
+        return _("未登记就业信息更新日期")
+    if checked > reference:
+        return _("就业信息 %(date)s 核实，晚于参考日期 %(reference)s") % {
+            "date": _day(checked),
+            "reference": _day(reference),
+        }
+    return _("就业信息 %(date)s 核实，已超过 %(days)s 天") % {"date": _day(checked), "days": EMPLOYMENT_CHECK_DAYS}
+
+
+def _training(person: Any, reference: datetime.date) -> str:
+    trained = person.trained_on
+    if trained is None:
+        return _("有培训意愿，未参加过培训")
+    if trained > reference:
+        return _("最近培训 %(date)s，晚于参考日期 %(reference)s") % {
+            "date": _day(trained),
+            "reference": _day(reference),
+        }
+    return _("有培训意愿，最近培训 %(date)s，%(year)s 年未参加培训") % {"date": _day(trained), "year": reference.year}
+
+
+def _welfare_post_lost(person: Any, reference: datetime.date) -> str:
+    if person.status != RecordStatus.ACTIVE or person.household.status != RecordStatus.ACTIVE:
+        return _("上期末在公益性岗位，现已注销")
+    return _("上期末在公益性岗位，现为%(employment)s") % {"employment": person.get_employment_display()}
+
+
+def _kindergarten(person: Any, reference: datetime.date) -> str:
+    return _("%(age)s 岁未入园（%(schooling)s）") % {
+        "age": age_on(person.birth_date, reference),
+        "schooling": person.get_schooling_display(),
+    }
+
+
+def _compulsory_schooling(person: Any, reference: datetime.date) -> str:
+    age = age_on(person.birth_date, reference)
+    if person.schooling == Schooling.DROPPED_OUT:
+        return _("适龄（%(age)s 岁）辍学") % {"age": age}
+    return _("适龄（%(age)s 岁）未入学") % {"age": age}
+
+
+def _housing(household: Any, reference: datetime.date) -> str:
+    return _("住房安全隐患：%(hazard)s") % {"hazard": household.get_housing_hazard_display()}
+
+
+def _safety_net(household: Any, reference: datetime.date) -> str:
+    return _("符合兜底保障条件，未纳入低保或特困（现为%(net)s）") % {"net": household.get_safety_net_display()}
+
+
+def _monitoring(household: Any, reference: datetime.date) -> str:
+    return _("%(monitoring)s，未落实帮扶措施") % {"monitoring": household.get_monitoring_display()}
+
+
+def _labour_without_work(household: Any, reference: datetime.date) -> str:
+    return _("有劳动力 %(count)s 人，无人就业") % {"count": household.labour_force_members}
+
+
+def _petition_open(petition: Any, reference: datetime.date) -> str:
+    if petition.status == GrievanceStatus.RESOLVED and petition.resolved_on is not None:
+        return _("%(received)s 受理，%(resolved)s 办结，晚于参考日期") % {
+            "received": _day(petition.received_on),
+            "resolved": _day(petition.resolved_on),
+        }
+    return _("%(received)s 受理，至参考日期未办结") % {"received": _day(petition.received_on)}
+
+
+def _petition_outside(petition: Any, reference: datetime.date) -> str:
+    return _("%(resolved)s 办结，未在村（社区）内解决") % {"resolved": _day(petition.resolved_on)}
+
+
+def _fixed(text: Promise) -> Reason:
+    """A rule whose record has no value to name beyond the one the sentence states."""
+    return lambda record, reference: str(text)
+
+
+def _site_missing(*names: str, floor: int | None = None) -> Reason:
+    """A site rule: the facilities the site lacks, with its population when the rule has a threshold."""
+
+    def reason(site: Any, reference: datetime.date) -> str:
+        missing = "、".join(str(site._meta.get_field(name).verbose_name) for name in names if not getattr(site, name))
+        population = getattr(site, "population", None)  # set by the list (``_failing_sites``)
+        if floor is None or population is None:
+            return _("未配套%(missing)s") % {"missing": missing}
+        return _("安置 %(population)s 人（%(floor)s 人以上），未配套%(missing)s") % {
+            "population": population,
+            "floor": floor,
+            "missing": missing,
+        }
+
+    return reason
+
+
+def _finance_share(part: str, whole: str, label: Promise) -> Reason:
+    """A county finance row behind M9-1 or M9-2: the share the rule compares, from the row's own sums."""
+
+    def reason(row: Any, reference: datetime.date) -> str:
+        base = getattr(row, whole)
+        share = f"{getattr(row, part) * 1000 // base / 10}%" if base else "—"
+        return _("%(year)s 年%(label)s %(share)s") % {"year": row.year, "label": label, "share": share}
+
+    return reason
+
+
+PERSON_REASONS: dict[str, Reason] = {
+    "M3-1": _employment_check,
+    "M3-2": _fixed(_lazy("有就业意愿，未就业")),
+    "M3-4": _welfare_post_lost,
+    "M3-6": _training,
+    "M3-7": _fixed(_lazy("外出务工，未发放交通补助")),
+    "M5-1": _kindergarten,
+    "M5-2": _compulsory_schooling,
+    "M5-3": _fixed(_lazy("困难学生，未获资助")),
+    "M6-2": _fixed(_lazy("未签约家庭医生")),
+    "M6-3": _fixed(_lazy("未参加基本医疗保险")),
+}
+HOUSEHOLD_REASONS: dict[str, Reason] = {
+    "M2-2": _fixed(_lazy("未登记后扶产业项目")),
+    "M3-3": _labour_without_work,
+    "M4-1": _housing,
+    "M7-1": _safety_net,
+    "M7-2": _monitoring,
+    "M7-3": _fixed(_lazy("建档立卡户，未落实结对帮扶人")),
+    "M8-1": _fixed(_lazy("未通自来水")),
+    "M8-2": _fixed(_lazy("季节性缺水")),
+}
+PETITION_REASONS: dict[str, Reason] = {"M1-6": _petition_open, "M1-7": _petition_outside}
+SITE_REASONS: dict[str, Reason] = {
+    "M1-1": _site_missing("party_org"),
+    "M1-2": _site_missing("self_gov_org"),
+    "M1-3": _site_missing("one_stop_centre", floor=SITE_800),
+    "M1-4": _site_missing("first_secretary", "work_team"),
+    "M1-5": _site_missing("governance_centre", "public_assistance", "convenience_store", "social_orgs", floor=SITE_800),
+    "M2-1": _site_missing("industry_plan"),
+    "M2-3": _site_missing("industry_base"),
+    "M4-2": _site_missing("property_management", floor=SITE_500),
+    "M4-3": _fixed(_lazy("城镇安置点，未达到完整居住社区标准")),
+    "M5-4": _site_missing("kindergarten", floor=SITE_800),
+    "M6-1": _site_missing("medical_facility"),
+    "M8-3": _fixed(_lazy("有红白喜事场所需求，未配套")),
+    "M8-4": _fixed(_lazy("有农具存放需求，未配套")),
+    "M8-5": _site_missing("public_transport"),
+    "M10-1": _site_missing("cultural_venue"),
+}
+FINANCE_REASONS: dict[str, Reason] = {
+    "M9-1": _finance_share("proceeds_to_households", "asset_proceeds", _lazy("盘活资产收益用于搬迁户")),
+    "M9-2": _finance_share("linkage_to_relocation", "linkage_funds", _lazy("衔接资金用于搬迁后扶")),
+}
+REASONS: dict[str, Reason] = {
+    **PERSON_REASONS,
+    **HOUSEHOLD_REASONS,
+    **PETITION_REASONS,
+    **SITE_REASONS,
+    **FINANCE_REASONS,
+    "M2-4": _fixed(_lazy("乡镇有安置点，未建后扶产业园")),
+}
+"""Why a record is on each 清零清单, keyed like the rules (M3-5's reason comes with its list)."""
+
+
+def reason(code: str, record: Any, reference: datetime.date) -> str:
+    """Why ``record`` is on ``code``'s 清零清单 at ``reference`` (empty for a code without a rule)."""
+    explain = REASONS.get(code)
+    return explain(record, reference) if explain is not None else ""

@@ -270,7 +270,7 @@ WARNINGS = {
     "labour_age": "劳动能力与年龄不符（16 岁以下或 70 岁以上标为普通/技能劳动力）",
     "schooling_age": "在校情况与年龄不符",
     "employed_no_labour": "丧失劳动力或无劳动力却登记为就业",
-    "employment_stale": "就业信息超过 180 天未更新",
+    "employment_stale": f"就业信息超过 {rules.EMPLOYMENT_CHECK_DAYS} 天未核实（M3-1 就业动态管理的口径）",
     "no_head": "户内没有状态正常的户主",
     "income_size": "最近一年收入的家庭人口数与正常成员数不符",
 }
@@ -285,11 +285,8 @@ def _person_warning_qs(reference_date: datetime.date) -> dict[str, Q]:
         | (rules.age_between(reference_date, 3, 5) & Q(schooling=Schooling.PRIMARY))
         | (rules.age_at_least(reference_date, 19) & Q(schooling=Schooling.KINDERGARTEN)),
         "employed_no_labour": Q(labour__in=[Labour.LOST, Labour.NONE]) & ~Q(employment=Employment.UNEMPLOYED),
-        "employment_stale": Q(labour__in=LABOUR_FORCE)
-        & (
-            Q(employment_checked_on__isnull=True)
-            | Q(employment_checked_on__lt=reference_date - datetime.timedelta(days=180))
-        ),
+        # M3-1's own rule (``rules.employment_checked``): a person missing from M3-1 is warned here too.
+        "employment_stale": Q(labour__in=LABOUR_FORCE) & ~rules.employment_checked(reference_date),
         "no_head": Q(has_head=False),
         "income_size": Q(latest_income_size__isnull=False) & ~Q(latest_income_size=F("active_members")),
     }
