@@ -43,6 +43,9 @@ ROLE_LEVEL = {
     Role.CITY_ADMIN: "市",
 }
 MASKED_ROLES = frozenset({Role.COUNTY_OFFICIAL, Role.CITY_BUREAU, Role.CITY_ADMIN})
+# Roles whose systems exchange data with the portal through API tokens: 接口文档 in their main
+# navigation. Village and township clerks work in the pages (often on a phone) and find it in the footer.
+API_ROLES = frozenset({Role.COUNTY_OFFICIAL, Role.CITY_BUREAU, Role.CITY_ADMIN})
 
 
 class User(AbstractUser):
@@ -62,6 +65,11 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
+
+    @property
+    def api_in_navigation(self) -> bool:
+        """接口文档 in the main navigation (else only in the footer): see ``API_ROLES``."""
+        return self.is_superuser or self.role in API_ROLES
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         """A new password revokes the user's API tokens (issue 17, finding 5), whatever path set it:

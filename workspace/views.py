@@ -107,9 +107,8 @@ def home(request: AuthedHttpRequest) -> HttpResponse:
                 "warnings_count": workspace.warning_count(area=area),
                 "warnings_url": reverse("warnings_list", args=[area.code]),
                 "quality": workspace.quality_summary(area=area, reference_date=reference),
-                "dashboard_url": reverse("dashboard_township", args=[area.township_code])
-                if area.level == AreaLevel.TOWNSHIP
-                else "",
+                # A village's own board is the township page anchored on the village.
+                "dashboard_url": reverse("dashboard_township", args=[area.code]),
             }
         )
     else:

@@ -375,6 +375,15 @@ def township_values(period: Period, township_code: str) -> list[IndicatorValue]:
     return list(IndicatorValue.objects.filter(period=period, township_code=township_code).defer("computed_at", "run"))
 
 
+def village_values(period: Period, village: Area, site_codes: list[str]) -> list[IndicatorValue]:
+    """A village's own values and its sites' (one query, through the township's BRIN ``value_area``)."""
+    return list(
+        IndicatorValue.objects.filter(period=period, township_code=village.township_code)
+        .filter(Q(level=Level.VILLAGE, unit_code=village.code) | Q(level=Level.SITE, unit_code__in=site_codes))
+        .defer("computed_at", "run")
+    )
+
+
 def city_values(period: Period) -> list[IndicatorValue]:
     """The city's values and every county's (one query)."""
     return list(

@@ -80,7 +80,8 @@ def dashboard_home(request: AuthedHttpRequest) -> HttpResponse:
         raise Http404
     if area.level == AreaLevel.COUNTY:
         return redirect(reverse("dashboard_county", args=[area.code]) + query)
-    if area.level == AreaLevel.TOWNSHIP:
+    if area.level in (AreaLevel.TOWNSHIP, AreaLevel.VILLAGE):
+        # Village staff get their own village's board (the township page anchored on the village).
         return redirect(reverse("dashboard_township", args=[area.code]) + query)
     return redirect("home")
 
@@ -216,30 +217,42 @@ def _trend_default(board: boards.Board) -> str:
 
 @login_required
 def dashboard_township(request: AuthedHttpRequest, code: str) -> HttpResponse:
+    """A township's board over its villages and sites; for a village code the same page anchored on
+    the village (its own values over its sites): the board village staff reach from 指标看板."""
     actor = request.user
     township = access_area(actor, code)
-    if township.level != AreaLevel.TOWNSHIP:
+    if township.level not in (AreaLevel.TOWNSHIP, AreaLevel.VILLAGE):
         raise Http404
+    is_village = township.level == AreaLevel.VILLAGE
     context = _period_context(request)
     period, fresh = context["period"], context["fresh"]
     indicators = boards.indicators_all()
-    villages = list(Area.objects.filter(within(township), level=AreaLevel.VILLAGE).order_by("code"))
-    sites = list(Site.objects.filter(within(township)).order_by("code"))
+    if is_village:
+        villages = []
+        sites = list(Site.objects.filter(village=township).order_by("code"))
+        values = boards.village_values(period, township, [s.code for s in sites])
+        unit_level = Level.VILLAGE
+    else:
+        villages = list(Area.objects.filter(within(township), level=AreaLevel.VILLAGE).order_by("code"))
+        sites = list(Site.objects.filter(within(township)).order_by("code"))
+        values = boards.township_values(period, township.code)
+        unit_level = Level.TOWNSHIP
     children = [(Level.VILLAGE, boards.ChildColumn(v.code, v.name, "村")) for v in villages]
     children += [
         (Level.SITE, boards.ChildColumn(s.code, s.name, "安置点", reverse("site_view", args=[s.code]))) for s in sites
     ]
     board = boards.board_build(
         indicators=indicators,
-        values=boards.township_values(period, township.code),
+        values=values,
         period=period,
-        unit_level=Level.TOWNSHIP,
+        unit_level=unit_level,
         unit_code=township.code,
         unit_name=township.name,
         children=children,
     )
     reference = fresh.reference_date or timezone.localdate()
-    quality = boards.quality_by_township(reference_date=reference, area=township).get(township.code)
+    # Both are keyed by township code; for a village they count the village's records only.
+    quality = boards.quality_by_township(reference_date=reference, area=township).get(township.township_code)
     actions = boards.actions_by_unit(actions=scope(FollowUpAction.objects.filter(within(township)), actor))
     for kind_key, child in [("v", child) for _l, child in children if child.kind == "村"] + [
         ("s", child) for _l, child in children if child.kind == "安置点"
@@ -252,11 +265,14 @@ def dashboard_township(request: AuthedHttpRequest, code: str) -> HttpResponse:
             "indicators": indicators,
             "judged_indicators": [indicator for indicator in indicators if indicator.kind != Kind.INFO],
             "heatmap": board.heatmap(indicators),
-            "trend": boards.trend(level=Level.TOWNSHIP, unit_code=township.code, period=period, indicators=indicators),
+            "trend": boards.trend(level=unit_level, unit_code=township.code, period=period, indicators=indicators),
             "trend_default": _trend_default(board),
             "quality": quality,
-            "warnings": boards.early_warnings_by_township(area=township).get(township.code, 0),
+            "warnings": boards.early_warnings_by_township(area=township).get(township.township_code, 0),
+            "is_village": is_village,
             "county_url": reverse("dashboard_county", args=[township.county_code]),
+            "township_url": reverse("dashboard_township", args=[township.township_code]) if is_village else "",
+            "may_see_township": actor.is_superuser or actor.role != Role.VILLAGE_STAFF,
             "may_see_county": actor.is_superuser or actor.role in (*CITY_ROLES, Role.COUNTY_OFFICIAL),
         }
     )

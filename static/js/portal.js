@@ -4,3 +4,12 @@ document.addEventListener("change", function (event) {
     event.target.form.submit();
   }
 });
+// 返回上一页 on the error pages: the browser's back when there is a page to go back to, else the
+// link's own target (the home page).
+document.addEventListener("click", function (event) {
+  var link = event.target.closest("a[data-back]");
+  if (link && window.history.length > 1) {
+    event.preventDefault();
+    window.history.back();
+  }
+});

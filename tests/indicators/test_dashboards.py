@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from accounts.models import Role
 from accounts.personal_data import decrypt, mask_id_number
 from households.choices import ActionKind, Labour
 from households.models import (
@@ -22,13 +23,14 @@ from households.models import (
 )
 from indicators.dashboards import panels as dashboards
 from indicators.engine.runs import period_close
-from indicators.models import AssessmentResult, AssessmentRun, IndicatorValue, Period
+from indicators.models import AssessmentResult, AssessmentRun, IndicatorValue, Level, Period
 from tests.factories import (
     AreaFactory,
     FollowUpActionFactory,
     GrievanceFactory,
     HouseholdFactory,
     SiteFactory,
+    UserFactory,
     compute,
     persons_bulk,
 )
@@ -566,6 +568,27 @@ def test_township_staff_see_own_township_only(client, world):
     assert client.get(reverse("dashboard_county", args=[world.county.code])).status_code == 404
     assert client.get(_list_url("M3-2", world.county.code)).status_code == 404
     assert client.get(reverse("dashboard_home")).url == reverse("dashboard_township", args=[world.township.code])
+
+
+def test_village_staff_land_on_their_village_board(client, world):
+    """指标看板 takes village staff to their own village's board, not to 待办 (issue 20)."""
+    client.force_login(UserFactory.create(username="cun", role=Role.VILLAGE_STAFF, area=world.village))
+    response = client.get(reverse("dashboard_home"))
+    assert response.url == reverse("dashboard_township", args=[world.village.code])
+    html = _get(client, response.url + f"?period={KEY}").content.decode()
+    assert f"{world.village.name} 指标记分卡" in html
+    assert world.site.name in html
+    stored = IndicatorValue.objects.get(
+        period__key=KEY, level=Level.VILLAGE, unit_code=world.village.code, indicator__code="M3-2"
+    )
+    row = re.search(r'<tr[^>]*data-code="M3-2".*?</tr>', html, re.S).group(0)
+    assert dashboards.shown(stored, stored.indicator, KEY).text in row
+    # Only the village's own board: no link up to the township's, which village staff may not open.
+    assert reverse("dashboard_township", args=[world.township.code]) not in html
+    assert client.get(reverse("dashboard_township", args=[world.township.code])).status_code == 404
+    client.force_login(world.township_user)
+    html = _get(client, reverse("dashboard_township", args=[world.village.code]) + f"?period={KEY}").content.decode()
+    assert reverse("dashboard_township", args=[world.township.code]) in html
 
 
 def test_anonymous_is_sent_to_login(client, world):
