@@ -16,14 +16,17 @@ find_python() {
 ensure_venv() {  # $1 = requirements file
     local requirements="$1" stamp
     if [ ! -x .venv/bin/python ]; then
+        echo "==> Creating the virtual environment .venv"
         "$(find_python)" -m venv .venv
     fi
     # shellcheck disable=SC1091
     . .venv/bin/activate
     stamp=".venv/.installed-$(basename "$requirements")"
     if [ ! -f "$stamp" ] || ! cat requirements*.txt | cmp -s - "$stamp"; then
+        echo "==> Installing the Python packages of $requirements (first start: a few minutes)…"
         python -m pip install --quiet --upgrade pip
         python -m pip install --quiet -r "$requirements"
+        echo "    Packages installed."
         cat requirements*.txt > "$stamp"
     fi
 }

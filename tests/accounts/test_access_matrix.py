@@ -244,10 +244,14 @@ def _messages(response: Any, replace: list[str]) -> Any:
     elif response.context is not None and response.context.get("form") is not None:
         text = json.dumps(response.context["form"].errors, ensure_ascii=False, sort_keys=True)
     else:
-        text = response.content.decode(errors="replace")
+        # An error page in the site's frame carries CSRF tokens, masked afresh on every answer.
+        text = CSRF_VALUE.sub("<CSRF>", response.content.decode(errors="replace"))
     for value in replace:
         text = text.replace(value, "<CODE>")
     return text
+
+
+CSRF_VALUE = re.compile(r'(?<=name="csrfmiddlewaretoken" value=")[^"]*')
 
 
 # --- expectations -----------------------------------------------------------------------------------
