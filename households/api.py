@@ -595,11 +595,10 @@ class ImportViewSet(viewsets.GenericViewSet, mixins.ListModelMixin, mixins.Retri
     def get_object(self) -> ImportJob:
         return get_object_or_404(self.get_queryset(), pk=self.kwargs["id"])
 
-    @staticmethod
-    def _answer(job: ImportJob, code: int = status.HTTP_200_OK) -> Response:
+    def _answer(self, job: ImportJob, code: int = status.HTTP_200_OK) -> Response:
         # Without a broker the task already ran on commit; with one, the job shows its progress.
         job.refresh_from_db()
-        return Response(ImportJobSerializer(job).data, status=code)
+        return Response(ImportJobSerializer(job, context=self.get_serializer_context()).data, status=code)
 
     @extend_schema(request={"multipart/form-data": ImportUploadSerializer}, responses={201: ImportJobSerializer})
     def create(self, request: Request) -> Response:

@@ -11,6 +11,7 @@ random name, deleted once the import ran or was abandoned, and by ``import_jobs_
 most. Job errors are those of the importer, personal data masked there.
 """
 
+import contextlib
 import datetime
 import logging
 import os
@@ -18,7 +19,7 @@ import secrets
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, cast
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
@@ -26,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from accounts.access import sees_personal_data
 from accounts.models import User
+from accounts.personal_data import decrypt
 from core.spreadsheet import SafeWorkbook, xlsx_write
 from households.choices import Channel
 from households.import_runs import RUNNING, discard_file, import_upload_dir
@@ -75,6 +77,21 @@ def import_job_access(*, actor: User | None, pk: int) -> ImportJob:
         return import_job_list(actor=actor).get(pk=pk)
     except ImportJob.DoesNotExist as exc:
         raise Http404 from exc
+
+
+def import_job_errors(*, actor: User | None, job: ImportJob) -> list[dict[str, Any]]:
+    """The job's row errors as ``actor`` may see them. A secret cell (phone, ID number) is stored
+    masked beside its ciphertext: the uploader is shown what they typed, so they can find the typo;
+    anyone else (an official looking at the job) sees it masked. Masking is for other people's data."""
+    own = actor is not None and job.created_by_id is not None and actor.pk == job.created_by_id
+    errors = []
+    for error in job.errors or []:
+        shown = {key: value for key, value in error.items() if key != "sealed"}
+        if own and error.get("sealed"):
+            with contextlib.suppress(ImproperlyConfigured):  # its key was retired: the masked value stays
+                shown["value"] = decrypt(error["sealed"])
+        errors.append(shown)
+    return errors
 
 
 def import_job_running(job: ImportJob) -> bool:
@@ -190,7 +207,8 @@ def import_job_errors_workbook(*, actor: User | None, job: ImportJob, target: IO
     the file can be corrected and uploaded again), and always a sheet 错误清单 (row, column, value,
     reason). Every cell is written as a string (``core.spreadsheet.xlsx_write``): nothing starting with
     = + - @, tab or CR becomes a formula.
-    Secret columns are masked for a role that sees personal data masked."""
+    Secret columns are masked for a role that sees personal data masked, unless it is the uploader's
+    own file (``import_job_errors``)."""
     kind = get_kind(job.kind)
     workbook = SafeWorkbook(target, {"constant_memory": True, "strings_to_numbers": False})
     text = workbook.add_format({"num_format": "@"})
@@ -213,7 +231,8 @@ def import_job_errors_workbook(*, actor: User | None, job: ImportJob, target: IO
             for index, header in enumerate(table.headers)
             if kind is not None and header in kind.column_by_header and kind.column_by_header[header].secret
         }
-        masked = not sees_personal_data(actor)
+        own = actor is not None and actor.pk == job.created_by_id  # the uploader's own typing
+        masked = not (own or sees_personal_data(actor))
         sheet = workbook.add_worksheet(_("导入数据及错误"))
         sheet.freeze_panes(1, 0)
         error_column = len(table.headers)
@@ -241,7 +260,7 @@ def import_job_errors_workbook(*, actor: User | None, job: ImportJob, target: IO
     sheet.set_column(0, 0, 8, text)
     sheet.set_column(1, 2, 20, text)
     sheet.set_column(3, 3, 80, text)
-    for out, error in enumerate(job.errors or [], start=1):
+    for out, error in enumerate(import_job_errors(actor=actor, job=job), start=1):
         row = int(error.get("row") or 0)
         cells = [str(row) if row else "", *(error.get(name) or "" for name in ("column", "value", "reason"))]
         for column, cell in enumerate(cells):

@@ -147,6 +147,43 @@ def filter_choices(*, actor: User | None) -> dict[str, list[tuple[str, str]]]:
     return {"villages": list(villages), "sites": list(sites)}
 
 
+TRAILING_NUMBER_RE = re.compile(r"^(.*?)([0-9]+)$")
+NEW_CODE_DIGITS = 3
+
+
+def household_next_code(*, village_code: str) -> str:
+    """The 户编号 the household form suggests for a new household of the village (one query).
+
+    The templates fix only the format (validators.validate_record_code), so the suggestion follows the
+    village's own codes: the prefix and running-number width of its latest household — the village or
+    township code when the code starts with one (the demo numbers ``<township code><6 digits>``), else
+    the letters before the trailing digits (``H01`` → ``H02``) — and the next number after the highest
+    one taken with that prefix in the township or under its code (a transferred household keeps its
+    code). A village without households starts at ``<village code>001``. The register service still
+    refuses a code taken meanwhile or elsewhere."""
+    township_code = village_code[:9]
+    rows = list(
+        Household.objects.filter(Q(township_code=township_code) | Q(code__startswith=township_code)).values_list(
+            "pk", "code", "village_code"
+        )
+    )
+    own = [(pk, code) for pk, code, village in rows if village == village_code]
+    prefix, width = village_code, NEW_CODE_DIGITS
+    if own:
+        latest = max(own)[1]
+        area_prefix = next((code for code in (village_code, township_code) if latest.startswith(code)), None)
+        match = TRAILING_NUMBER_RE.match(latest[len(area_prefix) :] if area_prefix else latest)
+        if match is not None:
+            prefix = (area_prefix or "") + match.group(1)
+            width = len(match.group(2))
+    numbers = [
+        int(code[len(prefix) :])
+        for _pk, code, _village in rows
+        if code.startswith(prefix) and len(code) - len(prefix) >= width and code[len(prefix) :].isdigit()
+    ]
+    return f"{prefix}{max(numbers, default=0) + 1:0{width}d}"
+
+
 @dataclass
 class HouseholdFile:
     """Everything of 一户一档, each list loaded in one query."""

@@ -38,6 +38,7 @@ from households.choices import (
     Schooling,
     SiteKind,
 )
+from households.import_jobs import import_job_errors
 from households.models import (
     FollowUpAction,
     Grievance,
@@ -467,8 +468,8 @@ class ImportJobSerializer(serializers.ModelSerializer):
         }
     )
     def get_errors(self, job: ImportJob) -> list[dict[str, Any]]:
-        """Row errors as the importer kept them (personal data masked there)."""
-        return list(job.errors or [])
+        """Row errors as the importer kept them: secret cells masked, except for the uploader."""
+        return import_job_errors(actor=actor_of(self), job=job)
 
 
 class ImportUploadSerializer(serializers.Serializer):

@@ -368,6 +368,23 @@ def _check_labour_date(person: Person) -> None:
         raise ValidationError({"employment_checked_on": _("有劳动能力的人员必须填写就业信息更新日期。")})
 
 
+def _head_id_follows(*, actor: User | None, household_id: int, channel: str) -> None:
+    """The household row's 户主身份证号 is its active 户主's (blind index and ciphertext copied), or
+    blank without one: called in the transaction of every service write that adds, changes or
+    cancels a 户主, with a history entry on the household when it changes."""
+    household = Household.objects.select_for_update().get(pk=household_id)
+    head = (
+        Person.objects.filter(household_id=household_id, relation=Relation.HEAD, status=RecordStatus.ACTIVE)
+        .values_list("id_number_hash", "id_number_encrypted")
+        .first()
+    ) or ("", "")
+    if household.head_id_hash == head[0] and bool(household.head_id_encrypted) == bool(head[1]):
+        return
+    before = snapshot(household)
+    household.head_id_hash, household.head_id_encrypted = head
+    _save(instance=household, before=before, actor=actor, channel=channel)
+
+
 @counts_foreign_ids
 @transaction.atomic
 def person_create(
@@ -386,6 +403,8 @@ def person_create(
     _check_duplicate_id(person, actor)
     _check_labour_date(person)
     _save(instance=person, before=None, actor=actor, channel=channel)
+    if person.relation == Relation.HEAD:
+        _head_id_follows(actor=actor, household_id=household.pk, channel=channel)
     changefeed_add()
     return person
 
@@ -403,6 +422,8 @@ def person_update(*, actor: User | None, person: Person, data: dict[str, Any], c
         _check_duplicate_id(person, actor, new_number=False)
     _check_labour_date(person)
     _save(instance=person, before=before, actor=actor, channel=channel)
+    if Relation.HEAD in (before["relation"], person.relation):
+        _head_id_follows(actor=actor, household_id=person.household_id, channel=channel)
     changefeed_add()
     return person
 
@@ -442,6 +463,8 @@ def person_correct_id_number(
     _set_id_number(person, id_number)
     _check_duplicate_id(person, actor)
     _save(instance=person, before=before, actor=actor, channel=channel, action=HistoryEntry.Action.CORRECT_ID)
+    if person.relation == Relation.HEAD:
+        _head_id_follows(actor=actor, household_id=person.household_id, channel=channel)
     changefeed_add()
     return person
 

@@ -132,11 +132,15 @@ def id_check_digit(first17: str) -> str:
 
 
 def looks_truncated_by_excel(value: str) -> bool:
-    """True for what Excel makes of an 18-digit number: ``4.31302E+17`` or digits padded with zeros."""
+    """True for what Excel makes of an 18-digit number: ``4.31302E+17``, or the digits it kept padded
+    with zeros (a float or integer cell read back) that cannot be a real ID — a wrong check digit, or
+    a zeroed birth date (``431321000000000000`` happens to have the check digit ``0``)."""
     text = value.strip()
     if TRUNCATED_RE.match(text):
         return True
-    return bool(re.fullmatch(r"[0-9]{16}0{2}|[0-9]{15}0{3}", text)) and id_check_digit(text[:17]) != text[17]
+    if not re.fullmatch(r"[0-9]{16}0{2}|[0-9]{15}0{3}", text):
+        return False
+    return id_check_digit(text[:17]) != text[17] or id_birth_date(text) is None
 
 
 def normalise_id_number(value: str) -> str:
@@ -149,7 +153,10 @@ def validate_id_number(value: str, *, today: datetime.date | None = None) -> str
     id_number = normalise_id_number(value)
     if looks_truncated_by_excel(id_number):
         raise ValidationError(
-            _("身份证号“%(value)s”已被 Excel 当作数字截断：请把该列设置为“文本”格式后重新输入完整的 18 位号码。"),
+            _(
+                "身份证号“%(value)s”已被 Excel 当作数字截断（只保留了 15 位有效数字）：请把该单元格设置为"
+                "“文本”格式，或在号码前加英文单引号 '（如 '431302199001011234），再重新输入完整的 18 位号码。"
+            ),
             code="id_truncated",
             params={"value": id_number},
         )

@@ -335,7 +335,14 @@ def household_create(request: AuthedHttpRequest) -> HttpResponse:
     actor = request.user
     require_write(actor, "households")
     choices = selectors.filter_choices(actor=actor)
-    form = HouseholdForm(request.POST or None, villages=choices["villages"], sites=choices["sites"])
+    form = HouseholdForm(
+        request.POST or None,
+        initial=_household_new_initial(request, choices["villages"]),
+        villages=choices["villages"],
+        sites=choices["sites"],
+    )
+    if form.initial.get("code"):
+        form.fields["code"].help_text = _("已按本村已有户编号顺延填入下一个编号，可修改。")
     members = MemberFormSet(request.POST or None, prefix="members", initial=[{"relation": Relation.HEAD}])
     if request.method == "POST":
         valid = form.is_valid()
@@ -364,6 +371,17 @@ def household_create(request: AuthedHttpRequest) -> HttpResponse:
         "submit": _("保存"),
     }
     return render(request, "households/household_form.html", context)
+
+
+def _household_new_initial(request: AuthedHttpRequest, villages: list[tuple[str, str]]) -> dict[str, Any]:
+    """A new household's village (the user's only one, or ``?village=``) and the next free 户编号 there."""
+    if request.method != "GET":
+        return {}
+    codes = [code for code, _name in villages]
+    village = codes[0] if len(codes) == 1 else request.GET.get("village", "")
+    if village not in codes:
+        return {}
+    return {"village": village, "code": selectors.household_next_code(village_code=village)}
 
 
 def _apply_register_errors(form: HouseholdForm, typed: list[PersonForm], error: ValidationError) -> None:

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.models import User
 from accounts.types import AuthedHttpRequest
 from core.htmx import is_htmx
 from core.http import attachment
@@ -89,8 +90,8 @@ def import_list(request: AuthedHttpRequest) -> HttpResponse:
     return render(request, "households/import_list.html", {"form": form, "upload_kinds": kinds, "jobs": jobs})
 
 
-def _job_context(job: ImportJob) -> dict[str, Any]:
-    errors = list(job.errors or [])
+def _job_context(actor: User, job: ImportJob) -> dict[str, Any]:
+    errors = import_jobs.import_job_errors(actor=actor, job=job)
     return {
         "job": job,
         "kind_label": _label(job.kind),
@@ -109,7 +110,7 @@ def _job_context(job: ImportJob) -> dict[str, Any]:
 @never_cache
 def import_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     job = import_jobs.import_job_access(actor=request.user, pk=pk)
-    return render(request, "households/import_detail.html", _job_context(job))
+    return render(request, "households/import_detail.html", _job_context(request.user, job))
 
 
 @login_required
@@ -119,7 +120,7 @@ def import_progress(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """The progress fragment polled every second; once the job has left the queue or the run, htmx
     is told to reload the page, which then shows the preview or the result."""
     job = import_jobs.import_job_access(actor=request.user, pk=pk)
-    response = render(request, "households/_import_progress.html", _job_context(job))
+    response = render(request, "households/_import_progress.html", _job_context(request.user, job))
     if not import_jobs.import_job_running(job) and is_htmx(request):
         response["HX-Refresh"] = "true"
     return response

@@ -12,7 +12,7 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.personal_data import mask_id_number, mask_phone, plain_of
+from accounts.personal_data import encrypt, mask_id_number, mask_phone, plain_of
 from areas.choices import AreaLevel
 from areas.models import Area
 from core.money import format_money
@@ -141,16 +141,23 @@ def mask_value(kind: str, value: str) -> str:
 
 @dataclass(frozen=True)
 class RowError:
+    """``value`` is masked for a secret column; ``sealed`` then holds the typed value encrypted, so the
+    uploader alone is shown what they typed (``import_jobs.import_job_errors``)."""
+
     row: int
     column: str
     value: str
     reason: str
+    sealed: str = ""
 
     def __str__(self) -> str:
         return f"row {self.row}, {self.column}: {self.reason}"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "column": self.column, "value": self.value, "reason": self.reason}
+        data = {"row": self.row, "column": self.column, "value": self.value, "reason": self.reason}
+        if self.sealed:
+            data["sealed"] = self.sealed
+        return data
 
 
 @dataclass
@@ -208,9 +215,11 @@ class Context:
     # -- errors -------------------------------------------------------------------------------
     def error(self, row: ImportRow, header: str, reason: str) -> None:
         column = self.kind.column_by_header.get(header)
-        value = row.cells.get(header, "")
-        shown = mask_value(column.secret, str(value)) if column is not None and column.secret else str(value)
-        self.errors.append(RowError(row.number, header, shown, reason))
+        value = str(row.cells.get(header, ""))
+        if column is not None and column.secret and value:
+            self.errors.append(RowError(row.number, header, mask_value(column.secret, value), reason, encrypt(value)))
+        else:
+            self.errors.append(RowError(row.number, header, value, reason))
         row.valid = False
 
     def warn(self, row: ImportRow, header: str, reason: str) -> None:
