@@ -393,16 +393,16 @@ class AssessmentResult(models.Model):
     unit_name = models.CharField(_("单位"), max_length=100)
     position = models.PositiveSmallIntegerField(default=0)
     scored = models.BooleanField(default=False)
-    base_exact = models.CharField(max_length=80, blank=True)
+    base_exact = models.TextField(blank=True)  # an exact fraction: sums of many p/q outgrow any fixed width
     base = models.DecimalField(_("基础得分"), max_digits=7, decimal_places=2, null=True, blank=True)
-    bonus_exact = models.CharField(max_length=80, blank=True)
+    bonus_exact = models.TextField(blank=True)
     bonus = models.DecimalField(_("加分"), max_digits=7, decimal_places=2, default=0)
-    total_exact = models.CharField(max_length=80, blank=True)
+    total_exact = models.TextField(blank=True)
     total = models.DecimalField(_("总分"), max_digits=7, decimal_places=2, null=True, blank=True)
     grade = models.CharField(_("等次"), max_length=4, blank=True)
     rank = models.PositiveSmallIntegerField(_("名次"), null=True, blank=True)
-    earned_exact = models.CharField(max_length=80, blank=True)
-    applicable_exact = models.CharField(max_length=80, blank=True)
+    earned_exact = models.TextField(blank=True)
+    applicable_exact = models.TextField(blank=True)
     # [{"name", "points", "exact", "display"}] in dimension order; exact/display empty when all n/a.
     dimensions = models.JSONField(default=list)
     # [{"year", "level", "title", "points"}]: the unit's commendations of the year.

@@ -199,7 +199,7 @@ def stack():
                     "CREATE DATABASE relocation")  # fmt: skip
         stack.manage("migrate", "--noinput")
         stack.manage("createcachetable")
-        stack.manage("collectstatic", "--noinput", "-v0")
+        stack.manage("collectstatic", "--noinput", "-v0", timeout=600)  # a loaded 2-core CI machine
         # In-process (no broker) so that the first values exist before the workers start.
         stack.manage("seed_demo", "--households=100", "--seed=7", env={"CELERY_BROKER_URL": ""})
         stack.redis_start()
