@@ -106,7 +106,7 @@ class ServiceAdmin(RecordedAdmin):
         try:
             self.service_save(_admin_actor(request), obj, data)
         except (ValidationError, PermissionDenied) as exc:
-            request._service_refused = True  # type: ignore[attr-defined]
+            request._service_refused = True  # type: ignore[attr-defined]  # read back by response_change
             self.message_user(request, "；".join(getattr(exc, "messages", None) or [str(exc)]), messages.ERROR)
 
     def service_save(self, actor: User, obj: Any, data: dict[str, Any]) -> None:
@@ -129,11 +129,11 @@ class FilesMixin:
 
     def get_export_filename(self, request: HttpRequest, queryset: Any, file_format: Any) -> str:
         name = f"{self.model._meta.verbose_name_plural}-{timezone.localdate():%Y-%m-%d}.{file_format.get_extension()}"
-        request._export_file_name = name  # type: ignore[attr-defined]
+        request._export_file_name = name  # type: ignore[attr-defined]  # read back by export_action
         return name
 
     def export_action(self, request: HttpRequest) -> HttpResponse:
-        response: HttpResponse = super().export_action(request)  # type: ignore[misc]
+        response: HttpResponse = super().export_action(request)  # type: ignore[misc]  # untyped mixin
         name = getattr(request, "_export_file_name", None)
         if name is not None and response.has_header("Content-Disposition"):
             # The library quotes the name as is; browsers read a Chinese one only in RFC 6266 form.
@@ -150,7 +150,7 @@ class RecordedImportMixin(FilesMixin, ImportExportMixin):
 
     def has_import_permission(self, request: HttpRequest) -> bool:
         user = request.user  # a portal user: the admin site lets no anonymous visitor in
-        return isinstance(user, User) and can_write(user, self.resource_classes[0].write_kind)  # type: ignore[attr-defined]
+        return isinstance(user, User) and can_write(user, self.resource_classes[0].write_kind)  # type: ignore[attr-defined]  # our resources
 
     def get_import_data_kwargs(self, **kwargs: Any) -> dict[str, Any]:
         data_kwargs: dict[str, Any] = super().get_import_data_kwargs(**kwargs)
@@ -165,7 +165,7 @@ class RecordedImportMixin(FilesMixin, ImportExportMixin):
             )
             info = (self.model._meta.app_label, self.model._meta.model_name)
             return HttpResponseRedirect(reverse("admin:{}_{}_import".format(*info)))
-        return super().process_result(result, request)  # type: ignore[misc]
+        return super().process_result(result, request)  # type: ignore[misc]  # untyped mixin
 
 
 class MaskedExportMixin(FilesMixin, ExportMixin):
@@ -177,7 +177,7 @@ class MaskedExportMixin(FilesMixin, ExportMixin):
         return {"viewer": request.user}
 
     def get_export_queryset(self, request: HttpRequest) -> Any:
-        return super().get_export_queryset(request).select_related(*self.export_related)  # type: ignore[misc]
+        return super().get_export_queryset(request).select_related(*self.export_related)  # type: ignore[misc]  # untyped mixin
 
 
 @admin.register(Area)
