@@ -13,3 +13,11 @@ document.addEventListener("click", function (event) {
     window.history.back();
   }
 });
+// Filters folded behind 筛选 on a phone stand open on a wide screen.
+document.addEventListener("DOMContentLoaded", function () {
+  if (window.matchMedia("(min-width: 700px)").matches) {
+    document.querySelectorAll("details.filter-fold").forEach(function (fold) {
+      fold.open = true;
+    });
+  }
+});

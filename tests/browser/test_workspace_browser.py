@@ -264,3 +264,29 @@ def test_screenshots_of_the_workspace(page: "Page", live_server: LiveServer, dem
     page.wait_for_selector(".check-bad")
     page.screenshot(path=str(SCREENSHOTS / "form-errors.png"), full_page=False)
     assert errors == []
+
+
+# issue 20 (phone width, first step): the household list's filters fold behind 筛选 on a phone
+def test_on_a_phone_the_household_list_folds_its_filters_and_shows_rows_on_the_first_screen(
+    page: "Page", live_server: LiveServer, township_world: dict[str, Any]
+) -> None:
+    page.set_viewport_size({"width": 375, "height": 812})
+    _login(page, live_server, "zhen", PASSWORD)
+    page.goto(f"{live_server.url}/households/")
+    page.wait_for_load_state("networkidle")
+    fold = page.locator("details.filter-fold")
+    assert fold.evaluate("element => element.open") is False
+    assert page.locator("#filter-village").is_visible() is False
+    first_row_top = page.evaluate(
+        "() => document.querySelector('table tbody tr').getBoundingClientRect().top + window.scrollY"
+    )
+    assert first_row_top < 812
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.locator("details.filter-fold > summary").click()
+    assert page.locator("#filter-village").is_visible()
+    # A wide screen shows the filters open, without the 筛选 button.
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.goto(f"{live_server.url}/households/?village={township_world['household'].village.code}")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("#filter-village").is_visible()
+    assert page.locator("details.filter-fold > summary").is_visible() is False
