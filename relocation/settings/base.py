@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "accounts",
     "households",
     "indicators",
+    "deadlines",
     "workspace",
 ]
 
