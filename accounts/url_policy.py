@@ -255,6 +255,15 @@ POLICY: dict[str, Rule] = {
         sample={"target": "household:{household}", "owner": "王五", "due_on": "2026-12-31", "kind": "其他"},
         note="an out-of-area target answers like an unknown one (400, one message)",
     ),
+    "indicator_list_fix": Rule(
+        LOGIN,
+        {"code": "indicator_code", "unit": "list_unit"},
+        get=None,
+        method="post",
+        write=("persons", "households"),
+        sample={"ids": "{person}", "confirm": "1"},
+        note="issue 20: an id outside the area refuses the batch like a missing one (neutral 404)",
+    ),
     # --- the annual assessment (indicators/urls_assessment.py) -----------------------------------
     "assessment_years": Rule(LOGIN, note="lists the published years to all, unpublished ones to the city"),
     "assessment_detail": Rule(PUBLISHED, {"year": "year"}),

@@ -13,6 +13,7 @@ from typing import Any, TypeVar, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -828,3 +829,62 @@ def personal_data_unmask(*, actor: User, person: Person, ip_address: str | None)
         "id_number": personal_data.decrypt(person.id_number_encrypted),
         "phone": personal_data.decrypt(person.household.phone_encrypted),
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# Fixes from the 清零清单 (issue 20): one field set on many records at once, from a list's rows.
+# ---------------------------------------------------------------------------------------------
+
+# The fields a list row may set, per record (indicators.engine.rules.FIXES names which list sets which).
+FIXABLE_FIELDS: dict[str, frozenset[str]] = {
+    "person": frozenset({"employment_checked_on", "family_doctor", "medical_insurance"}),
+    "household": frozenset({"tap_water"}),
+}
+
+
+@transaction.atomic
+def records_fix(
+    *, actor: User | None, record: str, ids: list[int], field: str, value: Any, channel: str = Channel.FORM
+) -> int:
+    """Set ``field`` to ``value`` on the active persons or households ``ids`` of the actor's area, in one
+    UPDATE, with one history entry per changed record (one batch) and ONE change-feed entry for the lot.
+
+    All or nothing: an id outside the area, cancelled or missing refuses the whole batch with the
+    neutral 404 (nothing tells a foreign record from a missing one). Records that already hold the
+    value are left alone and get no history. Returns how many records changed."""
+    if field not in FIXABLE_FIELDS.get(record, frozenset()):
+        raise ValueError(f"{record}.{field} is not fixed from a list")
+    model: type[Person] | type[Household] = Person if record == "person" else Household
+    require_write(actor, "persons" if record == "person" else "households")
+    wanted = set(ids)
+    active = (
+        Person.objects.filter(status=RecordStatus.ACTIVE, household__status=RecordStatus.ACTIVE)
+        if model is Person
+        else Household.objects.filter(status=RecordStatus.ACTIVE)
+    )
+    names = ["pk", field, "county_code", "township_code", *(["code"] if model is Household else [])]
+    rows = list(scope(active, actor).filter(pk__in=wanted).select_for_update(of=("self",)).values(*names))
+    if not wanted or len(rows) != len(wanted):
+        raise Http404
+    changed = [row for row in rows if row[field] != value]
+    if not changed:
+        return 0
+    model.objects.filter(pk__in=[row["pk"] for row in changed]).update(**{field: value, "updated_at": timezone.now()})
+
+    def plain(data: Any) -> Any:
+        return data.isoformat() if isinstance(data, datetime.date) else data
+
+    entries = [
+        build_entry(
+            instance=model(**{key: row[key] for key in names if key != field}),
+            action=HistoryEntry.Action.UPDATE,
+            channel=channel,
+            user=actor,
+            before={field: plain(row[field])},
+            after={field: plain(value)},
+        )
+        for row in changed
+    ]
+    history_record_many(entries)
+    changefeed_add()
+    return len(changed)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from workspace import views
+from workspace import views, views_fix
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -11,4 +11,5 @@ urlpatterns = [
     path("freshness/<str:key>/", views.freshness_status, name="freshness_status"),
     # The 清零清单 pages are the dashboards' (indicators); assigning from one of their rows is this flow.
     path("lists/<str:code>/<str:unit>/assign/", views.list_assign, name="indicator_list_assign"),
+    path("lists/<str:code>/<str:unit>/fix/", views_fix.list_fix, name="indicator_list_fix"),
 ]

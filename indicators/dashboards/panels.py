@@ -570,6 +570,7 @@ class ListRow:
     target: str = ""
     household_id: int | None = None
     site_id: int | None = None
+    record_id: int | None = None  # the person's or household's pk, for a fix from the row (issue 20)
     actions: list[FollowUpAction] = field(default_factory=list)
     pairs: list[tuple[str, Any]] = field(default_factory=list)  # (header, cell), for labelled mobile rows
 
@@ -628,6 +629,7 @@ def _person_table(
                 link=reverse("household_detail", args=[household.code]),
                 target=f"person:{person.pk}",
                 household_id=household.pk,
+                record_id=person.pk,
             )
         )
     return ListTable("person", headers, rows)
@@ -639,6 +641,7 @@ def _household_row(actor: User | None, household: Household, reason: str) -> Lis
         link=reverse("household_detail", args=[household.code]),
         target=f"household:{household.code}",
         household_id=household.pk,
+        record_id=household.pk,
     )
 
 

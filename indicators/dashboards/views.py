@@ -37,6 +37,7 @@ from households.selectors import access_site
 from indicators.assessment.scoring import assessment_readable, assessment_summary
 from indicators.dashboards import panels as boards
 from indicators.dashboards.workbook import wide_data, wide_filename, wide_workbook
+from indicators.engine import rules
 from indicators.models import IndicatorValue, Kind, Level, Met
 from indicators.selectors.export import export_rows, rows_to_csv
 
@@ -479,6 +480,10 @@ def indicator_list(request: AuthedHttpRequest, code: str, unit: str) -> HttpResp
     may_assign = can_write(actor, "actions") and table.record in ("household", "person", "site", "petition")
     if may_assign:
         boards.list_page_extras(actor=actor, rows=table.rows)
+    # A fix from the row (issue 20): for the writers of the records the list holds; no query.
+    fix = rules.FIXES.get(code)
+    if fix is not None and (table.record != fix.record or not can_write(actor, fix.write_kind)):
+        fix = None
     unit_name = site.name if site else (area.name if area else "")  # one of them is set
     period = value.period
     fresh = boards.freshness(period)
@@ -504,6 +509,10 @@ def indicator_list(request: AuthedHttpRequest, code: str, unit: str) -> HttpResp
         "back_url": _back_url(actor, area, site, period.key),
         "xlsx_url": f"{request.path}?period={period.key}&format=xlsx",
         "assign_url": reverse("indicator_list_assign", args=[code, unit]),
+        "fix": fix,
+        "fix_url": reverse("indicator_list_fix", args=[code, unit]),
+        "fix_confirm": str(fix.confirm) if fix is not None else "",
+        "columns": len(table.headers) + (1 if may_assign else 0) + (2 if fix is not None else 0),
     }
     return render(request, "indicators/list.html", context)
 

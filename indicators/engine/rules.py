@@ -8,6 +8,7 @@ them, so a list and its count can never disagree.
 
 import datetime
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q
@@ -369,3 +370,58 @@ def reason(code: str, record: Any, reference: datetime.date) -> str:
     """Why ``record`` is on ``code``'s 清零清单 at ``reference`` (empty for a code without a rule)."""
     explain = REASONS.get(code)
     return explain(record, reference) if explain is not None else ""
+
+
+# --- what fixes a record on a 清零清单 ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Fix:
+    """The one field whose new value takes a record off a list, set from the list row itself (issue 20):
+    ``True``, or today's date when ``today`` (a 就业信息 checked today)."""
+
+    record: str  # "person" or "household": the list's rows
+    field: str
+    label: Promise  # the row's button
+    confirm: Promise  # the bulk confirmation, with %(count)s
+    done: Promise  # after a bulk fix, with %(count)s
+    today: bool = False
+
+    @property
+    def write_kind(self) -> str:
+        """The ``accounts.access.can_write`` kind the fix needs."""
+        return "persons" if self.record == "person" else "households"
+
+
+FIXES: dict[str, Fix] = {
+    "M3-1": Fix(
+        "person",
+        "employment_checked_on",
+        _lazy("确认就业（今天）"),
+        _lazy("将为 %(count)s 人确认今日就业信息，确定吗？"),
+        _lazy("已为 %(count)s 人确认今日就业信息。"),
+        today=True,
+    ),
+    "M6-2": Fix(
+        "person",
+        "family_doctor",
+        _lazy("设为已签约家庭医生"),
+        _lazy("将为 %(count)s 人设为已签约家庭医生，确定吗？"),
+        _lazy("已为 %(count)s 人设为已签约家庭医生。"),
+    ),
+    "M6-3": Fix(
+        "person",
+        "medical_insurance",
+        _lazy("设为已参保"),
+        _lazy("将为 %(count)s 人设为已参加基本医疗保险，确定吗？"),
+        _lazy("已为 %(count)s 人设为已参加基本医疗保险。"),
+    ),
+    "M8-1": Fix(
+        "household",
+        "tap_water",
+        _lazy("记录自来水"),
+        _lazy("将为 %(count)s 户记录已通自来水，确定吗？"),
+        _lazy("已为 %(count)s 户记录已通自来水。"),
+    ),
+}
+"""The 清零清单 a row can be fixed from (the rest need work done first, not a record corrected)."""

@@ -247,7 +247,9 @@ def _messages(response: Any, replace: list[str]) -> Any:
         # An error page in the site's frame carries CSRF tokens, masked afresh on every answer.
         text = CSRF_VALUE.sub("<CSRF>", response.content.decode(errors="replace"))
     for value in replace:
-        text = text.replace(value, "<CODE>")
+        # A pk is a small number: replaced as a whole number only, not inside every longer one of the page.
+        pattern = rf"(?<!\d){re.escape(value)}(?!\d)" if value.isdigit() else re.escape(value)
+        text = re.sub(pattern, "<CODE>", text)
     return text
 
 
