@@ -440,6 +440,21 @@ POLICY.update(
             sample={},
             note="each user reaches only the jobs they started; deletes the uploaded file",
         ),
+        # The monthly prefilled update (issue 20): the area's records in full, so village and township
+        # staff only (households.importing.monthly.monthly_allows); every other role gets 403.
+        "import_monthly": Rule(
+            ROLES,
+            roles=frozenset({"village_staff", "township_staff"}),
+            method="post",
+            write=("households",),
+            sample=None,
+            note="multipart upload of the monthly workbook (tests/households/test_monthly_update.py)",
+        ),
+        "import_monthly_workbook": Rule(
+            ROLES,
+            roles=frozenset({"village_staff", "township_staff"}),
+            note="the prefilled .xlsx of the user's area, personal data in full",
+        ),
     }
 )
 

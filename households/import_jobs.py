@@ -33,6 +33,7 @@ from households.choices import Channel
 from households.import_runs import RUNNING, discard_file, import_upload_dir
 from households.importing import FileError, get_kind, kind_names
 from households.importing.base import Kind, mask_value
+from households.importing.monthly import MONTHLY, monthly_allows
 from households.importing.readers import cell_value, check_extension, open_table, sniff_format
 from households.models import ImportJob
 from households.tasks import import_job_run_task, import_job_validate_task
@@ -64,6 +65,16 @@ def import_kind_for(actor: User | None, name: str) -> Kind:
     if not kind.allows(actor):
         raise PermissionDenied(_("您的角色无权导入“%(kind)s”。") % {"kind": kind.label})
     return kind
+
+
+def _job_kind(actor: User | None, name: str) -> str:
+    """The job kind ``name`` if the actor may start it: an import kind, or the monthly workbook
+    (``households.importing.monthly``: two sheets, village and township staff)."""
+    if name == MONTHLY:
+        if not monthly_allows(actor):
+            raise PermissionDenied(_("您的角色无权使用月度更新。"))
+        return MONTHLY
+    return import_kind_for(actor, name).name
 
 
 def import_job_list(*, actor: User | None) -> Any:
@@ -142,7 +153,7 @@ def import_job_create(
     """Store the upload and queue its dry run (after commit). Raises ``Http404`` for an unknown kind
     (callers validate the kind first), ``PermissionDenied`` for a kind the role may not import and
     ``ValidationError`` for a file that is not .xlsx/.xls/.csv or is too big."""
-    definition = import_kind_for(actor, kind)
+    job_kind = _job_kind(actor, kind)
     file_name = Path(getattr(upload, "name", "") or f"{kind}.xlsx").name
     suffix = _suffix(file_name)
     size = getattr(upload, "size", None)
@@ -152,7 +163,7 @@ def import_job_create(
     try:
         _check_content(path, file_name)
         job = ImportJob.objects.create(
-            kind=definition.name, file_name=file_name[:255], stored_file=str(path), created_by=actor, channel=channel
+            kind=job_kind, file_name=file_name[:255], stored_file=str(path), created_by=actor, channel=channel
         )
     except BaseException:
         path.unlink(missing_ok=True)
@@ -170,7 +181,7 @@ def import_job_confirm(*, actor: User | None, job: ImportJob) -> ImportJob:
     job = ImportJob.objects.select_for_update().get(pk=job.pk, created_by=actor)
     if not import_job_can_confirm(job):
         raise ValidationError({"status": [_("只有校验通过、待确认的导入任务可以确认导入。")]})
-    import_kind_for(actor, job.kind)
+    _job_kind(actor, job.kind)
     job.status = ImportJob.Status.IMPORTING
     job.progress = 0
     job.save(update_fields=["status", "progress"])
@@ -220,7 +231,8 @@ def import_job_errors_workbook(*, actor: User | None, job: ImportJob, target: IO
         by_row.setdefault(int(error.get("row") or 0), []).append(reason)
 
     table = None
-    if job.stored_file and Path(job.stored_file).is_file():
+    # A monthly workbook's row numbers are per sheet: its errors are listed in 错误清单 only.
+    if job.stored_file and Path(job.stored_file).is_file() and job.kind != MONTHLY:
         try:
             table = open_table(job.stored_file, columns=len(kind.columns) if kind is not None else None)
         except FileError:

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from households.importing import FileError, run_import
+from households.importing.monthly import MONTHLY, run_monthly
 from households.models import ImportJob
 
 logger = logging.getLogger(__name__)
@@ -75,9 +76,8 @@ def _run(job: ImportJob, *, dry_run: bool) -> ImportJob:
     try:
         if not job.stored_file or not Path(job.stored_file).is_file():
             raise FileError(_("上传的文件已删除（文件最多保留 24 小时），请重新上传。"))
-        result = run_import(
-            job.kind, job.stored_file, user=user, dry_run=dry_run, job=job, progress=_progress_writer(job)
-        )
+        runner = run_monthly if job.kind == MONTHLY else run_import  # the monthly workbook: two sheets
+        result = runner(job.kind, job.stored_file, user=user, dry_run=dry_run, job=job, progress=_progress_writer(job))
     except FileError as error:
         # The file as a whole is refused: no row to correct in it, so it is not kept.
         discard_file(job)

@@ -13,4 +13,6 @@ urlpatterns = [
     path("imports/<int:pk>/confirm/", views_imports.import_confirm, name="import_confirm"),
     path("imports/<int:pk>/abandon/", views_imports.import_abandon, name="import_abandon"),
     path("imports/<int:pk>/errors.xlsx", views_imports.import_errors, name="import_errors"),
+    path("imports/monthly/", views_imports.import_monthly, name="import_monthly"),
+    path("imports/monthly/workbook.xlsx", views_imports.import_monthly_workbook, name="import_monthly_workbook"),
 ]

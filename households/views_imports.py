@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -28,6 +29,13 @@ from households import import_jobs
 from households.forms import set_choices
 from households.importing import get_kind
 from households.importing.base import Kind
+from households.importing.monthly import (
+    MONTHLY,
+    monthly_allows,
+    monthly_changes,
+    monthly_file_name,
+    monthly_workbook,
+)
 from households.importing.templates import template_write
 from households.models import ImportJob
 
@@ -60,6 +68,8 @@ class ImportUploadForm(forms.Form):
 
 
 def _label(name: str) -> str:
+    if name == MONTHLY:
+        return _("月度更新")
     kind = get_kind(name)
     return kind.label if kind is not None else name
 
@@ -87,11 +97,13 @@ def import_list(request: AuthedHttpRequest) -> HttpResponse:
     jobs = list(import_jobs.import_job_list(actor=request.user)[:LIST_SIZE])
     for job in jobs:
         job.kind_label = _label(job.kind)  # type: ignore[attr-defined]  # shown by the template
-    return render(request, "households/import_list.html", {"form": form, "upload_kinds": kinds, "jobs": jobs})
+    context = {"form": form, "upload_kinds": kinds, "jobs": jobs, "monthly": monthly_allows(request.user)}
+    return render(request, "households/import_list.html", context)
 
 
 def _job_context(actor: User, job: ImportJob) -> dict[str, Any]:
     errors = import_jobs.import_job_errors(actor=actor, job=job)
+    changes = monthly_changes(actor=actor, job=job) if job.kind == MONTHLY else []
     return {
         "job": job,
         "kind_label": _label(job.kind),
@@ -101,7 +113,10 @@ def _job_context(actor: User, job: ImportJob) -> dict[str, Any]:
         "errors": errors[:ERRORS_SHOWN],
         "errors_hidden": max(0, len(errors) - ERRORS_SHOWN),
         "error_count": len(errors),
-        "warnings": list(job.warnings or []),
+        "warnings": [warning for warning in job.warnings or [] if not warning.get("change")],
+        "changes": changes[:ERRORS_SHOWN],
+        "changes_hidden": max(0, len(changes) - ERRORS_SHOWN),
+        "monthly": job.kind == MONTHLY,
     }
 
 
@@ -176,3 +191,57 @@ def import_template(request: AuthedHttpRequest, kind: str) -> HttpResponse:
     buffer = io.BytesIO()
     template_write(definition, buffer)
     return _xlsx(buffer.getvalue(), _("%(label)s导入模板.xlsx") % {"label": definition.label}, f"template-{kind}.xlsx")
+
+
+# --- the monthly prefilled update (一表同享, issue 20) ---------------------------------------------------
+
+
+class MonthlyUploadForm(forms.Form):
+    file = forms.FileField(
+        label=gettext_lazy("本月更新表（.xlsx）"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx"}),
+        error_messages={"required": gettext_lazy("请选择要上传的文件。"), "empty": gettext_lazy("文件是空的。")},
+    )
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith(".xlsx"):
+            raise ValidationError(_("月度更新只接受从本页下载的本月更新表（.xlsx），请在其中修改后上传。"))
+        if upload.size > import_jobs.MAX_UPLOAD_BYTES:
+            raise ValidationError(_("文件过大（上限 50 MB）。"))
+        return upload
+
+
+def _monthly_user(request: AuthedHttpRequest) -> None:
+    if not monthly_allows(request.user):
+        raise PermissionDenied(_("您的角色无权使用月度更新。"))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_monthly(request: AuthedHttpRequest) -> HttpResponse:
+    """Download the prefilled workbook of the user's area; upload it back (a job like any import)."""
+    _monthly_user(request)
+    form = MonthlyUploadForm()
+    if request.method == "POST":
+        form = MonthlyUploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                job = import_jobs.import_job_create(actor=request.user, kind=MONTHLY, upload=form.cleaned_data["file"])
+            except ValidationError as error:
+                form.add_error("file", error.message_dict.get("file", error.messages))
+            else:
+                return redirect("import_detail", pk=job.pk)
+    return render(request, "households/monthly.html", {"form": form, "file_name": monthly_file_name(request.user)})
+
+
+@login_required
+@require_GET
+@never_cache
+def import_monthly_workbook(request: AuthedHttpRequest) -> HttpResponse:
+    """「XX镇_住户人员月度更新表_2026年12月.xlsx」: the area's active households and persons, prefilled."""
+    _monthly_user(request)
+    buffer = io.BytesIO()
+    monthly_workbook(request.user, buffer)
+    today = timezone.localdate()
+    return _xlsx(buffer.getvalue(), monthly_file_name(request.user, today), f"monthly-{today:%Y-%m}.xlsx")
