@@ -22,11 +22,17 @@ M = TypeVar("M", bound=Model)
 REGISTRY_KINDS = frozenset({"households", "persons", "incomes", "grievances", "actions", "monitoring"})
 ROLE_WRITES: dict[str, frozenset[str]] = {
     Role.VILLAGE_STAFF: REGISTRY_KINDS,
-    Role.TOWNSHIP_STAFF: REGISTRY_KINDS | {"sites", "areas"},
-    Role.COUNTY_OFFICIAL: frozenset({"finance", "township_attributes", "grievance_close", "actions", "transfer"}),
+    # A township moves a household between its own villages ("transfer", limited by ``scope``) and
+    # asks the county to move one to another township ("transfer_request"), which the county official
+    # (or the city administrator) approves: "transfer_decide" (issue 20).
+    Role.TOWNSHIP_STAFF: REGISTRY_KINDS | {"sites", "areas", "transfer", "transfer_request"},
+    Role.COUNTY_OFFICIAL: frozenset(
+        {"finance", "township_attributes", "grievance_close", "actions", "transfer", "transfer_decide"}
+    ),
     Role.CITY_BUREAU: frozenset(),
     Role.CITY_ADMIN: frozenset(
         {"areas", "users", "assessment", "citystats", "commendations", "monitoring_line", "periods", "transfer"}
+        | {"transfer_decide"}
     ),
 }
 

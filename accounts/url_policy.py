@@ -31,6 +31,7 @@ OBJECT_LEVEL: dict[str, str] = {
     "site": VILLAGE,  # 安置点编码
     "grievance": VILLAGE,  # 事项编号
     "action": VILLAGE,  # 台账编号
+    "transfer_request": VILLAGE,  # TransferRequest.pk (kept under the requesting village's codes)
     "village": VILLAGE,  # village code
     "list_unit": VILLAGE,  # area or site code of a 清零清单
     "township": TOWNSHIP,  # township code
@@ -199,6 +200,69 @@ POLICY: dict[str, Rule] = {
     ),
     "action_close": Rule(
         LOGIN, {"code": "household", "action_code": "action"}, get=None, method="post", write=("actions",), sample={}
+    ),
+    # --- household events (households/views_events.py, issue 20) ----------------------------------
+    "household_transfer": Rule(
+        LOGIN,
+        {"code": "household"},
+        get_write=("transfer",),
+        method="post",
+        write=("transfer",),
+        sample={"village": "{village}", "site": ""},
+        note="inside: the household's own village without its site (a move to 分散安置)",
+    ),
+    "household_transfer_request": Rule(
+        LOGIN,
+        {"code": "household"},
+        get_write=("transfer_request",),
+        method="post",
+        write=("transfer_request",),
+        sample={"village": "{village}", "reason": "投靠子女"},
+        ok=200,
+        note="the access world's county has one township: every target is refused on the form (200)",
+    ),
+    "household_cancel": Rule(
+        LOGIN,
+        {"code": "household"},
+        get_write=("households",),
+        method="post",
+        write=("households",),
+        sample={"cancelled_on": "2025-06-01", "cancel_reason": "迁出"},
+    ),
+    "household_change_head": Rule(
+        LOGIN,
+        {"code": "household"},
+        get_write=("persons",),
+        method="post",
+        write=("persons",),
+        sample={"new_head": "{person}", "old_head_relation": "配偶"},
+        ok=200,
+        note="the access world's household has only its head: the sample choice is refused on the form (200)",
+    ),
+    "person_cancel": Rule(
+        LOGIN,
+        {"code": "household", "pk": "person"},
+        get_write=("persons",),
+        method="post",
+        write=("persons",),
+        sample={"cancelled_on": "2025-06-01", "cancel_reason": "死亡"},
+    ),
+    "person_correct_id": Rule(
+        LOGIN,
+        {"code": "household", "pk": "person"},
+        get_write=("persons",),
+        method="post",
+        write=("persons",),
+        sample={"id_number": "{new_id}"},
+    ),
+    "transfer_request_list": Rule(LOGIN, note="requests of the user's area (scope), pending ones by default"),
+    "transfer_request_decide": Rule(
+        LOGIN,
+        {"pk": "transfer_request"},
+        get_write=("transfer_decide",),
+        method="post",
+        write=("transfer_decide",),
+        sample={"decision": "reject", "note": "材料不全"},
     ),
     # --- accounts ----------------------------------------------------------------------------------
     "user_list": Rule(ROLES, roles=frozenset({"city_admin", "county_official"})),

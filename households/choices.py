@@ -139,3 +139,22 @@ class Channel(models.TextChoices):
     IMPORT = "import", _("导入")
     ADMIN = "admin", _("管理后台")
     SYSTEM = "system", _("系统")
+
+
+class HouseholdCancelReason(models.TextChoices):
+    """Why a household was cancelled (issue 20): its members are cancelled with it."""
+
+    MOVED_AWAY = "迁出", _("迁出")
+    DISSOLVED = "自然消亡", _("自然消亡")
+
+
+class PersonCancelReason(models.TextChoices):
+    DIED = "死亡", _("死亡")
+    MOVED_AWAY = "迁出", _("迁出")
+    OTHER = "其他", _("其他")
+
+
+class TransferRequestStatus(models.TextChoices):
+    PENDING = "待审批", _("待审批")
+    APPROVED = "已批准", _("已批准")
+    REJECTED = "已驳回", _("已驳回")

@@ -23,17 +23,20 @@ from households.choices import (
     Employment,
     GrievanceStatus,
     GrievanceTopic,
+    HouseholdCancelReason,
     HouseholdCategory,
     HousingHazard,
     Labour,
     Monitoring,
     MonitoringDecisionKind,
+    PersonCancelReason,
     RecordStatus,
     Relation,
     SafetyNet,
     Schooling,
     Sex,
     SiteKind,
+    TransferRequestStatus,
 )
 from households.validators import (
     INDICATOR_CODE_VALIDATORS,
@@ -108,6 +111,10 @@ class Household(AreaCodes):
     relocation_year = models.PositiveSmallIntegerField(_("搬迁年份"), null=True, blank=True)
     category = models.CharField(_("户类型"), max_length=8, choices=HouseholdCategory.choices)
     status = models.CharField(_("状态"), max_length=4, choices=RecordStatus.choices, default=RecordStatus.ACTIVE)
+    cancelled_on = models.DateField(_("注销日期"), null=True, blank=True, validators=[validate_past_date])
+    cancel_reason = models.CharField(
+        _("注销原因"), max_length=4, choices=HouseholdCancelReason.choices, blank=True, default=""
+    )
     monitoring = models.CharField(_("监测对象类别"), max_length=10, choices=Monitoring.choices, default=Monitoring.NONE)
     monitoring_assisted = models.BooleanField(_("帮扶措施已落实"), default=False)
     housing_hazard = models.CharField(
@@ -169,6 +176,10 @@ class Person(AreaCodes):
     household = models.ForeignKey(Household, verbose_name=_("户"), on_delete=models.PROTECT, related_name="members")
     relation = models.CharField(_("与户主关系"), max_length=4, choices=Relation.choices)
     status = models.CharField(_("状态"), max_length=4, choices=RecordStatus.choices, default=RecordStatus.ACTIVE)
+    cancelled_on = models.DateField(_("注销日期"), null=True, blank=True, validators=[validate_past_date])
+    cancel_reason = models.CharField(
+        _("注销原因"), max_length=4, choices=PersonCancelReason.choices, blank=True, default=""
+    )
     sex = models.CharField(_("性别"), max_length=1, choices=Sex.choices)
     birth_date = models.DateField(_("出生日期"))
     labour = models.CharField(_("劳动能力"), max_length=10, choices=Labour.choices)
@@ -329,6 +340,55 @@ class MonitoringDecision(AreaCodes):
 
     def __str__(self) -> str:
         return f"{self.household_id} {self.decision}"
+
+
+class TransferRequest(AreaCodes):
+    """A township's request to move one of its households to a village of another township of the
+    county, decided by the county official (issue 20). The area codes are the household's when the
+    request was filed, so the requesting township keeps seeing it after the household has moved."""
+
+    household = models.ForeignKey(
+        Household, verbose_name=_("户"), on_delete=models.PROTECT, related_name="transfer_requests"
+    )
+    target_village = models.ForeignKey(
+        Area, verbose_name=_("迁入村（社区）"), on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField(_("申请理由"))
+    status = models.CharField(
+        _("审批状态"), max_length=4, choices=TransferRequestStatus.choices, default=TransferRequestStatus.PENDING
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("申请人"), on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审批人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    decision_note = models.TextField(_("审批意见"), blank=True)
+
+    class Meta:
+        verbose_name = _("迁移申请")
+        verbose_name_plural = _("迁移申请")
+        ordering = ["-requested_at", "-id"]
+        indexes = [models.Index(fields=["county_code", "status"])]
+        constraints = [
+            # One open request per household: a second one would race the first's approval.
+            models.UniqueConstraint(
+                fields=["household"],
+                condition=Q(status=TransferRequestStatus.PENDING),
+                name="transfer_request_one_pending",
+                violation_error_message=_("该户已有待审批的迁移申请。"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.household_id} → {self.target_village_id}"
 
 
 class ImportJob(models.Model):

@@ -28,6 +28,7 @@ from households.models import (
     Income,
     Person,
     Site,
+    TransferRequest,
 )
 from households.validators import age_on, normalise_id_number
 
@@ -202,8 +203,8 @@ HISTORY_LIMIT = 200
 
 def household_file(*, actor: User | None, code: str) -> HouseholdFile:
     """One household with members, incomes, petitions, follow-up actions and the change history of
-    all of them (latest first, at most ``HISTORY_LIMIT``); 404 when missing or outside the area.
-    Six queries: the household and one per list."""
+    all of them (latest first, at most ``HISTORY_LIMIT``), and in ``extra`` its transfer requests;
+    404 when missing or outside the area. Seven queries: the household and one per list."""
     household = access_object(Household.objects.select_related("village", "site", "origin"), actor, code=code)
     members = list(scope(Person.objects.filter(household=household), actor).order_by("-status", "id"))
     incomes = list(Income.objects.filter(household=household).order_by("-year"))
@@ -230,6 +231,7 @@ def household_file(*, actor: User | None, code: str) -> HouseholdFile:
         grievances=grievances,
         actions=actions,
         history=history,
+        extra={"transfer_requests": household_transfer_requests(actor=actor, household=household)},
     )
 
 
@@ -260,3 +262,60 @@ def open_actions(*, actor: User | None, today: datetime.date | None = None) -> d
     counts = open_qs.aggregate(open=Count("id"), overdue=Count("id", filter=Q(due_on__lt=today)))
     overdue = list(open_qs.filter(due_on__lt=today).select_related("household", "site").order_by("due_on", "code")[:20])
     return {"open": counts["open"], "overdue": counts["overdue"], "overdue_rows": overdue}
+
+
+# --- household events (issue 20) -------------------------------------------------------------------
+
+
+def transfer_targets(*, actor: User | None) -> dict[str, list[tuple[str, str]]]:
+    """The villages and sites a household can be transferred to by ``actor``: those of its area
+    (two queries). The service checks the choice again (``services.household_transfer``)."""
+    villages = scope(Area.objects.filter(level=AreaLevel.VILLAGE), actor).order_by("code")
+    sites = scope(Site.objects.all(), actor).order_by("code")
+    return {
+        "villages": [(code, f"{name}（{code}）") for code, name in villages.values_list("code", "name")],
+        "sites": [
+            (code, f"{name}（{code}，{village}）")
+            for code, name, village in sites.values_list("code", "name", "village__name")
+        ],
+    }
+
+
+def transfer_request_villages(*, household: Household) -> list[tuple[str, str]]:
+    """Villages of the household's county outside its township, named with their township: the
+    targets of a transfer request (one query). Read outside the requesting township's area on
+    purpose: area names are public, and the county official who decides sees them all."""
+    villages = (
+        Area.objects.filter(level=AreaLevel.VILLAGE, county_code=household.county_code)
+        .exclude(township_code=household.township_code)
+        .order_by("code")
+        .values_list("code", "name", "parent__name")
+    )
+    return [(code, f"{township} · {name}（{code}）") for code, name, township in villages]
+
+
+TRANSFER_REQUEST_LIMIT = 200
+
+
+def transfer_requests(*, actor: User | None, status: str = "") -> list[TransferRequest]:
+    """Transfer requests of the actor's area, newest first, at most ``TRANSFER_REQUEST_LIMIT``, with
+    their household, villages and users (one query): the county's pending requests for the county
+    official, a township's own requests for its staff."""
+    requests = scope(TransferRequest.objects.all(), actor).select_related(
+        "household", "household__village", "target_village", "target_village__parent", "requested_by", "decided_by"
+    )
+    if status:
+        requests = requests.filter(status=status)
+    return list(requests.order_by("-requested_at", "-id")[:TRANSFER_REQUEST_LIMIT])
+
+
+def access_transfer_request(actor: User | None, pk: int) -> TransferRequest:
+    related = ("household", "household__village", "target_village", "target_village__parent", "requested_by")
+    return access_object(TransferRequest.objects.select_related(*related), actor, pk=pk)
+
+
+def household_transfer_requests(*, actor: User | None, household: Household) -> list[TransferRequest]:
+    """The household's transfer requests the actor may see, newest first (one query): the requesting
+    township follows its request's status on the household file."""
+    requests = scope(TransferRequest.objects.filter(household=household), actor).select_related("target_village")
+    return list(requests.order_by("-requested_at", "-id")[:20])

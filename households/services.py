@@ -24,13 +24,17 @@ from accounts.services import UNMASK_PERMISSION
 from areas.choices import AreaLevel
 from areas.models import Area
 from core.free_text import FREE_TEXT_FIELDS, redact_fields, redact_id_numbers
+from core.text import normalise_text
 from households.choices import (
     ActionStatus,
     Channel,
     Employment,
     GrievanceStatus,
+    HouseholdCancelReason,
+    PersonCancelReason,
     RecordStatus,
     Relation,
+    TransferRequestStatus,
 )
 from households.history import build_entry, changefeed_add, diff, history_record, history_record_many, snapshot
 from households.id_lookup import foreign_id_limit_reached, import_foreign_ids
@@ -43,6 +47,7 @@ from households.models import (
     MonitoringDecision,
     Person,
     Site,
+    TransferRequest,
 )
 from households.selectors import area_reference
 from households.validators import (
@@ -205,27 +210,115 @@ def household_update(
     return household
 
 
+# Members cancelled with their household get the household's reason in their own terms.
+MEMBER_CANCEL_REASON: dict[str, str] = {
+    HouseholdCancelReason.MOVED_AWAY: PersonCancelReason.MOVED_AWAY,
+    HouseholdCancelReason.DISSOLVED: PersonCancelReason.OTHER,
+}
+
+
+def _cancel_fields(record: Household | Person, cancelled_on: datetime.date | None, reason: str) -> None:
+    if record.status == RecordStatus.CANCELLED:
+        raise ValidationError(_("该记录已注销，无需再次注销。"))
+    record.status = RecordStatus.CANCELLED
+    record.cancelled_on = cancelled_on or timezone.localdate()
+    record.cancel_reason = reason
+
+
 @transaction.atomic
-def household_cancel(*, actor: User | None, household: Household, channel: str = Channel.FORM) -> Household:
-    """Cancelling a household cancels its members in the same write (access.md)."""
+def household_cancel(
+    *,
+    actor: User | None,
+    household: Household,
+    channel: str = Channel.FORM,
+    cancelled_on: datetime.date | None = None,
+    reason: str = "",
+) -> Household:
+    """Cancelling a household cancels its members in the same write (access.md), with the date
+    (today when not given: the API) and the reason (issue 20), both kept in the history."""
     require_write(actor, "households")
     household = access_object(Household.objects.select_for_update(), actor, pk=household.pk)
     before = snapshot(household)
-    household.status = RecordStatus.CANCELLED
+    _cancel_fields(household, cancelled_on, reason)
     _save(instance=household, before=before, actor=actor, channel=channel, action=HistoryEntry.Action.CANCEL)
     for person in household.members.filter(status=RecordStatus.ACTIVE):
         person_before = snapshot(person)
-        person.status = RecordStatus.CANCELLED
+        _cancel_fields(person, household.cancelled_on, MEMBER_CANCEL_REASON.get(reason, ""))
         _save(instance=person, before=person_before, actor=actor, channel=channel, action=HistoryEntry.Action.CANCEL)
     changefeed_add()
     return household
 
 
 @transaction.atomic
-def household_transfer(
-    *, actor: User | None, household: Household, village_code: str, channel: str = Channel.FORM
+def person_cancel(
+    *,
+    actor: User | None,
+    person: Person,
+    cancelled_on: datetime.date,
+    reason: str,
+    channel: str = Channel.FORM,
+) -> Person:
+    """Cancel one member (死亡/迁出/其他) with its date and reason. A 户主 goes last: while other
+    members are active the household first gets a new 户主 (``household_change_head``)."""
+    require_write(actor, "persons")
+    person = access_object(Person.objects.select_for_update(), actor, pk=person.pk)
+    if person.relation == Relation.HEAD and person.status == RecordStatus.ACTIVE:
+        others = Person.objects.filter(household_id=person.household_id, status=RecordStatus.ACTIVE)
+        if others.exclude(pk=person.pk).exists():
+            raise ValidationError(_("该成员是户主：请先通过“更换户主”指定新的户主，再注销。"))
+    before = snapshot(person)
+    _cancel_fields(person, cancelled_on, reason)
+    _save(instance=person, before=before, actor=actor, channel=channel, action=HistoryEntry.Action.CANCEL)
+    if person.relation == Relation.HEAD:
+        _head_id_follows(actor=actor, household_id=person.household_id, channel=channel)
+    changefeed_add()
+    return person
+
+
+@transaction.atomic
+def household_change_head(
+    *, actor: User | None, household: Household, new_head: Person, old_head_relation: str, channel: str = Channel.FORM
 ) -> Household:
-    """Move a household to a village of another township: one recorded change.
+    """Make another active member the 户主: the old 户主 takes ``old_head_relation`` (chosen by the
+    clerk), the household's 户主姓名 and 户主身份证号 follow the new one; one history entry per record."""
+    require_write(actor, "persons")
+    household = access_object(Household.objects.select_for_update(), actor, pk=household.pk)
+    members = Person.objects.select_for_update().filter(household=household, status=RecordStatus.ACTIVE)
+    chosen = members.filter(pk=new_head.pk).first()
+    if chosen is None:
+        raise ValidationError({"new_head": _("请选择本户一名状态为“正常”的成员。")})
+    if chosen.relation == Relation.HEAD:
+        raise ValidationError({"new_head": _("该成员已是户主，请选择另一名成员。")})
+    old_head = members.filter(relation=Relation.HEAD).first()
+    if old_head is not None:
+        if old_head_relation not in Relation.values or old_head_relation == Relation.HEAD:
+            raise ValidationError({"old_head_relation": _("请选择原户主与新户主的关系。")})
+        before = snapshot(old_head)
+        old_head.relation = old_head_relation
+        _save(instance=old_head, before=before, actor=actor, channel=channel)
+    before = snapshot(chosen)
+    chosen.relation = Relation.HEAD
+    _save(instance=chosen, before=before, actor=actor, channel=channel)
+    before = snapshot(household)
+    household.head_name = chosen.name
+    _save(instance=household, before=before, actor=actor, channel=channel)
+    _head_id_follows(actor=actor, household_id=household.pk, channel=channel)
+    changefeed_add()
+    return household
+
+
+@transaction.atomic
+def household_transfer(
+    *,
+    actor: User | None,
+    household: Household,
+    village_code: str,
+    site_code: str = "",
+    channel: str = Channel.FORM,
+) -> Household:
+    """Move a household to another village (and optionally a site of it), or to another site of its
+    village: one recorded change. The actor's area bounds the target (``scope``): a township moves
+    households between its villages, a county between its townships, the city administrator anywhere.
 
     Everything filed under the household moves with it in the same transaction — members, petitions,
     follow-up actions, monitoring decisions — so the old village's staff no longer reach them and the
@@ -233,12 +326,21 @@ def household_transfer(
     require_write(actor, "transfer")
     household = access_object(Household.objects.select_for_update(), actor, pk=household.pk)
     village = area_reference(actor=actor, code=village_code, level=AreaLevel.VILLAGE, field="village")
+    site = None
+    if site_code:
+        site = scope(Site.objects.filter(village=village), actor).filter(code=site_code).first()
+        if site is None:
+            raise ValidationError({"site": _("安置点不在迁入村（社区），请选择该村的安置点或留空（分散安置）。")})
+    moves_village = village.pk != household.village_id
+    if not moves_village and (site.pk if site else None) == household.site_id:
+        raise ValidationError({"village": _("该户已在此村（社区）和安置点，请选择新的村（社区）或安置点。")})
     before = snapshot(household)
     household.village = village
-    household.site = None
+    household.site = site
     _copy_area_codes(household, village)
     _save(instance=household, before=before, actor=actor, channel=channel, action=HistoryEntry.Action.TRANSFER)
-    _transfer_linked_records(actor=actor, household=household, village=village, channel=channel)
+    if moves_village:
+        _transfer_linked_records(actor=actor, household=household, village=village, channel=channel)
     changefeed_add()
     return household
 
@@ -277,6 +379,57 @@ def _transfer_linked_records(*, actor: User | None, household: Household, villag
                 )
             )
     history_record_many(entries)
+
+
+@transaction.atomic
+def transfer_request_file(
+    *, actor: User | None, household: Household, village_code: str, reason: str
+) -> TransferRequest:
+    """A township asks its county to move one of its households to a village of another township of
+    the county (issue 20); the county official decides it (``transfer_request_decide``)."""
+    require_write(actor, "transfer_request")
+    household = access_object(Household.objects.select_for_update(), actor, pk=household.pk)
+    if household.status != RecordStatus.ACTIVE:
+        raise ValidationError(_("已注销的户不能迁移。"))
+    village = Area.objects.filter(code=normalise_text(village_code), level=AreaLevel.VILLAGE).first()
+    if village is None or village.county_code != household.county_code:
+        raise ValidationError({"village": _("请选择本县（市、区）其他乡镇（街道）的村（社区）。")})
+    if village.township_code == household.township_code:
+        raise ValidationError({"village": _("本乡镇（街道）内的迁移无需申请，请直接办理迁移。")})
+    reason = redact_id_numbers(reason.strip())
+    if not reason:
+        raise ValidationError({"reason": _("请填写申请理由。")})
+    if TransferRequest.objects.filter(household=household, status=TransferRequestStatus.PENDING).exists():
+        raise ValidationError(_("该户已有待审批的迁移申请，请等待县级审批。"))
+    request = TransferRequest(household=household, target_village=village, reason=reason, requested_by=actor)
+    _copy_area_codes(request, household.village)
+    request.save()
+    return request
+
+
+@transaction.atomic
+def transfer_request_decide(
+    *, actor: User | None, request: TransferRequest, approve: bool, note: str = ""
+) -> TransferRequest:
+    """Approve (the household is transferred: ``household_transfer``, history and change feed) or
+    reject (a reason is required) a pending request of the actor's area."""
+    require_write(actor, "transfer_decide")
+    request = access_object(
+        TransferRequest.objects.select_for_update().select_related("household", "target_village"), actor, pk=request.pk
+    )
+    if request.status != TransferRequestStatus.PENDING:
+        raise ValidationError(_("该申请已审批，不能重复审批。"))
+    note = redact_id_numbers(note.strip())
+    if not approve and not note:
+        raise ValidationError({"note": _("驳回时请填写驳回理由。")})
+    if approve:
+        household_transfer(actor=actor, household=request.household, village_code=request.target_village.code)
+    request.status = TransferRequestStatus.APPROVED if approve else TransferRequestStatus.REJECTED
+    request.decided_by = actor
+    request.decided_at = timezone.now()
+    request.decision_note = note
+    request.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    return request
 
 
 def _set_id_number(person: Person, id_number: str) -> None:

@@ -2,7 +2,7 @@ from urllib.parse import quote, unquote
 
 from django.urls import path, register_converter
 
-from households import views
+from households import views, views_events
 
 
 class RecordCodeConverter:
@@ -40,4 +40,22 @@ urlpatterns = [
     path("households/<code:code>/actions/<code:action_code>/close/", views.action_close, name="action_close"),
     path("history/", views.history_list, name="history_list"),
     path("persons/<int:pk>/unmask/", views.person_unmask, name="person_unmask"),
+]
+
+# Household events (issue 20): each a page of households.views_events.
+urlpatterns += [
+    path("households/<code:code>/transfer/", views_events.household_transfer, name="household_transfer"),
+    path(
+        "households/<code:code>/transfer-request/",
+        views_events.household_transfer_request,
+        name="household_transfer_request",
+    ),
+    path("households/<code:code>/cancel/", views_events.household_cancel, name="household_cancel"),
+    path("households/<code:code>/head/", views_events.household_change_head, name="household_change_head"),
+    path("households/<code:code>/persons/<int:pk>/cancel/", views_events.person_cancel, name="person_cancel"),
+    path(
+        "households/<code:code>/persons/<int:pk>/correct-id/", views_events.person_correct_id, name="person_correct_id"
+    ),
+    path("transfers/", views_events.transfer_request_list, name="transfer_request_list"),
+    path("transfers/<int:pk>/decide/", views_events.transfer_request_decide, name="transfer_request_decide"),
 ]

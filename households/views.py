@@ -80,6 +80,10 @@ def _permissions(actor: User) -> dict[str, bool]:
         "can_write_grievances": can_write(actor, "grievances"),
         "can_close_grievances": can_write(actor, "grievances") or can_write(actor, "grievance_close"),
         "can_write_actions": can_write(actor, "actions"),
+        # The household events of issue 20 (households/views_events.py).
+        "can_transfer": can_write(actor, "transfer"),
+        "can_request_transfer": can_write(actor, "transfer_request"),
+        "can_decide_transfers": can_write(actor, "transfer_decide"),
         "full_personal_data": sees_personal_data(actor),
     }
 

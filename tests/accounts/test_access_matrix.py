@@ -51,6 +51,7 @@ from households.models import (
     MonitoringDecision,
     Person,
     Site,
+    TransferRequest,
 )
 from indicators.models import AssessmentRun, CountyFinance, IndicatorValue
 from tests.accounts.test_url_policy import classified
@@ -64,12 +65,15 @@ MISSING = {"household": "HX999", "site": "SX99", "grievance": "XFX999", "action"
 MISSING_AREA = {VILLAGE: "431399001001", TOWNSHIP: "431399001", COUNTY: "431399"}
 TABLES = (
     Area, Site, Household, Person, Income, Grievance, FollowUpAction, MonitoringDecision, HistoryEntry,
-    ImportJob, ChangeFeed, CountyFinance, PersonalDataAccess, AssessmentRun, User,
+    ImportJob, ChangeFeed, CountyFinance, PersonalDataAccess, AssessmentRun, User, TransferRequest,
 )  # fmt: skip
 _serial = itertools.count(1)
 # Writes of the registry and finance: the kinds whose records keep a history (data.md).
 HISTORY_KINDS = {"households", "persons", "incomes", "grievances", "grievance_close", "actions", "sites", "finance"}
-NOT_WRITES = {"household_validate_id"}  # checks an ID number as it is typed; writes nothing
+HISTORY_KINDS.add("transfer")  # issue 20: the transfer page
+# household_validate_id checks an ID number as it is typed and writes nothing; the access world's
+# household has only its head, so household_change_head's sample is refused on the form (url_policy).
+NOT_WRITES = {"household_validate_id", "household_change_head"}
 
 
 # --- the cases, from the policy --------------------------------------------------------------------
@@ -182,6 +186,16 @@ def _value(world: World, kind: str, case: str, user: User) -> Any:
     if kind == "api_token":  # issue 17 finding 5
         owner = user if case == "inside" else world.b.users["village"]
         return token_create(user=owner)[0].pk
+    if kind == "transfer_request":  # issue 20: a pending request of the side's township
+        return TransferRequest.objects.create(
+            household=side.household,
+            target_village=side.village,
+            reason="投靠子女",
+            requested_by=side.users["township"],
+            county_code=side.county.code,
+            township_code=side.township.code,
+            village_code=side.village.code,
+        ).pk
     return {
         "household": lambda: side.household.code,
         "person": lambda: side.person.pk,
