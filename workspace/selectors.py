@@ -15,6 +15,8 @@ from typing import Any
 
 from django.db.models import Case, Count, F, Q, Value, When
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.access import scope
 from accounts.models import User
@@ -40,6 +42,7 @@ class UnmetRow:
     target: str
     gap: str
     url: str
+    score: float | None = None  # share of the target reached (the heatmap's score): lowest is farthest
 
 
 @dataclass
@@ -82,6 +85,7 @@ def indicator_todo(*, area: Area, periods: list[Period] | None = None) -> Indica
                 target=shown.target,
                 gap=shown.gap,
                 url=shown.url,
+                score=shown.score,
             )
         )
     return todo
@@ -212,3 +216,69 @@ def open_actions_at(*, actor: User | None, household_id: int | None, site_id: in
     else:  # neither: the actions on no record (what ``site_id=None`` matched)
         still_open = still_open.filter(site__isnull=True, household__isnull=True)
     return list(still_open.order_by("due_on", "code"))
+
+
+URGENT_LIMIT = 3
+
+
+@dataclass
+class UrgentItem:
+    """One line of the home's 最紧急 list: what, why, where to act."""
+
+    kind: str  # overdue / warnings / indicator / due
+    what: str
+    why: str
+    url: str
+
+
+def urgent_items(
+    *, todo: dict[str, Any], warnings_count: int, warnings_url: str, indicators: IndicatorTodo, today: datetime.date
+) -> list[UrgentItem]:
+    """The three most urgent things for a village or township clerk, read from what the home already
+    loaded (no query): overdue follow-up actions first (a deadline already missed, oldest first), then
+    the open early warnings (a household may be sliding back into poverty; one line for all of them),
+    then the unmet indicators farthest from their target (what the assessment counts most), then the
+    open actions due next. The first three of that order are shown first on the page."""
+    overdue: list[UrgentItem] = []
+    due: list[UrgentItem] = []
+    for action in todo["rows"]:
+        if action.household_id:
+            who = f"{action.household.code} {action.household.head_name}"
+            url = reverse("household_detail", args=[action.household.code]) + "#actions"
+        else:
+            who = action.site.name if action.site_id else ""
+            url = reverse("site_view", args=[action.site.code]) if action.site_id else reverse("home") + "#todo-actions"
+        what = _("帮扶台账 %(code)s · %(kind)s · %(who)s") % {
+            "code": action.code,
+            "kind": action.get_kind_display(),
+            "who": who,
+        }
+        if action.due_on is not None and action.due_on < today:
+            why = _("已逾期 %(days)s 天（期限 %(due)s），责任人 %(owner)s") % {
+                "days": (today - action.due_on).days,
+                "due": action.due_on.isoformat(),
+                "owner": action.owner,
+            }
+            overdue.append(UrgentItem("overdue", what, why, url))
+        elif action.due_on is not None:
+            why = _("%(due)s 到期，责任人 %(owner)s") % {"due": action.due_on.isoformat(), "owner": action.owner}
+            due.append(UrgentItem("due", what, why, url))
+    items = overdue[:URGENT_LIMIT]
+    if warnings_count:
+        items.append(
+            UrgentItem(
+                "warnings",
+                ngettext("%(count)s 户防返贫预警待处置", "%(count)s 户防返贫预警待处置", warnings_count)
+                % {"count": warnings_count},
+                _("纳入监测或核实排除"),
+                warnings_url,
+            )
+        )
+    farthest = sorted(
+        (row for row in indicators.unmet if row.url),
+        key=lambda row: row.score if row.score is not None else 0.0,
+    )
+    for row in farthest:
+        why = _("当前 %(value)s，目标 %(target)s，%(gap)s") % {"value": row.text, "target": row.target, "gap": row.gap}
+        items.append(UrgentItem("indicator", f"{row.code} {row.name}", why, row.url))
+    return (items + due)[:URGENT_LIMIT]

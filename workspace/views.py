@@ -100,12 +100,22 @@ def home(request: AuthedHttpRequest) -> HttpResponse:
     if actor.role in WORKSPACE_ROLES and area is not None and area.level in WORKSPACE_LEVELS:
         indicators = workspace.indicator_todo(area=area)
         reference = (indicators.fresh.reference_date if indicators.fresh else None) or today
+        warnings_count = workspace.warning_count(area=area)
+        warnings_url = reverse("warnings_list", args=[area.code])
         context.update(
             {
                 "workspace": True,
                 "indicators": indicators,
-                "warnings_count": workspace.warning_count(area=area),
-                "warnings_url": reverse("warnings_list", args=[area.code]),
+                # The page leads with these three (issue 20: a clerk on a phone sees them first).
+                "urgent": workspace.urgent_items(
+                    todo=context["todo"],
+                    warnings_count=warnings_count,
+                    warnings_url=warnings_url,
+                    indicators=indicators,
+                    today=today,
+                ),
+                "warnings_count": warnings_count,
+                "warnings_url": warnings_url,
                 "quality": workspace.quality_summary(area=area, reference_date=reference),
                 # A village's own board is the township page anchored on the village.
                 "dashboard_url": reverse("dashboard_township", args=[area.code]),

@@ -232,7 +232,8 @@ def test_list_paginates_at_fifty(client, world):
 
 
 def _row_value(html: str, code: str) -> str:
-    match = re.search(rf'data-code="{re.escape(code)}">.*?<td class="num value">(?:<a [^>]*>)?([^<]*)', html, re.S)
+    value_cell = r'<td [^>]*class="num value[^"]*">(?:<a [^>]*>)?([^<]*)'
+    match = re.search(rf'data-code="{re.escape(code)}">.*?' + value_cell, html, re.S)
     assert match, code
     return match.group(1).strip()
 
