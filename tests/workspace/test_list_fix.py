@@ -273,3 +273,17 @@ def test_bulk_post_has_exact_flat_queries(client, django_assert_num_queries, wor
         response = client.post(url, {"ids": many, "confirm": str(len(many)), "period": KEY})
     assert response.status_code == 302
     assert Person.objects.filter(pk__in=many, employment_checked_on=TODAY).count() == 30
+
+
+# --- every row says why ---------------------------------------------------------------------------
+
+
+def test_every_listed_indicator_has_a_reason_and_every_fix_a_field_the_service_sets():
+    from indicators.catalogue import CATALOGUE
+    from indicators.engine import rules
+
+    listed = {entry.code for entry in CATALOGUE if entry.kind != "info"}
+    assert listed - set(rules.REASONS) == {"M3-5"}  # its reason comes with its list (income growth)
+    for code, fix in rules.FIXES.items():
+        assert fix.field in services.FIXABLE_FIELDS[fix.record], code
+        assert "%(count)s" in str(fix.confirm), code
