@@ -55,6 +55,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "relocation.db_router.ReplicaReadsMiddleware",  # first: decides where this request's reads go
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -136,6 +137,21 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
     }
+# An optional streaming replica for the reads of pages and the API's GETs (relocation/db_router.py,
+# docs/scaling.md). Tests never create a database there: it mirrors the primary.
+REPLICA_DATABASE_URL = os.environ.get("REPLICA_DATABASE_URL", "")
+if REPLICA_DATABASE_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        REPLICA_DATABASE_URL,
+        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")),
+        conn_health_checks=True,
+    )
+    DATABASES["replica"]["OPTIONS"] = {"connect_timeout": 2}
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["relocation.db_router.ReplicaRouter"]
+READ_YOUR_WRITES_SECONDS = int(os.environ.get("READ_YOUR_WRITES_SECONDS", "5"))
+REPLICA_MAX_LAG_SECONDS = float(os.environ.get("REPLICA_MAX_LAG_SECONDS", "10"))
+REPLICA_CHECK_SECONDS = float(os.environ.get("REPLICA_CHECK_SECONDS", "1"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -211,21 +227,24 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {} if CELERY_BROKER_URL.startswith("sqla+") el
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # autodiscover_tasks() only imports each app's tasks.py; these modules hold tasks too.
 CELERY_IMPORTS = ["indicators.assessment.tasks", "indicators.health"]
-# Named queues, so that a long national import never holds up a recompute (docs/deploy.md). A worker
-# started without -Q consumes all four (bin/run's embedded worker); production names them.
+# Named queues, so that a long national import never holds up a recompute, nor a report the imports
+# (docs/deploy.md, docs/scaling.md). A worker started without -Q consumes all four (bin/run's embedded
+# worker); production runs any number of workers per queue.
 from kombu import Exchange, Queue  # noqa: E402
 
 CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_QUEUE_NAMES = ("default", "compute", "imports", "reports")
 # One direct exchange per queue: queues sharing an exchange and routing key would each get a copy.
 CELERY_TASK_QUEUES = [
-    Queue(name, Exchange(name), routing_key=name) for name in ("default", "recompute", "import", "export")
+    Queue(name, Exchange(name), routing_key=name) for name in CELERY_QUEUE_NAMES
 ]
 CELERY_TASK_ROUTES = {
     "indicators.health.*": {"queue": "default"},
-    "*export*": {"queue": "export"},
-    "households.tasks.*": {"queue": "import"},
-    "indicators.tasks.*": {"queue": "recompute"},
-    "indicators.tasks_assessment.*": {"queue": "recompute"},
+    "*export*": {"queue": "reports"},
+    "indicators.tasks_assessment.assessment_report_task": {"queue": "reports"},
+    "households.tasks.*": {"queue": "imports"},
+    "indicators.tasks.*": {"queue": "compute"},
+    "indicators.tasks_assessment.*": {"queue": "compute"},
 }
 # Beat every SWEEP_INTERVAL_SECONDS: the sweep also repairs recomputes lost while the broker was down.
 SWEEP_INTERVAL_SECONDS = float(os.environ.get("SWEEP_INTERVAL_SECONDS", "60"))

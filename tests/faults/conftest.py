@@ -1,9 +1,10 @@
 """A whole production stack on loopback for the fault tests, started once per module and always stopped.
 
 PostgreSQL (a cluster of its own in a temporary directory, run as a non-root user like ``.ci/run``,
-so that a test may restart it), Redis, gunicorn with the production settings, a Celery worker on the
-named queues (``worker_entry``) and exactly one beat; ``seed_demo --households 100`` as data. Every
-wait is bounded; every process is stopped in ``finally``.
+so that a test may restart it) with a streaming replica of it (``pg_basebackup -R``) that the web
+reads from, Redis, gunicorn with the production settings, two Celery workers on different named
+queues (``worker_entry``: compute, reports and default; the imports) and exactly one beat;
+``seed_demo --households 100`` as data. Every wait is bounded; every process is stopped in ``finally``.
 """
 
 import contextlib
@@ -63,6 +64,7 @@ class Stack:
     def __init__(self, work: Path) -> None:
         self.work = work
         self.pg_port, self.redis_port, self.web_port = free_port(), free_port(), free_port()
+        self.replica_port = free_port()
         self.processes: dict[str, subprocess.Popen] = {}
         self.pg_user = None if os.geteuid() != 0 else self._pg_user()
         self.slow_flag = work / "slow.flag"
@@ -75,6 +77,11 @@ class Stack:
             "FIELD_ENCRYPTION_KEY": "dGVzdC1maWVsZC1lbmNyeXB0aW9uLWtleS0zMmJ5dGU=",
             "BLIND_INDEX_KEY": "dGVzdC1ibGluZC1pbmRleC1rZXktMzItYnl0ZXMtbG9uZw==",
             "DATABASE_URL": self.database_url,
+            "REPLICA_DATABASE_URL": f"postgres://postgres@{HOST}:{self.replica_port}/relocation",
+            # Short bounds, so that the replica tests see read-your-writes expire and lag count.
+            "READ_YOUR_WRITES_SECONDS": "2",
+            "REPLICA_MAX_LAG_SECONDS": "6",
+            "REPLICA_CHECK_SECONDS": "0.2",
             "CELERY_BROKER_URL": f"redis://{HOST}:{self.redis_port}/0",
             "CONN_MAX_AGE": "60",
             "ALLOWED_HOSTS": HOST,
@@ -117,6 +124,28 @@ class Stack:
         self.as_pg(str(pg_bin() / "pg_ctl"), "-D", str(self.work / "pg"), "-w", "-l", str(self.work / "pg.log"),
                    "-o", options, "start")  # fmt: skip
 
+    def replica_create(self) -> None:
+        """A physical copy of the primary that follows it by streaming (``-R`` writes the standby
+        settings); initdb's trust lines already admit replication from 127.0.0.1."""
+        self.as_pg(str(pg_bin() / "pg_basebackup"), "-h", HOST, "-p", str(self.pg_port), "-U", "postgres",
+                   "-D", str(self.work / "replica"), "-R", "-X", "stream", "--checkpoint=fast",
+                   timeout=180)  # fmt: skip
+
+    def replica_start(self) -> None:
+        options = f"-p {self.replica_port} -c listen_addresses={HOST} -k {self.work} -c hot_standby=on"
+        self.as_pg(str(pg_bin() / "pg_ctl"), "-D", str(self.work / "replica"), "-w", "-l",
+                   str(self.work / "replica.log"), "-o", options, "start")  # fmt: skip
+
+    def replica_stop(self) -> None:
+        if (self.work / "replica" / "postmaster.pid").exists():
+            self.as_pg(str(pg_bin() / "pg_ctl"), "-D", str(self.work / "replica"), "-m", "immediate", "-w", "stop")
+
+    def replica_sql(self, query: str, *params: object) -> list[tuple]:
+        import psycopg
+
+        with psycopg.connect(f"host={HOST} port={self.replica_port} user=postgres dbname=relocation") as connection:
+            return connection.execute(query, params).fetchall()
+
     def pg_restart(self) -> None:
         self.as_pg(str(pg_bin() / "pg_ctl"), "-D", str(self.work / "pg"), "-m", "fast", "-w", "stop")
         self.pg_start()
@@ -129,7 +158,8 @@ class Stack:
         import psycopg
 
         with psycopg.connect(f"host={HOST} port={self.pg_port} user=postgres dbname=relocation") as connection:
-            return connection.execute(query, params).fetchall()
+            cursor = connection.execute(query, params)
+            return cursor.fetchall() if cursor.description else []
 
     # --- processes ----------------------------------------------------------------------------------
     def spawn(self, name: str, command: list[str]) -> subprocess.Popen:
@@ -149,10 +179,16 @@ class Stack:
         wait_for(lambda: listening(self.redis_port), timeout=15, what="redis")
 
     def worker_start(self) -> subprocess.Popen:
+        """The worker that computes (and writes reports); imports go to ``imports_worker_start``'s."""
         self.inside.unlink(missing_ok=True)
         return self.spawn("worker", [sys.executable, "-m", "tests.faults.worker_entry", "-Q",
-                                     "default,recompute,import,export", "--pool=solo", "--loglevel=WARNING",
-                                     "--without-mingle", "--without-gossip"])  # fmt: skip
+                                     "default,compute,reports", "-n", "compute@%h", "--pool=solo",
+                                     "--loglevel=WARNING", "--without-mingle", "--without-gossip"])  # fmt: skip
+
+    def imports_worker_start(self) -> subprocess.Popen:
+        return self.spawn("worker-imports", [sys.executable, "-m", "tests.faults.worker_entry", "-Q", "imports",
+                                             "-n", "imports@%h", "--pool=solo", "--loglevel=WARNING",
+                                             "--without-mingle", "--without-gossip"])  # fmt: skip
 
     def web_start(self) -> None:
         self.spawn("web", [sys.executable, "-m", "gunicorn", "relocation.wsgi", "--bind", f"{HOST}:{self.web_port}",
@@ -202,9 +238,12 @@ def stack():
         stack.manage("collectstatic", "--noinput", "-v0", timeout=600)  # a loaded 2-core CI machine
         # In-process (no broker) so that the first values exist before the workers start.
         stack.manage("seed_demo", "--households=100", "--seed=7", env={"CELERY_BROKER_URL": ""})
+        stack.replica_create()
+        stack.replica_start()
         stack.redis_start()
         stack.web_start()
         stack.worker_start()
+        stack.imports_worker_start()
         stack.beat_start()
         wait_for(lambda: stack.healthz().status_code == 200, timeout=60, what="/healthz 200 on the new stack")
         yield stack
@@ -214,6 +253,8 @@ def stack():
     finally:
         for name in list(stack.processes):
             stack.kill(name, signal.SIGTERM)
+        with contextlib.suppress(Exception):
+            stack.replica_stop()
         with contextlib.suppress(Exception):
             stack.pg_stop()
         shutil.rmtree(work, ignore_errors=True)

@@ -2,6 +2,8 @@
 worker and beat on loopback (``conftest.Stack``). The tests run in file order on one stack.
 
 1. Log in over HTTP, import a file through the API, wait for the recompute, read values via the API.
+   Two worker processes on different queues do it (issue 22): the import on ``imports``, the
+   recompute on ``compute``.
 2. ``kill -9`` the worker in the middle of a recompute: stored values stay all old, never mixed, and
    the same run completes after the worker restarts.
 3. Stop Redis: data entry over HTTP still succeeds, /healthz names the broker and shows the pending
@@ -171,6 +173,11 @@ def test_login_import_recompute_and_read_values_over_http(stack, township):
     assert len({value["computed_at"] for value in values}) == 1
     assert set(stored_runs(stack, month)) == {run_id}
     assert browser.request("GET", "/").status_code == 200
+    worker_logs = {
+        name: (stack.work / f"{name}.log").read_text(errors="replace") for name in ("worker", "worker-imports")
+    }
+    assert stack.processes["worker-imports"].poll() is None, worker_logs["worker-imports"]
+    assert stack.processes["worker"].poll() is None, worker_logs["worker"]
 
 
 def test_kill_9_of_the_worker_mid_recompute_leaves_old_values_and_the_run_completes_after_restart(stack, township):

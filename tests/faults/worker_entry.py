@@ -7,7 +7,7 @@
   docs/deploy.md); here 5 s, scanned every second, so that a killed worker's message comes back
   within the test's time budget.
 
-Usage: ``python -m tests.faults.worker_entry -Q default,recompute,import,export …`` (worker arguments).
+Usage: ``python -m tests.faults.worker_entry -Q default,compute,imports,reports …`` (worker arguments).
 """
 
 import os

@@ -43,18 +43,19 @@ def test_exactly_one_beat_and_migrations_run_once(compose):
     assert len(beat_commands) == 1
     assert services["beat"].get("deploy", {}).get("replicas", 1) == 1
     assert "-B" not in services["worker"]["command"]
+    assert "-B" not in services["worker-imports"]["command"]
     assert "migrate" in " ".join(services["migrate"]["command"])
-    for name in ("web", "worker", "beat"):
+    for name in ("web", "worker", "worker-imports", "beat"):
         assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
 
 
 def test_health_checks_and_named_volumes(compose):
     services = compose["services"]
 
-    for name in ("db", "redis", "web", "worker"):
+    for name in ("db", "redis", "web", "worker", "worker-imports", "db-replica"):
         assert services[name]["healthcheck"]["test"], name
     assert services["migrate"]["depends_on"]["db"]["condition"] == "service_healthy"
-    assert {"pgdata", "redisdata", "media"} <= set(compose["volumes"])
+    assert {"pgdata", "pgreplica", "redisdata", "media"} <= set(compose["volumes"])
     assert "pgdata:/var/lib/postgresql/data" in services["db"]["volumes"]
 
 
@@ -77,16 +78,39 @@ def test_dockerfile_uses_python_311_slim_and_a_non_root_user():
     assert "\nUSER portal" in dockerfile
 
 
-def test_worker_consumes_the_named_queues_that_the_settings_route_to(compose):
+def test_workers_consume_the_named_queues_that_the_settings_route_to(compose):
     from django.conf import settings
 
-    command = compose["services"]["worker"]["command"]
-    queues = set(command[command.index("-Q") + 1].split(","))
+    workers = {
+        name: set(service["command"][service["command"].index("-Q") + 1].split(","))
+        for name, service in compose["services"].items()
+        if service.get("command", [])[:4] == ["celery", "-A", "relocation", "worker"]
+    }
     routed = {route["queue"] for route in settings.CELERY_TASK_ROUTES.values()}
+    served = set().union(*workers.values())
 
-    assert {"recompute", "import", "export"} <= queues
-    assert routed | {settings.CELERY_TASK_DEFAULT_QUEUE} <= queues
-    assert {queue.name for queue in settings.CELERY_TASK_QUEUES} == queues
+    assert len(workers) == 2, "a second worker takes the imports (issue 22)"
+    assert workers["worker-imports"] == {"imports"}
+    assert "imports" not in workers["worker"]
+    assert {"compute", "imports", "reports", "default"} == served
+    assert routed | {settings.CELERY_TASK_DEFAULT_QUEUE} <= served
+    assert {queue.name for queue in settings.CELERY_TASK_QUEUES} == served
+
+
+def test_the_optional_replica_streams_from_db_and_the_portal_reads_it_only_when_configured(compose):
+    services = compose["services"]
+    replica = services["db-replica"]
+    script = " ".join(replica["command"])
+
+    assert replica["profiles"] == ["replica"], "the replica starts only with --profile replica"
+    assert replica["image"] == services["db"]["image"]
+    assert "pg_basebackup -h db" in script and " -R " in script
+    assert replica["depends_on"]["db"]["condition"] == "service_healthy"
+    assert any(
+        volume.endswith("/docker-entrypoint-initdb.d/allow-replication.sh:ro") for volume in services["db"]["volumes"]
+    )
+    assert "host replication" in (ROOT / "docs/compose/allow-replication.sh").read_text(encoding="utf-8")
+    assert services["web"]["environment"]["REPLICA_DATABASE_URL"] == "${REPLICA_DATABASE_URL:-}"
 
 
 def test_web_health_check_uses_healthz_and_beat_is_checked_too(compose):
