@@ -25,6 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.access import sees_personal_data
 from accounts.models import User
@@ -32,7 +33,7 @@ from accounts.personal_data import decrypt, encrypt
 from core.money import format_money
 from core.spreadsheet import SafeWorkbook, xlsx_write
 from households.choices import Channel, RecordStatus
-from households.importing.base import Column, Context, ImportRow, Kind, RowError, export_text, mask_value
+from households.importing.base import Column, Context, ImportRow, Kind, RowError, chunks, export_text, mask_value
 from households.importing.cells import parse_money
 from households.importing.engine import (
     ImportResult,
@@ -59,13 +60,16 @@ from households.importing.readers import (
     sniff_format,
 )
 from households.importing.registry import get_kind
-from households.models import ChangeFeed, ImportJob
+from households.models import ChangeFeed, ImportJob, Person
 
 MONTHLY = "monthly"
 LABEL = "月度更新"
 KINDS = ("households", "persons")  # sheet order: a person's household is validated against the database
 CHECKSUM_HEADER = "校验码（请勿修改）"
 HMAC_SALT = "households.importing.monthly"
+SECOND_SELF = gettext_noop(
+    "户 %(household)s 已有成员“%(name)s”：身份证号有误请在户档案中使用“更正身份证号”，不能在月度更新表中修改。"
+)
 
 
 def _kinds() -> list[Kind]:
@@ -242,12 +246,12 @@ def _record(kind: Kind, texts: dict[str, str]) -> str:
 
 
 def _changes(kind: Kind, ctx: Context, rows: list[ImportRow], present: set[str]) -> list[CellChange]:
-    """Per changed row, each column whose text differs from the record's export (one query per sheet)."""
+    """Per changed row, each column whose text differs from the record's export (a query per 2,000 rows)."""
     existing_ids = [row.existing.pk for row in rows if row.existing is not None]
     old_rows: dict[int, list[str]] = {}
-    if existing_ids:
-        queryset = kind.export_queryset(ctx).filter(pk__in=existing_ids)
-        old_rows = {record.pk: kind.export_row(record, False) for record in queryset}
+    for batch in chunks(existing_ids):
+        queryset = kind.export_queryset(ctx).filter(pk__in=batch)
+        old_rows.update({record.pk: kind.export_row(record, False) for record in queryset})
     changes: list[CellChange] = []
     for row in rows:
         old = old_rows.get(row.existing.pk) if row.existing is not None else None
@@ -361,6 +365,8 @@ def _run(
         ]
         rows = _parse_rows(ctx, iter(sheet.rows), positions)
         _validate(kind, ctx, rows, lambda _percent: None)
+        if kind.name == "persons":
+            _no_second_self(ctx, rows)
         result.errors += [dataclasses.replace(e, column=f"{kind.label}·{e.column}") for e in _sorted(kind, ctx.errors)]
         result.warnings += [dataclasses.replace(w, column=f"{kind.label}·{w.column}") for w in ctx.warnings]
         checked.append(Checked(kind, ctx, rows, set(present)))
@@ -390,6 +396,27 @@ def _run(
     result.job = _write(plans, result, user=user, job=job)
     report(100)
     return result
+
+
+def _no_second_self(ctx: Context, rows: list[ImportRow]) -> None:
+    """A new person named like an active member of the same household is that member with an edited ID
+    number: refused (one query), or the sheet would add the person a second time."""
+    new = [row for row in rows if row.valid and row.existing is None and row.attrs.get("household_id")]
+    households = {row.attrs["household_id"] for row in new}
+    members: set[tuple[int, str]] = set()
+    for batch in chunks(sorted(households)):
+        members.update(
+            Person.objects.filter(household_id__in=batch, status=RecordStatus.ACTIVE).values_list(
+                "household_id", "name"
+            )
+        )
+    for row in new:
+        if (row.attrs["household_id"], row.attrs.get("name")) in members:
+            ctx.error(
+                row,
+                "身份证号",
+                _(SECOND_SELF) % {"household": row.extra["household"].code, "name": row.attrs["name"]},
+            )
 
 
 def _sorted(kind: Kind, errors: list[RowError]) -> list[RowError]:

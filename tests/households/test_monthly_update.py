@@ -184,6 +184,17 @@ def test_only_village_and_township_staff_get_the_workbook(client, areas, world):
     assert not ImportJob.objects.exists()
 
 
+def test_village_staff_get_their_own_village_only(client, areas, staff):
+    other = AreaFactory.village(code="431302001002", name="C村", parent=areas["township"])
+    register(staff, "H01", "431302001001", 1, 1)
+    register(staff, "C01", other.code, 1, 2)
+    clerk = UserFactory.create(username="cun", role=Role.VILLAGE_STAFF, area=other)
+    client.force_login(clerk)
+    data = sheets(download(client))
+    assert [row[0] for row in data["搬迁户"][1:]] == ["C01"]
+    assert [row[2] for row in data["家庭成员"][1:]] == ["C01"]
+
+
 def test_download_page_and_workbook_queries_are_exact_and_flat(staff_client, staff, world):
     page = queries(staff_client, "/imports/monthly/")
     workbook = queries(staff_client, "/imports/monthly/workbook.xlsx")
@@ -314,3 +325,24 @@ def test_the_preview_page_queries_are_exact_and_flat(staff_client, world, django
 PAGE_QUERIES = 5
 WORKBOOK_QUERIES = 7
 PREVIEW_QUERIES = 6
+
+
+def test_the_upload_is_read_within_the_importers_bounds(
+    staff_client, world, settings, django_capture_on_commit_callbacks
+):
+    content = download(staff_client)
+    settings.IMPORT_MAX_ROWS = 2  # the 家庭成员 sheet holds 3 rows
+    job = upload(staff_client, django_capture_on_commit_callbacks, content)
+    assert job.status == ImportJob.Status.INVALID
+    assert "上限" in job.errors[0]["reason"]
+    assert not job.stored_file  # a refused file is not kept
+
+
+def test_an_edited_id_number_is_not_a_second_person(staff_client, world, django_capture_on_commit_callbacks):
+    persons = Person.objects.count()
+    content = edited(download(staff_client), [("家庭成员", 1, "身份证号", make_id("43130219900101001"))])
+    job = upload(staff_client, django_capture_on_commit_callbacks, content)
+    assert job.status == ImportJob.Status.INVALID
+    assert [error["column"] for error in job.errors] == ["家庭成员·身份证号"]
+    assert "更正身份证号" in job.errors[0]["reason"]
+    assert Person.objects.count() == persons
