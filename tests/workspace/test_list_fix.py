@@ -28,6 +28,9 @@ LIST_QUERIES = 13
 # UPDATE, ONE history batch, ONE change-feed row; then the message saved in the session (savepoint,
 # UPDATE, release). Flat from 3 rows to 30.
 BULK_QUERIES = 14
+# The confirmation page (no script): session, user, the unit, periods, value, and the session saved
+# with the form's CSRF token (savepoint, UPDATE, release); it reads no record.
+CONFIRM_QUERIES = 8
 
 
 @pytest.fixture(autouse=True)
@@ -287,3 +290,16 @@ def test_every_listed_indicator_has_a_reason_and_every_fix_a_field_the_service_s
     for code, fix in rules.FIXES.items():
         assert fix.field in services.FIXABLE_FIELDS[fix.record], code
         assert "%(count)s" in str(fix.confirm), code
+
+
+def test_confirmation_page_has_exact_flat_queries(client, django_assert_num_queries, world):
+    client.force_login(world.township_user)
+    url = _fix_url("M3-1", world.township.code)
+    ids = [person.pk for person in _workers(world)]
+    with django_assert_num_queries(CONFIRM_QUERIES):
+        assert client.post(url, {"ids": ids, "period": KEY}).status_code == 200
+    household = HouseholdFactory.create(code="HC0001", village=world.village)
+    many = ids + [person.pk for person in persons_bulk(household, 30, labour=Labour.ORDINARY)]
+    with django_assert_num_queries(CONFIRM_QUERIES):
+        response = client.post(url, {"ids": many, "period": KEY})
+    assert "将为 33 人确认今日就业信息，确定吗？" in response.content.decode()
