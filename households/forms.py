@@ -114,10 +114,18 @@ def attach_id_check(form: forms.BaseForm, field_name: str = "id_number") -> None
     )
 
 
+class AreaChoiceField(forms.ChoiceField):
+    """The actor's villages as options; any other code typed in is left to the services, which say
+    whether it is missing or outside the area (issue 20), instead of Django's "选择一个有效的选项"."""
+
+    def valid_value(self, value: Any) -> bool:
+        return True
+
+
 class HouseholdForm(forms.Form):
     code = forms.CharField(label=_("户编号"), max_length=40, validators=RECORD_CODE_VALIDATORS)
     head_name = forms.CharField(label=_("户主姓名"), max_length=50)
-    village = forms.ChoiceField(label=_("现居村（社区）"))
+    village = AreaChoiceField(label=_("现居村（社区）"))
     site = forms.ChoiceField(label=_("安置点"), required=False, help_text=_("留空表示分散安置"))
     origin = forms.CharField(label=_("迁出地代码"), max_length=12, required=False, help_text=_("区划代码，可留空"))
     relocation_year = forms.IntegerField(label=_("搬迁年份"), required=False, min_value=2001)
@@ -244,11 +252,12 @@ class MemberForm(PersonForm):
 
 class BaseMemberFormSet(forms.BaseFormSet):
     def clean(self) -> None:
-        if any(self.errors):
+        """At least a 户主, checked beside the members' own errors (one pass, issue 20); a member whose
+        关系 did not parse has its own error instead."""
+        typed = [form for form in self.forms if form.has_changed()]
+        if any("relation" in form.errors for form in typed):
             return
-        heads = [
-            form for form in self.forms if form.has_changed() and form.cleaned_data.get("relation") == Relation.HEAD
-        ]
+        heads = [form for form in typed if form.cleaned_data.get("relation") == Relation.HEAD]
         if not heads:
             raise ValidationError(_("请至少填写户主本人的信息（与户主关系选“户主”）。"))
 

@@ -30,7 +30,7 @@ from households.models import (
     Site,
     TransferRequest,
 )
-from households.validators import age_on, normalise_id_number
+from households.validators import age_on, normalise_id_number, out_of_area_message
 
 ID_NUMBER_RE = re.compile(r"^\d{17}[\dX]$")
 HOUSEHOLD_FILTERS = ("village", "site", "category", "monitoring", "status")
@@ -75,11 +75,21 @@ def origin_reference(actor: User | None, code: str) -> Area:
     return origin
 
 
+# Village and township codes are public administrative divisions: one outside the user's area is
+# named as such (issue 20), unlike a household, site or person outside it.
+AREA_LEVELS_NAMED_OUTSIDE = frozenset({AreaLevel.VILLAGE, AreaLevel.TOWNSHIP})
+
+
 def area_reference(*, actor: User | None, code: str, level: str, field: str) -> Area:
-    """An area of one level (a record's village); the message names the level that was expected."""
+    """An area of one level (a record's village); the message names the level that was expected,
+    or, for a village or township outside the actor's area, that area (one more query, on refusal)."""
     try:
         return scope(Area.objects.all(), actor).get(code=normalise_text(code), level=level)
     except Area.DoesNotExist as exc:
+        area = actor.area if actor is not None and level in AREA_LEVELS_NAMED_OUTSIDE else None
+        if area is not None and Area.objects.filter(code=normalise_text(code), level=level).exists():
+            message = out_of_area_message(level=level, code=code, area_name=area.name)
+            raise ValidationError({field: message}) from exc
         raise ValidationError(
             {field: _("区划代码“%(code)s”不存在或不是%(level)s级，请核对。") % {"code": code, "level": level}}
         ) from exc

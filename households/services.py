@@ -26,6 +26,7 @@ from areas.models import Area
 from core.free_text import FREE_TEXT_FIELDS, redact_fields, redact_id_numbers
 from core.text import normalise_text
 from households.choices import (
+    LABOUR_FORCE,
     ActionStatus,
     Channel,
     Employment,
@@ -49,10 +50,11 @@ from households.models import (
     Site,
     TransferRequest,
 )
-from households.selectors import area_reference
+from households.selectors import area_reference, origin_reference, site_reference
 from households.validators import (
     id_birth_date,
     id_sex,
+    normalise_id_number,
     validate_chosen_action_code,
     validate_id_number,
     validate_phone,
@@ -517,9 +519,145 @@ def _check_duplicate_id(person: Person, actor: User | None, *, new_number: bool 
         raise ValidationError({"id_number": _limit_message()})
 
 
+def _labour_date_message(labour: str, checked_on: datetime.date | None) -> str:
+    if labour in LABOUR_FORCE and not checked_on:
+        return _("有劳动能力的人员必须填写就业信息更新日期。")
+    return ""
+
+
 def _check_labour_date(person: Person) -> None:
-    if person.labour in ("普通劳动力", "技能劳动力", "弱劳动力或半劳动力") and not person.employment_checked_on:
-        raise ValidationError({"employment_checked_on": _("有劳动能力的人员必须填写就业信息更新日期。")})
+    message = _labour_date_message(person.labour, person.employment_checked_on)
+    if message:
+        raise ValidationError({"employment_checked_on": message})
+
+
+# --- One pass of validation (issue 20) ---------------------------------------------------------
+# A page checks, before it writes, everything the services would refuse on the fields that did
+# parse, so one submit lists every problem: field rules (the form), the ID check, references and
+# scope (here). Nothing is written; the writes keep their own checks (the API, a race).
+
+Errors = dict[str, list[str]]
+
+
+def _collect(errors: Errors, exc: ValidationError, field: str) -> None:
+    found = exc.message_dict if hasattr(exc, "error_dict") else {field: exc.messages}
+    for key, messages in found.items():
+        errors.setdefault(field if key == "__all__" else key, []).extend(messages)
+
+
+@counts_foreign_ids
+def _id_number_free(*, actor: User | None, id_number: str, channel: str) -> None:
+    """The write's duplicate check on a number before the write: counted and throttled like the
+    write's (issue 17 finding 12), so checking first is no uncounted probe."""
+    person = Person(id_number_hash=personal_data.blind_index(id_number), status=RecordStatus.ACTIVE)
+    _check_duplicate_id(person, actor)
+
+
+def person_errors(
+    *,
+    actor: User | None,
+    values: dict[str, Any],
+    household: Household | None = None,
+    id_number: str | None = None,
+    person: Person | None = None,
+    channel: str = Channel.FORM,
+) -> Errors:
+    """What ``person_create``/``person_update`` would refuse in the typed ``values`` (only the fields
+    that parsed: a rule whose input did not parse is skipped, that field has its own error): the ID
+    number (format, check digit, Excel truncation, already registered), the labour-date rule, a
+    second 户主. ``household`` None: a household not yet registered."""
+    errors: Errors = {}
+    if id_number:
+        try:
+            number = validate_id_number(id_number)
+        except ValidationError as exc:
+            errors["id_number"] = list(exc.messages)
+        else:
+            try:
+                _id_number_free(actor=actor, id_number=number, channel=channel)
+            except ValidationError as exc:
+                _collect(errors, exc, "id_number")
+    if "labour" in values and "employment_checked_on" in values:
+        message = _labour_date_message(values["labour"], values["employment_checked_on"])
+        if message:
+            errors["employment_checked_on"] = [message]
+    status = values.get("status") or (person.status if person else RecordStatus.ACTIVE)
+    if household is not None and values.get("relation") == Relation.HEAD and status == RecordStatus.ACTIVE:
+        heads = Person.objects.filter(household=household, relation=Relation.HEAD, status=RecordStatus.ACTIVE)
+        if person is not None:
+            heads = heads.exclude(pk=person.pk)
+        if heads.exists():
+            errors["relation"] = [_("每户只能有一名状态为“正常”的户主。")]
+    return errors
+
+
+def household_errors(
+    *,
+    actor: User | None,
+    code: str | None = None,
+    village_code: str | None = None,
+    village: Area | None = None,
+    site_code: str | None = None,
+    origin_code: str | None = None,
+) -> tuple[Errors, dict[str, Any]]:
+    """What ``household_register``/``household_update`` would refuse in the typed codes that parsed
+    (``None``: not typed or did not parse), and the references found (``site``, ``origin``) for the
+    write: a 户编号 already taken, a village missing or outside the area, a site or origin unknown
+    there, a site of another village."""
+    errors: Errors = {}
+    references: dict[str, Any] = {}
+    if code and Household.objects.filter(code=code).exists():
+        errors["code"] = [_("该户编号已在系统中登记，请联系县级管理员")]
+    if village_code:
+        try:
+            village = area_reference(actor=actor, code=village_code, level=AreaLevel.VILLAGE, field="village")
+        except ValidationError as exc:
+            _collect(errors, exc, "village")
+    if site_code is not None:
+        references["site"] = None
+        if site_code:
+            try:
+                site = site_reference(actor, site_code)
+            except ValidationError as exc:
+                _collect(errors, exc, "site")
+            else:
+                references["site"] = site
+                if village is not None and site.village_id != village.pk:
+                    errors["site"] = [_("安置点不在该户现居村（社区），请选择本村的安置点或留空（分散安置）。")]
+    if origin_code is not None:
+        references["origin"] = None
+        if origin_code:
+            try:
+                references["origin"] = origin_reference(actor, origin_code)
+            except ValidationError as exc:
+                _collect(errors, exc, "origin")
+    return errors, references
+
+
+def household_register_errors(
+    *,
+    actor: User | None,
+    household: dict[str, Any],
+    members: list[tuple[str | None, dict[str, Any]]],
+    channel: str = Channel.FORM,
+) -> tuple[Errors, dict[str, Any]]:
+    """``household_errors`` and each member's ``person_errors`` for ``household_register_with_members``,
+    a member's keyed ``members-<index>-<field>`` as that write raises them; a number typed for two
+    members is refused on the second."""
+    errors, references = household_errors(actor=actor, **household)
+    seen: dict[str, int] = {}
+    for index, (id_number, values) in enumerate(members):
+        found = person_errors(actor=actor, values=values, id_number=id_number, channel=channel)
+        number = normalise_id_number(id_number or "")
+        if number and "id_number" not in found:
+            if number in seen:
+                found["id_number"] = [
+                    _("与第 %(number)s 名成员的身份证号相同，请核对。") % {"number": seen[number] + 1}
+                ]
+            seen.setdefault(number, index)
+        for field, messages in found.items():
+            errors[f"members-{index}-{field}"] = messages
+    return errors, references
 
 
 def _head_id_follows(*, actor: User | None, household_id: int, channel: str) -> None:

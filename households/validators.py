@@ -207,3 +207,14 @@ def validate_phone(value: str) -> str:
     raise ValidationError(
         _("联系电话应为 11 位手机号（如 13812345678）或带区号的固定电话（如 0738-8312345）。"), code="phone"
     )
+
+
+def out_of_area_message(*, level: str, code: str, area_name: str) -> str:
+    """An administrative division code that exists outside the user's area (issue 20). Division codes
+    are public, so saying where it is not tells nothing; households, sites, persons and ID numbers
+    keep the neutral "不存在" (access.md)."""
+    return _("%(level)s代码“%(code)s”不在您的管辖范围（您管辖：%(area)s），请核对代码或联系上级调整。") % {
+        "level": level,
+        "code": code,
+        "area": area_name,
+    }

@@ -325,12 +325,9 @@ def _scoped_household(actor: User, code: str) -> Household:
     return access_object(Household.objects.select_related("village", "site", "origin"), actor, code=code)
 
 
-def _household_references(actor: User, form: HouseholdForm) -> dict[str, Any]:
-    site, origin = form.cleaned_data["site"], form.cleaned_data["origin"]
-    return {
-        "site": selectors.site_reference(actor, site) if site else None,
-        "origin": selectors.origin_reference(actor, origin) if origin else None,
-    }
+def _parsed(form: Any, name: str) -> Any:
+    """A field's cleaned value, or None when it did not parse (it has its own error then)."""
+    return form.cleaned_data.get(name) if hasattr(form, "cleaned_data") else None
 
 
 @login_required
@@ -349,16 +346,30 @@ def household_create(request: AuthedHttpRequest) -> HttpResponse:
         form.fields["code"].help_text = _("已按本村已有户编号顺延填入下一个编号，可修改。")
     members = MemberFormSet(request.POST or None, prefix="members", initial=[{"relation": Relation.HEAD}])
     if request.method == "POST":
+        # One pass (issue 20): the services' checks run on every field that parsed, beside the
+        # form's own errors; the write only when there are none.
         valid = form.is_valid()
         valid = members.is_valid() and valid
-        if valid:
-            typed = [member for member in members.forms if member.has_changed()]
+        typed = [member for member in members.forms if member.has_changed()]
+        errors, references = services.household_register_errors(
+            actor=actor,
+            household={
+                "code": (_parsed(form, "code") or "").strip() or None,
+                "village_code": _parsed(form, "village"),
+                "site_code": _parsed(form, "site"),
+                "origin_code": _parsed(form, "origin"),
+            },
+            members=[(_parsed(member, "id_number"), dict(member.cleaned_data)) for member in typed],
+        )
+        if errors:
+            _apply_register_errors(form, typed, ValidationError(errors))
+        elif valid:
             try:
                 household = services.household_register_with_members(
                     actor=actor,
                     code=form.cleaned_data["code"].strip(),
                     village_code=form.cleaned_data["village"],
-                    data={**form.service_data(), **_household_references(actor, form)},
+                    data={**form.service_data(), **references},
                     phone=form.cleaned_data["phone"],
                     members=[(member.cleaned_data["id_number"], member.service_data()) for member in typed],
                 )
@@ -437,12 +448,20 @@ def household_edit(request: AuthedHttpRequest, code: str) -> HttpResponse:
     form = HouseholdForm(
         request.POST or None, initial=_household_initial(household), villages=[], sites=sites, editing=True
     )
+    references: dict[str, Any] = {}
+    if request.method == "POST":
+        form.is_valid()
+        errors, references = services.household_errors(
+            actor=actor, village=household.village, site_code=_parsed(form, "site"), origin_code=_parsed(form, "origin")
+        )
+        if errors:
+            apply_service_errors(form, ValidationError(errors))
     if request.method == "POST" and form.is_valid():
         try:
             services.household_update(
                 actor=actor,
                 household=household,
-                data={**form.service_data(), **_household_references(actor, form)},
+                data={**form.service_data(), **references},
                 phone=form.cleaned_data["phone"],
             )
         except ValidationError as exc:
@@ -472,6 +491,13 @@ def person_create(request: AuthedHttpRequest, code: str) -> HttpResponse:
     household = _scoped_household(actor, code)
     require_write(actor, "persons")
     form = PersonForm(request.POST or None, initial={"employment_checked_on": timezone.localdate()})
+    if request.method == "POST":
+        form.is_valid()
+        errors = services.person_errors(
+            actor=actor, household=household, values=dict(form.cleaned_data), id_number=_parsed(form, "id_number")
+        )
+        if errors:
+            apply_service_errors(form, ValidationError(errors))
     if request.method == "POST" and form.is_valid():
         try:
             services.person_create(
@@ -498,6 +524,11 @@ def person_edit(request: AuthedHttpRequest, code: str, pk: int) -> HttpResponse:
     person = access_object(Person.objects.filter(household=household), actor, pk=pk)
     require_write(actor, "persons")
     form = PersonForm(request.POST or None, initial=_person_initial(person), editing=True)
+    if request.method == "POST":
+        form.is_valid()
+        errors = services.person_errors(actor=actor, household=household, values=dict(form.cleaned_data), person=person)
+        if errors:
+            apply_service_errors(form, ValidationError(errors))
     if request.method == "POST" and form.is_valid():
         try:
             services.person_update(actor=actor, person=person, data=form.service_data())

@@ -25,7 +25,7 @@ from households.importing.cells import (
     parse_date,
     parse_money,
 )
-from households.validators import validate_id_number, validate_phone
+from households.validators import out_of_area_message, validate_id_number, validate_phone
 
 CHUNK = 2000
 
@@ -259,12 +259,16 @@ class Context:
         return None
 
     def village(self, row: ImportRow, header: str, code: str) -> AreaInfo | None:
-        """A 村 area inside the user's scope; a missing and an out-of-scope code get the same message."""
+        """A 村 area inside the user's scope; a missing code is "不存在", one outside the scope says so."""
         info = self.areas.get(code)
         if info is not None and info.level == AreaLevel.VILLAGE and self.in_scope(*info.path):
             return info
         if info is not None and info.level != AreaLevel.VILLAGE and self.scope_area is None:
             self.error(row, header, f"“{code}”是{info.level}级区划（{info.name}），这里应填写村/社区的代码。")
+            return None
+        if info is not None and info.level == AreaLevel.VILLAGE and self.scope_area is not None:
+            # A public division code outside the area is named as such (issue 20).
+            self.error(row, header, out_of_area_message(level=info.level, code=code, area_name=self.scope_area.name))
             return None
         self.error(row, header, f"村社区代码“{code}”不存在，请核对（应为本辖区内村/社区的 12 位区划代码）。")
         return None
@@ -318,6 +322,10 @@ class Kind(abc.ABC):
 
     def check_rows(self, ctx: Context, rows: list[ImportRow]) -> None:  # noqa: B027 - optional hook
         """Rules across rows of the file and the database together."""
+
+    def check_broken(self, ctx: Context, rows: list[ImportRow]) -> None:  # noqa: B027 - optional hook
+        """Rows with cell errors: check what did parse (references, scope, row rules) as well, batched,
+        so one upload lists every problem of a row (issue 20)."""
 
     def complete(self, row: ImportRow, instance: Any, changed: list[str] | None) -> None:  # noqa: B027 - optional hook
         """After the diff: derive costly values (encryption) only for created or changed rows."""

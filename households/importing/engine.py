@@ -177,8 +177,10 @@ def _checked_headers(kind: Kind, headers: list[str], result: ImportResult) -> li
 
 def _validate(kind: Kind, ctx: Context, rows: list[ImportRow], report: Progress) -> None:
     """Every row against the file (a key only once) and the database (references, then the kind's
-    checks across rows); errors are collected on ``ctx``, none raised, so one upload shows them all."""
+    checks across rows); errors are collected on ``ctx``, none raised, so one upload shows them all.
+    A row with cell errors still has its parsed references and row rules checked (issue 20)."""
     keyed: dict[tuple[Any, ...], ImportRow] = {}
+    broken = [row for row in rows if not row.valid]
     for row in rows:
         if not row.valid:
             continue
@@ -199,6 +201,7 @@ def _validate(kind: Kind, ctx: Context, rows: list[ImportRow], report: Progress)
     for row in valid_rows:
         kind.resolve(ctx, row)
     kind.check_rows(ctx, [row for row in valid_rows if row.valid])
+    kind.check_broken(ctx, broken)
     report(50)
 
 

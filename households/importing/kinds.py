@@ -339,6 +339,9 @@ class SitesKind(Kind):
         row.attrs["village_id"] = village.id
         set_path(row.attrs, village)
 
+    def check_broken(self, ctx: Context, rows: list[ImportRow]) -> None:
+        check_references(ctx, rows, {"village": "village"})
+
     def check_rows(self, ctx: Context, rows: list[ImportRow]) -> None:
         moved = {
             row.existing.pk: row
@@ -440,7 +443,7 @@ class HouseholdsKind(Kind):
         if "site" in values:
             attrs["site_id"] = self._site(ctx, row, values["site"], village)
         if "origin" in values:
-            attrs["origin_id"] = self._origin(ctx, row, values["origin"])
+            attrs["origin_id"] = self.origin(ctx, row, values["origin"])
         if "head_id" in values:
             head_id = values["head_id"]
             attrs["head_id_hash"] = blind_index(head_id)
@@ -476,8 +479,11 @@ class HouseholdsKind(Kind):
             return None
         return site.pk
 
+    def check_broken(self, ctx: Context, rows: list[ImportRow]) -> None:
+        check_references(ctx, rows, {"village": "village", "site": "site", "origin": "origin"})
+
     @staticmethod
-    def _origin(ctx: Context, row: ImportRow, code: str) -> int | None:
+    def origin(ctx: Context, row: ImportRow, code: str) -> int | None:
         if not code:
             return None
         info = ctx.area(code)
@@ -527,6 +533,45 @@ def household_for(ctx: Context, row: ImportRow, header: str, code: str) -> House
         ctx.error(row, header, f"户编号“{code}”不存在，请先导入搬迁户，或核对户编号。")
         return None
     return household
+
+
+def check_references(ctx: Context, rows: list[ImportRow], fields: dict[str, str]) -> None:
+    """``Kind.check_broken``: the codes that parsed in rows with cell errors, resolved as ``load`` and
+    ``resolve`` do for whole rows — batched, one query per kind of reference — each refusal on its
+    column. ``fields``: row value name → "village", "origin", "household" or "site"."""
+
+    def typed(reference: str) -> set[str]:
+        return {
+            str(row.values[name])
+            for row in rows
+            for name, ref in fields.items()
+            if ref == reference and row.values.get(name)
+        }
+
+    ctx.load_areas(typed("village") | typed("origin"))
+    households = ctx.data.setdefault("households", {})
+    wanted = typed("household") - set(households)
+    if wanted:
+        queryset = Household.objects.only(*HOUSEHOLD_REFERENCE_FIELDS, "head_id_hash")
+        households.update({h.code: h for h in fetch(queryset, "code", wanted)})
+    sites = ctx.data.setdefault("sites", {})
+    wanted = typed("site") - set(sites)
+    if wanted:
+        sites.update({site.code: site for site in fetch(Site.objects.all(), "code", wanted)})
+    for row in rows:
+        for name, reference in fields.items():
+            code = row.values.get(name)
+            if not code:
+                continue
+            header = ctx.kind.column_by_field[name].header
+            if reference == "village":
+                ctx.village(row, header, code)
+            elif reference == "origin":
+                HouseholdsKind.origin(ctx, row, code)
+            elif reference == "household":
+                household_for(ctx, row, header, code)
+            else:
+                site_for(ctx, row, header, code)
 
 
 def person_active(status: str) -> bool:
@@ -609,15 +654,27 @@ class PersonsKind(Kind):
         row.attrs = attrs
         row.extra["household"] = household
         labour = values["labour"]
-        if labour in LABOUR_FORCE and values.get("employment_checked_on") is None:
+        self.labour_date(ctx, row)
+        employment = values.get("employment", row.existing.employment if row.existing else Employment.UNEMPLOYED)
+        if labour in (Labour.LOST, Labour.NONE) and employment != Employment.UNEMPLOYED:
+            ctx.warn(row, "就业状态", f"数据质量提示：劳动能力为“{labour}”，就业状态却为“{employment}”，请核实。")
+
+    @staticmethod
+    def labour_date(ctx: Context, row: ImportRow) -> None:
+        """A member of working capacity needs the date employment was last checked (a blank cell;
+        a date that did not parse has its own error)."""
+        labour, values = row.values.get("labour"), row.values
+        if labour in LABOUR_FORCE and "employment_checked_on" in values and values["employment_checked_on"] is None:
             ctx.error(
                 row,
                 "就业信息更新日期",
                 f"劳动能力为“{labour}”时必须填写就业信息更新日期（最近一次核实就业情况的日期）。",
             )
-        employment = values.get("employment", row.existing.employment if row.existing else Employment.UNEMPLOYED)
-        if labour in (Labour.LOST, Labour.NONE) and employment != Employment.UNEMPLOYED:
-            ctx.warn(row, "就业状态", f"数据质量提示：劳动能力为“{labour}”，就业状态却为“{employment}”，请核实。")
+
+    def check_broken(self, ctx: Context, rows: list[ImportRow]) -> None:
+        check_references(ctx, rows, {"household": "household"})
+        for row in rows:
+            self.labour_date(ctx, row)
 
     def check_rows(self, ctx: Context, rows: list[ImportRow]) -> None:
         final_status = {row.existing.pk: row.attrs.get("status", row.existing.status) for row in rows if row.existing}
@@ -760,6 +817,9 @@ class IncomesKind(Kind):
         row.attrs = {"household_id": household.pk, "year": row.values["year"], "size": row.values["size"]}
         row.attrs["per_capita_income"] = row.values["per_capita_income"]
 
+    def check_broken(self, ctx: Context, rows: list[ImportRow]) -> None:
+        check_references(ctx, rows, {"household": "household"})
+
     def history_codes(self, row: ImportRow) -> tuple[str, str, str]:
         household = row.extra["household"]
         return household.county_code, household.township_code, f"{household.code}/{row.instance.year}"
@@ -860,6 +920,9 @@ class GrievancesKind(Kind):
         attrs.update(site_id=site_id, household_id=household_id, village_id=village.id)
         set_path(attrs, village)
         row.existing, row.attrs = existing, attrs
+
+    def check_broken(self, ctx: Context, rows: list[ImportRow]) -> None:
+        check_references(ctx, rows, {"village": "village", "site": "site", "household": "household"})
 
     def export_queryset(self, ctx: Context) -> Any:
         return scoped(Grievance.objects.select_related("site", "household", "village").order_by("code"), ctx)
@@ -965,6 +1028,9 @@ class ActionsKind(Kind):
             anchor.village_code,
         )
         row.existing, row.attrs = existing, attrs
+
+    def check_broken(self, ctx: Context, rows: list[ImportRow]) -> None:
+        check_references(ctx, rows, {"household": "household", "site": "site"})
 
     def export_queryset(self, ctx: Context) -> Any:
         return scoped(FollowUpAction.objects.select_related("household", "site", "person").order_by("code"), ctx)

@@ -61,6 +61,7 @@ from tests.world import ROLE_KEYS, YEAR, Side, World, build_world
 RANK = {VILLAGE: 0, TOWNSHIP: 1, COUNTY: 2}
 ROLE_LEVEL = {"village": VILLAGE, "township": TOWNSHIP, "county": COUNTY}
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
+OUTSIDE_AREA = "不在您的管辖范围"  # the out-of-area message of a village or township code (issue 20)
 MISSING = {"household": "HX999", "site": "SX99", "grievance": "XFX999", "action": "TZX999"}
 MISSING_AREA = {VILLAGE: "431399001001", TOWNSHIP: "431399001", COUNTY: "431399"}
 TABLES = (
@@ -331,7 +332,16 @@ def test_access(world: World, name: str, method: str, role: str, case: str) -> N
                 missing_body[key] = value
         missing = _send(client, method, url, missing_body, rule.json)
         assert missing.status_code == response.status_code
-        assert _messages(missing, missing_typed) == _messages(response, typed)
+        said, said_missing = _messages(response, typed), _messages(missing, missing_typed)
+        if OUTSIDE_AREA in said:
+            # Issue 20 (the lead's decision): a village or township code — a public division code —
+            # outside the area is named as such; households, sites, persons and ID numbers still
+            # answer exactly like a missing code.
+            assert set(_body_kinds(rule)) & {"village", "township", "list_unit"}, said
+            assert OUTSIDE_AREA not in said_missing, said_missing
+            assert "不存在" in said_missing, said_missing
+        else:
+            assert said_missing == said
     else:
         assert response.status_code == expected, (
             f"{method.upper()} {url} as {role} ({case}): {response.status_code}, expected {expected}: "

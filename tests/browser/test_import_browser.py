@@ -78,7 +78,7 @@ def test_township_staff_import_with_a_bad_row_then_a_good_file(
     error_row = page.locator('[data-import-errors] tr[data-row="3"]')
     assert error_row.locator("td").nth(0).inner_text() == "3"
     assert error_row.locator("td").nth(1).inner_text() == "现居村社区代码"
-    assert "不存在" in error_row.locator("td").nth(3).inner_text()
+    assert "不在您的管辖范围" in error_row.locator("td").nth(3).inner_text()  # issue 20: says it is outside
     assert page.locator("[data-confirm-import]").count() == 0
     assert page.locator("[data-errors-download]").count() == 1
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

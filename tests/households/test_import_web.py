@@ -153,7 +153,7 @@ def test_a_file_with_one_bad_row_imports_nothing_and_shows_the_row_error(
     body = page(staff_client, f"/imports/{job.pk}/")
     assert "发现 1 处错误，未写入任何数据" in body
     assert '<tr data-row="3" data-column="现居村社区代码">' in body
-    assert "村社区代码“431302002001”不存在" in body  # outside the area reads like a missing code
+    assert "村代码“431302002001”不在您的管辖范围" in body  # issue 20: a village outside the area says so
     assert "/confirm/" not in body
     assert f'href="/imports/{job.pk}/errors.xlsx"' in body
     with django_capture_on_commit_callbacks(execute=True):
@@ -202,7 +202,7 @@ def test_error_workbook_holds_the_uploaded_rows_with_an_error_column_and_formula
     assert rows[0] == ["户编号", "户主姓名", "现居村社区代码", "户类型", "错误"]
     assert rows[1] == ["H02", "王二", "431302001001", "同步搬迁户", None]
     assert rows[2][:4] == ["H03", "=SUM(A1:A9)", "431302002001", "同步搬迁户"]
-    assert rows[2][4].startswith("现居村社区代码: 村社区代码“431302002001”不存在")
+    assert rows[2][4].startswith("现居村社区代码: 村代码“431302002001”不在您的管辖范围")  # issue 20
     formula_cell = book["导入数据及错误"]["B3"]
     assert formula_cell.data_type == "s"  # text, never a formula
     listed = [[cell.value for cell in row] for row in book["错误清单"].iter_rows()]

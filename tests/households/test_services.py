@@ -162,7 +162,7 @@ def test_labour_force_person_needs_an_employment_check_date(household, staff):
     assert not Person.objects.exists()
 
 
-def test_out_of_area_reference_is_a_400_with_the_unknown_code_message(areas):
+def test_out_of_area_village_says_so_and_a_missing_one_does_not_exist(areas):
     village_staff = UserFactory.create(username="cun", role=Role.VILLAGE_STAFF, area=areas["village"])
     with pytest.raises(ValidationError) as foreign:
         services.household_register(
@@ -178,9 +178,12 @@ def test_out_of_area_reference_is_a_400_with_the_unknown_code_message(areas):
             village_code="431302999999",
             data={"head_name": "某", "category": "同步搬迁户"},
         )
-    assert foreign.value.message_dict["village"][0].replace("431302002001", "X") == missing.value.message_dict[
-        "village"
-    ][0].replace("431302999999", "X")
+    # Issue 20: a village code is a public division code, so one outside the area says so (and names
+    # the user's area); a missing one keeps "不存在".
+    assert foreign.value.message_dict["village"] == [
+        f"村代码“431302002001”不在您的管辖范围（您管辖：{areas['village'].name}），请核对代码或联系上级调整。"
+    ]
+    assert missing.value.message_dict["village"] == ["区划代码“431302999999”不存在或不是村级，请核对。"]
     assert not Household.objects.exists()
 
 

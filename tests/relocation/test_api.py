@@ -353,7 +353,7 @@ def test_staff_register_a_household_through_the_service(users, records):
     assert response.json()["phone"] == "13900001111"
 
 
-def test_out_of_area_reference_is_a_400_like_an_unknown_code(users, records):
+def test_out_of_area_village_is_a_400_that_says_so_a_site_like_an_unknown_code(users, records):
     client = client_for(users["staff"])
     payload = {"code": "H011", "head_name": "孙八", "category": "同步搬迁户"}
 
@@ -361,7 +361,10 @@ def test_out_of_area_reference_is_a_400_like_an_unknown_code(users, records):
     unknown = client.post(f"{API}households/", {**payload, "village": "431302009999"}, format="json")
 
     assert foreign.status_code == unknown.status_code == 400
-    assert foreign.json()["village"] == ["区划代码“431302002001”不存在或不是村级，请核对。"]
+    # Issue 20: a village (a public division code) outside the area says so; a site stays neutral.
+    assert foreign.json()["village"] == [
+        "村代码“431302002001”不在您的管辖范围（您管辖：乐坪街道），请核对代码或联系上级调整。"
+    ]
     assert unknown.json()["village"] == ["区划代码“431302009999”不存在或不是村级，请核对。"]
     assert not Household.objects.filter(code="H011").exists()
 
