@@ -39,6 +39,7 @@ from households.choices import (
     SiteKind,
 )
 from households.import_jobs import import_job_errors
+from households.importing.monthly import monthly_changes
 from households.models import (
     FollowUpAction,
     Grievance,
@@ -444,7 +445,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     # Named like ``Serializer.errors``: a declared field (see ``AreaSerializer.parent``).
     errors = serializers.SerializerMethodField()  # type: ignore[assignment]  # a DRF declared field
-    warnings = serializers.JSONField(read_only=True)
+    warnings = serializers.SerializerMethodField()
 
     class Meta:
         model = ImportJob
@@ -470,6 +471,13 @@ class ImportJobSerializer(serializers.ModelSerializer):
     def get_errors(self, job: ImportJob) -> list[dict[str, Any]]:
         """Row errors as the importer kept them: secret cells masked, except for the uploader."""
         return import_job_errors(actor=actor_of(self), job=job)
+
+    @extend_schema_field({"type": "array", "items": {"type": "object"}})
+    def get_warnings(self, job: ImportJob) -> list[dict[str, Any]]:
+        """Warnings, and a monthly update's previewed cell changes as ``monthly_changes`` shows them:
+        the typed ID and phone values for the uploader, masked for anyone else, never a ciphertext."""
+        changes = monthly_changes(actor=actor_of(self), job=job)
+        return [entry for entry in job.warnings or [] if not entry.get("change")] + changes
 
 
 class ImportUploadSerializer(serializers.Serializer):

@@ -254,6 +254,10 @@ def test_a_changed_phone_is_shown_to_the_uploader_and_never_stored_in_plain_text
     assert "13900139000" not in json.dumps(job.warnings)
     assert [(c["column"], c["old"], c["new"]) for c in job.warnings] == [("联系电话", "", "139****9000")]
     assert "13900139000" in staff_client.get(f"/imports/{job.pk}/").content.decode()
+    # The API shows the uploader the same, never the ciphertext kept beside the masked value.
+    shown = staff_client.get(f"/api/v1/imports/{job.pk}/").json()["warnings"]
+    assert [(c["column"], c["new"]) for c in shown] == [("联系电话", "13900139000")]
+    assert not any(key.startswith("sealed") for change in shown for key in change)
 
 
 def test_an_edited_or_forged_checksum_only_sends_the_row_through_validation(
