@@ -385,3 +385,31 @@ def test_transfer_request_list_query_count_is_flat(client, users, household, dja
     request = TransferRequest.objects.first()
     with django_assert_num_queries(DECIDE_QUERIES):
         assert client.get(reverse("transfer_request_decide", args=[request.pk])).status_code == 200
+
+
+def test_the_city_administrator_transfers_across_counties_the_county_official_cannot(client, users, household):
+    admin = UserFactory.create(username="shi", role=Role.CITY_ADMIN, area=users["county"].area.parent)
+    _client(client, users["county"])
+    url = reverse("household_transfer", args=[household.code])
+    assert "远村" not in client.get(url).content.decode()
+    assert client.post(url, {"village": "431321001001"}).status_code == 200
+    _client(client, admin)
+    assert client.post(url, {"village": "431321001001", "site": ""}).status_code == 302
+    household.refresh_from_db()
+    assert (household.county_code, household.village_code) == ("431321", "431321001001")
+
+
+def test_each_role_sees_only_the_events_it_may_do(client, users, household):
+    links = {
+        name: reverse(name, args=[household.code])
+        for name in ("household_transfer", "household_transfer_request", "household_change_head", "household_cancel")
+    }
+    expected = {
+        "township": {"household_transfer", "household_transfer_request", "household_change_head", "household_cancel"},
+        "village": {"household_change_head", "household_cancel"},
+        "county": {"household_transfer"},
+    }
+    for who, names in expected.items():
+        _client(client, users[who])
+        detail = client.get(reverse("household_detail", args=[household.code])).content.decode()
+        assert {name for name, url in links.items() if f'href="{url}"' in detail} == names, who
