@@ -643,11 +643,16 @@ def household_register_errors(
 ) -> tuple[Errors, dict[str, Any]]:
     """``household_errors`` and each member's ``person_errors`` for ``household_register_with_members``,
     a member's keyed ``members-<index>-<field>`` as that write raises them; a number typed for two
-    members is refused on the second."""
+    members, or a second 户主, is refused on the later member."""
     errors, references = household_errors(actor=actor, **household)
     seen: dict[str, int] = {}
+    head_seen = False
     for index, (id_number, values) in enumerate(members):
         found = person_errors(actor=actor, values=values, id_number=id_number, channel=channel)
+        if values.get("relation") == Relation.HEAD:
+            if head_seen:
+                found["relation"] = [_("每户只能有一名状态为“正常”的户主。")]
+            head_seen = True
         number = normalise_id_number(id_number or "")
         if number and "id_number" not in found:
             if number in seen:

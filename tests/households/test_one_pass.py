@@ -304,3 +304,18 @@ def test_api_says_a_village_outside_the_area_is_outside_it(staff):
 
     assert response.status_code == 400
     assert response.json()["village"] == [OUTSIDE]
+
+
+def test_two_heads_typed_together_are_refused_beside_the_other_errors(client, staff):
+    client.force_login(staff)
+    second = {
+        "members-1-id_number": make_id("43130219920303003"),
+        "members-1-name": "周十",
+        "members-1-relation": "户主",
+        "members-1-labour": "无劳动力",
+    }
+    response = client.post(reverse("household_create"), household_post(phone="12345", **second))
+
+    errors = field_errors(response.content.decode())
+    assert set(errors) == {"phone", "members-1-relation"}
+    assert "每户只能有一名" in errors["members-1-relation"]
