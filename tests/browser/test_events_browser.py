@@ -148,3 +148,23 @@ def test_township_requests_county_approves_and_both_villages_change(
     _fits_the_phone(page)
     assert "已批准" in page.locator("tbody tr", has_text="H00001").inner_text()
     assert errors == []
+
+
+def test_every_event_page_fits_a_phone(page: "Page", live_server: LiveServer, two_townships: dict[str, Any]) -> None:
+    household = two_townships["household"]
+    head = household.members.get()
+    page.set_viewport_size({"width": 375, "height": 812})
+    _login(page, live_server, "zhen")
+    for path in (
+        "",
+        "transfer/",
+        "transfer-request/",
+        "cancel/",
+        "head/",
+        f"persons/{head.pk}/cancel/",
+        f"persons/{head.pk}/correct-id/",
+    ):
+        page.goto(f"{live_server.url}/households/H00001/{path}")
+        page.wait_for_load_state("networkidle")
+        assert page.locator("h1").count() == 1, path
+        _fits_the_phone(page)
