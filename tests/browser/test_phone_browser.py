@@ -10,6 +10,10 @@ from typing import TYPE_CHECKING
 import pytest
 from pytest_django.live_server_helper import LiveServer
 
+from accounts.models import User
+from areas.selectors import within
+from households.choices import Monitoring, RecordStatus
+from households.models import Household, Income
 from tests.browser.test_workspace_browser import (
     SCREENSHOTS,
     _login,
@@ -79,12 +83,22 @@ def _pages_of(page: "Page", base: str) -> dict[str, str]:
     return {name: path for name, path in pages.items() if path}
 
 
+def _two_early_warnings(username: str) -> None:
+    """The demo has no household below the monitoring line: two of the user's area get one, so the
+    预警清单 shows cards with their decision forms."""
+    area = User.objects.get(username=username).area
+    households = Household.objects.filter(within(area), status=RecordStatus.ACTIVE, monitoring=Monitoring.NONE)
+    households = households.order_by("code")[:2]
+    Income.objects.filter(household__in=list(households)).update(per_capita_income=100_000)
+
+
 @pytest.mark.parametrize("username", ["demo_township", "demo_village"])
 def test_no_page_of_the_navigation_scrolls_sideways_on_a_phone(
     page: "Page", live_server: LiveServer, username: str
 ) -> None:
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    _two_early_warnings(username)
     page.set_viewport_size({"width": PHONE_WIDTH, "height": PHONE_HEIGHT})
     _login(page, live_server, username, DEMO_PASSWORD)
     pages = _pages_of(page, live_server.url)
@@ -97,6 +111,14 @@ def test_no_page_of_the_navigation_scrolls_sideways_on_a_phone(
         assert response.ok, f"{username} {name} {path}: HTTP {response.status}"
         scroll_width, client_width = _overflow(page)
         assert scroll_width <= client_width, f"{username}: {name} ({path}) is {scroll_width} px wide at 375"
+    # The 预警清单's cards with every fold open (assign and decide forms) still fit.
+    page.goto(f"{live_server.url}{pages['预警清单']}")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("[data-warnings-table] tbody tr").count() == 2
+    for summary in page.locator("[data-warnings-table] tbody tr summary").all():
+        summary.click()
+    scroll_width, client_width = _overflow(page)
+    assert scroll_width <= client_width, f"{username}: 预警清单 with its forms open is {scroll_width} px wide"
     # 退出 stays on one line.
     page.goto(f"{live_server.url}/")
     logout = page.locator(".topbar form.inline button[type=submit]").first
