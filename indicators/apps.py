@@ -14,6 +14,8 @@ class IndicatorsConfig(AppConfig):
         from indicators.assessment.scoring import PUBLISH_LISTENERS
         from indicators.assessment.tasks import assessment_report_queue
         from indicators.catalogue import CATALOGUE
+        from indicators.dashboards.tasks import dashboards_warm_queue
+        from indicators.engine.runs import RUN_FINISHED_LISTENERS
         from indicators.imports import register_kinds
         from indicators.services import indicators_changes_committed
 
@@ -25,3 +27,6 @@ class IndicatorsConfig(AppConfig):
         # Publishing (scoring) queues the build of the 通报 files through this listener.
         if assessment_report_queue not in PUBLISH_LISTENERS:
             PUBLISH_LISTENERS.append(assessment_report_queue)
+        # A finished run warms the dashboards' cached parts (issue 22: no slow first load).
+        if dashboards_warm_queue not in RUN_FINISHED_LISTENERS:
+            RUN_FINISHED_LISTENERS.append(dashboards_warm_queue)

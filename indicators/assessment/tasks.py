@@ -2,8 +2,8 @@
 and ``report_files``).
 
 The tasks keep the ``indicators.tasks_assessment.`` names they had before the module moved into
-``indicators/assessment/`` (queued messages and routes name them: scoring goes to the "compute" queue, the files to "reports");
-``CELERY_IMPORTS`` makes the worker load this module.
+``indicators/assessment/`` (queued messages and routes name them: scoring goes to the "compute"
+queue, the files to "reports"); ``CELERY_IMPORTS`` makes the worker load this module.
 """
 
 import logging

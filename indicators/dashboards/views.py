@@ -12,16 +12,14 @@ import io
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache, caches
 from django.core.paginator import Paginator
 from django.db.models import Field
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.access import access_area, can_write, scope
 from accounts.models import Department, Role, User
@@ -36,6 +34,7 @@ from households.models import FollowUpAction, Site
 from households.selectors import access_site
 from indicators.assessment.scoring import assessment_readable, assessment_summary
 from indicators.dashboards import panels as boards
+from indicators.dashboards import parts
 from indicators.dashboards.workbook import wide_data, wide_filename, wide_workbook
 from indicators.engine import rules
 from indicators.models import IndicatorValue, Kind, Level, Met
@@ -55,13 +54,7 @@ def _period_context(request: AuthedHttpRequest) -> dict[str, Any]:
     period = boards.period_choose(periods, request.GET.get("period"))
     if period is None:
         raise Http404
-    return {
-        "period": period,
-        "period_label": boards.period_label(period),
-        "period_choices": boards.period_choices(periods),
-        "fresh": boards.freshness(period),
-        "chart_locale": "EN" if (get_language() or "").startswith("en") else "ZH",
-    }
+    return parts.period_context(period, periods)
 
 
 # --- landing -------------------------------------------------------------------------------------
@@ -90,39 +83,6 @@ def dashboard_home(request: AuthedHttpRequest) -> HttpResponse:
 # --- county --------------------------------------------------------------------------------------
 
 
-# The parts of a dashboard that depend only on stored values (and the data-quality and early-warning
-# figures taken at the same run) are rendered once per finished run: a new run changes the key. They
-# hold no personal data and nothing that depends on who asks (lists behind the links are scoped when
-# opened), so every user allowed to open the dashboard may be served the same part.
-FRAGMENT_SECONDS = 6 * 3600
-
-
-def _fragment_key(key_parts: tuple[Any, ...], fresh: boards.Freshness) -> str | None:
-    """The cache key of a part built from the period's latest finished run (None without one). It
-    carries the run's id and finish time, so a recompute is visible on the next request in every
-    process: that makes a per-process copy safe."""
-    if fresh.last_run_id is None or fresh.computed_at is None:
-        return None
-    parts = (*key_parts, fresh.last_run_id, f"{fresh.computed_at.timestamp():.6f}")
-    return "dashboard:" + ":".join(str(part) for part in parts)
-
-
-def _fragment(key: str | None, build: Any) -> dict[str, Any]:
-    """``build()`` once per key (every time without one). A hit in the per-process cache costs no
-    query and no unpickling of the large part from the shared cache (the database cache by default)."""
-    if key is None:
-        return build()
-    local = caches["local"]
-    found = local.get(key)
-    if found is None:
-        found = cache.get(key)
-        if found is None:
-            found = build()
-            cache.set(key, found, FRAGMENT_SECONDS)
-        local.set(key, found, FRAGMENT_SECONDS)
-    return found
-
-
 @login_required
 def dashboard_county(request: AuthedHttpRequest, code: str) -> HttpResponse:
     actor = request.user
@@ -130,48 +90,8 @@ def dashboard_county(request: AuthedHttpRequest, code: str) -> HttpResponse:
     if county.level != AreaLevel.COUNTY:
         raise Http404
     context = _period_context(request)
-    period, fresh = context["period"], context["fresh"]
-
-    def build() -> dict[str, Any]:
-        townships = list(Area.objects.filter(within(county), level=AreaLevel.TOWNSHIP).order_by("code"))
-        indicators = boards.indicators_all()
-        children = [
-            (Level.TOWNSHIP, boards.ChildColumn(t.code, t.name, "乡镇", reverse("dashboard_township", args=[t.code])))
-            for t in townships
-        ]
-        board = boards.board_build(
-            indicators=indicators,
-            values=boards.county_values(period, county.code),
-            period=period,
-            unit_level=Level.COUNTY,
-            unit_code=county.code,
-            unit_name=county.name,
-            children=children,
-        )
-        reference = fresh.reference_date or timezone.localdate()
-        quality = boards.quality_by_township(reference_date=reference, area=county)
-        warnings = boards.early_warnings_by_township(area=county)
-        side = [{"township": t, "quality": quality.get(t.code), "warnings": warnings.get(t.code, 0)} for t in townships]
-        body = {
-            **context,
-            "board": board,
-            "indicators": indicators,
-            "heatmap": board.heatmap(indicators),
-            "trend": boards.trend(level=Level.COUNTY, unit_code=county.code, period=period, indicators=indicators),
-            "trend_default": _trend_default(board),
-            "side": side,
-        }
-        return {
-            "html": render_to_string("indicators/dashboard_county_body.html", body, request=request),
-            "met": board.met,
-            "judged": board.judged,
-            "warnings": sum(warnings.values()),
-            # The follow-up table below lists the same townships (renamed ones show with the next run).
-            "townships": [(t.code, t.name) for t in townships],
-        }
-
-    part_key = _fragment_key(("county", county.code, period.pk, get_language()), fresh)
-    part = _fragment(part_key, build)
+    part_key = parts.county_part_key(county, context)
+    part = parts.fragment(part_key, lambda: parts.county_part_build(county, context))
     actions = boards.actions_by_township(actions=scope(FollowUpAction.objects.filter(within(county)), actor))
     empty = {"open": 0, "overdue": 0}
     action_rows = [(name, actions.get(code, empty)) for code, name in part["townships"]]
@@ -189,7 +109,7 @@ def dashboard_county(request: AuthedHttpRequest, code: str) -> HttpResponse:
             # The markup around the part (chooser, KPIs, follow-up table, exports) is a function of
             # these inputs alone (the part's key covers the stored values, period and language), so
             # its rendering is kept per process by them: new follow-up counts make a new key.
-            "block_seconds": FRAGMENT_SECONDS if part_key else 0,
+            "block_seconds": parts.FRAGMENT_SECONDS if part_key else 0,
             "block_key": repr(
                 (
                     part_key,
@@ -202,15 +122,6 @@ def dashboard_county(request: AuthedHttpRequest, code: str) -> HttpResponse:
         }
     )
     return render(request, "indicators/dashboard_county.html", context)
-
-
-def _trend_default(board: boards.Board) -> str:
-    """The first unmet indicator, else M3-2 (the headline employment rate)."""
-    for group in board.groups:
-        for row in group.rows:
-            if row.value.met == Met.FALSE:
-                return row.indicator.code
-    return "M3-2"
 
 
 # --- township ------------------------------------------------------------------------------------
@@ -267,7 +178,7 @@ def dashboard_township(request: AuthedHttpRequest, code: str) -> HttpResponse:
             "judged_indicators": [indicator for indicator in indicators if indicator.kind != Kind.INFO],
             "heatmap": board.heatmap(indicators),
             "trend": boards.trend(level=unit_level, unit_code=township.code, period=period, indicators=indicators),
-            "trend_default": _trend_default(board),
+            "trend_default": parts.trend_default(board),
             "quality": quality,
             "warnings": boards.early_warnings_by_township(area=township).get(township.township_code, 0),
             "is_village": is_village,

@@ -8,6 +8,7 @@ the Period row (on SQLite transactions are serialised anyway) and refuses while 
 
 import datetime
 import logging
+from collections.abc import Callable
 
 from django.db import transaction
 from django.utils import timezone
@@ -33,6 +34,9 @@ logger = logging.getLogger(__name__)
 # A run still "running" after this long is taken for a crashed worker and no longer blocks.
 # A run still "running" after this is taken for dead (a killed worker): its period may be computed again.
 STALE_RUN = datetime.timedelta(minutes=15)
+# Called with the period's id once a successful run has committed (``indicators.apps``: the dashboards
+# warm their cached parts). The pages sit far above the engine, so they subscribe here.
+RUN_FINISHED_LISTENERS: list[Callable[[int], None]] = []
 
 
 class RunRefused(Exception):
@@ -148,6 +152,8 @@ def _execute(run: ComputeRun) -> ComputeRun:
             run.progress = 100
             run.finished_at = timezone.now()
             run.save(update_fields=["status", "progress", "finished_at"])
+            period_id = run.period_id
+            transaction.on_commit(lambda: _run_finished(period_id))
     except Exception as exc:  # the run row carries every failure; the old values stay
         logger.exception("compute run %s of %s failed", run.pk, run.period.key)
         run.status = ComputeRun.Status.FAILED
@@ -157,6 +163,14 @@ def _execute(run: ComputeRun) -> ComputeRun:
         if isinstance(exc, RunRefused):
             _mark_dirty(run.period, year_data=run.scope == ComputeRun.Scope.YEAR_DATA)
     return run
+
+
+def _run_finished(period_id: int) -> None:
+    for listener in RUN_FINISHED_LISTENERS:
+        try:
+            listener(period_id)
+        except Exception:  # a listener's failure (broker down) never fails the run that committed
+            logger.exception("a run-finished listener failed for period %s", period_id)
 
 
 # --- periods: dirty, closing, publishing ---------------------------------------------------------

@@ -226,7 +226,10 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_TRANSPORT_OPTIONS = {} if CELERY_BROKER_URL.startswith("sqla+") else {"visibility_timeout": 7200}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # autodiscover_tasks() only imports each app's tasks.py; these modules hold tasks too.
-CELERY_IMPORTS = ["indicators.assessment.tasks", "indicators.health"]
+CELERY_IMPORTS = ["indicators.assessment.tasks", "indicators.dashboards.tasks", "indicators.health"]
+# Warm the dashboards' cached parts on the worker after every finished run (indicators/dashboards/parts.py);
+# without a broker there is no worker to do it.
+DASHBOARD_WARM = bool(CELERY_BROKER_URL)
 # Named queues, so that a long national import never holds up a recompute, nor a report the imports
 # (docs/deploy.md, docs/scaling.md). A worker started without -Q consumes all four (bin/run's embedded
 # worker); production runs any number of workers per queue.
@@ -242,6 +245,7 @@ CELERY_TASK_ROUTES = {
     "indicators.health.*": {"queue": "default"},
     "*export*": {"queue": "reports"},
     "indicators.tasks_assessment.assessment_report_task": {"queue": "reports"},
+    "indicators.tasks_dashboards.*": {"queue": "reports"},
     "households.tasks.*": {"queue": "imports"},
     "indicators.tasks.*": {"queue": "compute"},
     "indicators.tasks_assessment.*": {"queue": "compute"},

@@ -104,7 +104,8 @@ def test_the_optional_replica_streams_from_db_and_the_portal_reads_it_only_when_
 
     assert replica["profiles"] == ["replica"], "the replica starts only with --profile replica"
     assert replica["image"] == services["db"]["image"]
-    assert "pg_basebackup -h db" in script and " -R " in script
+    assert "pg_basebackup -h db" in script
+    assert " -R " in script
     assert replica["depends_on"]["db"]["condition"] == "service_healthy"
     assert any(
         volume.endswith("/docker-entrypoint-initdb.d/allow-replication.sh:ro") for volume in services["db"]["volumes"]

@@ -1,0 +1,140 @@
+"""The cached parts of the dashboards, and their warming after every finished run (issue 22).
+
+A part depends only on stored values (and the data-quality and early-warning figures taken at the
+same run): it is rendered once per finished run, because a new run changes its key. It holds no
+personal data and nothing that depends on who asks (lists behind its links are scoped when opened),
+so every user allowed to open the dashboard may be served the same part.
+
+Building the county part is the costly step of a dashboard (seconds on a large county). So that no
+official's first load after a recompute pays for it, ``dashboards_warm`` builds every county's part
+into the shared cache as soon as a run finishes, on the worker (``tasks.warm_dashboards_task``).
+"""
+
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache, caches
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import get_language
+
+from areas.choices import AreaLevel
+from areas.models import Area
+from areas.selectors import within
+from indicators.dashboards import panels as boards
+from indicators.models import Level, Met, Period
+
+FRAGMENT_SECONDS = 6 * 3600
+
+
+def period_context(period: Period, periods: list[Period]) -> dict[str, Any]:
+    """What every dashboard shows of its period: the chooser and the freshness stamp."""
+    return {
+        "period": period,
+        "period_label": boards.period_label(period),
+        "period_choices": boards.period_choices(periods),
+        "fresh": boards.freshness(period),
+        "chart_locale": "EN" if (get_language() or "").startswith("en") else "ZH",
+    }
+
+
+def fragment_key(key_parts: tuple[Any, ...], fresh: boards.Freshness) -> str | None:
+    """The cache key of a part built from the period's latest finished run (None without one). It
+    carries the run's id and finish time, so a recompute is visible on the next request in every
+    process: that makes a per-process copy safe."""
+    if fresh.last_run_id is None or fresh.computed_at is None:
+        return None
+    parts = (*key_parts, fresh.last_run_id, f"{fresh.computed_at.timestamp():.6f}")
+    return "dashboard:" + ":".join(str(part) for part in parts)
+
+
+def fragment(key: str | None, build: Any) -> dict[str, Any]:
+    """``build()`` once per key (every time without one). A hit in the per-process cache costs no
+    query and no unpickling of the large part from the shared cache (the database cache by default)."""
+    if key is None:
+        return build()
+    local = caches["local"]
+    found = local.get(key)
+    if found is None:
+        found = cache.get(key)
+        if found is None:
+            found = build()
+            cache.set(key, found, FRAGMENT_SECONDS)
+        local.set(key, found, FRAGMENT_SECONDS)
+    return found
+
+
+def trend_default(board: boards.Board) -> str:
+    """The first unmet indicator, else M3-2 (the headline employment rate)."""
+    for group in board.groups:
+        for row in group.rows:
+            if row.value.met == Met.FALSE:
+                return row.indicator.code
+    return "M3-2"
+
+
+def county_part_key(county: Area, context: dict[str, Any]) -> str | None:
+    return fragment_key(("county", county.code, context["period"].pk, get_language()), context["fresh"])
+
+
+def county_part_build(county: Area, context: dict[str, Any]) -> dict[str, Any]:
+    """The county board's body (scorecard, heatmap, breakdown, trend) and its figures, rendered
+    without a request: nothing in it depends on who asks."""
+    period, fresh = context["period"], context["fresh"]
+    townships = list(Area.objects.filter(within(county), level=AreaLevel.TOWNSHIP).order_by("code"))
+    indicators = boards.indicators_all()
+    children = [
+        (Level.TOWNSHIP, boards.ChildColumn(t.code, t.name, "乡镇", reverse("dashboard_township", args=[t.code])))
+        for t in townships
+    ]
+    board = boards.board_build(
+        indicators=indicators,
+        values=boards.county_values(period, county.code),
+        period=period,
+        unit_level=Level.COUNTY,
+        unit_code=county.code,
+        unit_name=county.name,
+        children=children,
+    )
+    reference = fresh.reference_date or timezone.localdate()
+    quality = boards.quality_by_township(reference_date=reference, area=county)
+    warnings = boards.early_warnings_by_township(area=county)
+    side = [{"township": t, "quality": quality.get(t.code), "warnings": warnings.get(t.code, 0)} for t in townships]
+    body = {
+        **context,
+        "board": board,
+        "indicators": indicators,
+        "heatmap": board.heatmap(indicators),
+        "trend": boards.trend(level=Level.COUNTY, unit_code=county.code, period=period, indicators=indicators),
+        "trend_default": trend_default(board),
+        "side": side,
+    }
+    return {
+        "html": render_to_string("indicators/dashboard_county_body.html", body),
+        "met": board.met,
+        "judged": board.judged,
+        "warnings": sum(warnings.values()),
+        # The follow-up table below lists the same townships (renamed ones show with the next run).
+        "townships": [(t.code, t.name) for t in townships],
+    }
+
+
+def dashboards_warm(period_id: int) -> int:
+    """Build every county part of the period's latest finished run into the shared cache, in the
+    site's language (the one nearly every official reads); returns how many it built. A part already
+    there (a web process was faster) is left alone."""
+    period = Period.objects.filter(pk=period_id).first()
+    if period is None:
+        return 0
+    built = 0
+    with translation.override(settings.LANGUAGE_CODE):
+        context = period_context(period, boards.periods_all())
+        if context["fresh"].last_run_id is None:
+            return 0
+        for county in Area.objects.filter(level=AreaLevel.COUNTY).order_by("code"):
+            key = county_part_key(county, context)
+            if key is not None and cache.get(key) is None:
+                cache.set(key, county_part_build(county, context), FRAGMENT_SECONDS)
+                built += 1
+    return built

@@ -1,0 +1,72 @@
+"""A finished run warms every county's dashboard part (issue 22): the first official to open a county
+after a recompute is served the part the worker rendered, not a build of their own."""
+
+import re
+
+import pytest
+from django.core.cache import cache, caches
+from django.urls import reverse
+
+from indicators.dashboards import parts
+from indicators.models import Period
+from tests.factories import compute
+from tests.world import World, build_world
+
+from .test_dashboards import COUNTY_QUERIES, COUNTY_QUERIES_CACHED, KEY
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    cache.clear()
+    caches["local"].clear()
+    yield
+    cache.clear()
+    caches["local"].clear()
+
+
+@pytest.fixture
+def world() -> World:
+    return build_world("dashboards")
+
+
+def _county_page(client, w: World) -> str:
+    response = client.get(reverse("dashboard_county", args=[w.county.code]) + f"?period={KEY}")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def _stable(html: str) -> str:
+    """The page without what differs on every render: the masked CSRF tokens (64 characters, in forms
+    and htmx headers) and the CSP nonce."""
+    html = re.sub(r"\b[A-Za-z0-9]{64}\b", "", html)
+    return re.sub(r'nonce="[^"]+"', "", html)
+
+
+def test_a_finished_run_warms_the_county_part_and_the_first_load_builds_nothing(
+    client, settings, django_assert_num_queries, django_capture_on_commit_callbacks, world
+):
+    settings.DASHBOARD_WARM = True  # as with a worker; the tests' Celery runs the task in-process
+    with django_capture_on_commit_callbacks(execute=True):
+        compute(KEY)
+    period = Period.objects.get(key=KEY)
+    client.force_login(world.county_user)
+    with django_assert_num_queries(COUNTY_QUERIES_CACHED):
+        warmed = _county_page(client, world)
+    assert COUNTY_QUERIES_CACHED < COUNTY_QUERIES
+    assert parts.dashboards_warm(period.pk) == 0, "every county part is already there"
+
+    cache.clear()
+    caches["local"].clear()
+    with django_assert_num_queries(COUNTY_QUERIES):
+        built = _county_page(client, world)
+    assert _stable(warmed) == _stable(built), "the worker's part is the one a reader would have built"
+
+
+def test_without_a_worker_nothing_is_warmed(client, settings, django_capture_on_commit_callbacks, world):
+    settings.DASHBOARD_WARM = False
+    with django_capture_on_commit_callbacks(execute=True):
+        compute(KEY)
+    context = parts.period_context(Period.objects.get(key=KEY), [])
+    assert cache.get(parts.county_part_key(world.county, context)) is None
