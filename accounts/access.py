@@ -20,14 +20,18 @@ M = TypeVar("M", bound=Model)
 
 # What each role may write (access.md, Roles). Kinds use the template names of data.md.
 REGISTRY_KINDS = frozenset({"households", "persons", "incomes", "grievances", "actions", "monitoring"})
+# The monthly sign-off (issue 21): the village submits (the township for a village without staff),
+# the township reviews (初审), the county approves (审定).
 ROLE_WRITES: dict[str, frozenset[str]] = {
-    Role.VILLAGE_STAFF: REGISTRY_KINDS,
+    Role.VILLAGE_STAFF: REGISTRY_KINDS | {"signoff_submit"},
     # A township moves a household between its own villages ("transfer", limited by ``scope``) and
     # asks the county to move one to another township ("transfer_request"), which the county official
     # (or the city administrator) approves: "transfer_decide" (issue 20).
-    Role.TOWNSHIP_STAFF: REGISTRY_KINDS | {"sites", "areas", "transfer", "transfer_request"},
+    Role.TOWNSHIP_STAFF: REGISTRY_KINDS
+    | {"sites", "areas", "transfer", "transfer_request", "signoff_submit", "signoff_township"},
     Role.COUNTY_OFFICIAL: frozenset(
         {"finance", "township_attributes", "grievance_close", "actions", "transfer", "transfer_decide"}
+        | {"signoff_county"}
     ),
     Role.CITY_BUREAU: frozenset(),
     Role.CITY_ADMIN: frozenset(

@@ -549,3 +549,50 @@ POLICY.update(
         "freshness_status": Rule(LOGIN, {"key": "year"}, note="polled while a period is recomputed: busy or not"),
     }
 )
+
+# --- the monthly roster sign-off (signoff/urls.py, issue 21) ---------------------------------------
+SIGNOFF_REVIEW = {"month": "{year}-12", "decision": "approve", "note": ""}
+POLICY.update(
+    {
+        "signoff_home": Rule(LOGIN, get=302, note="redirects to the sign-off of the user's own area"),
+        "signoff_city": Rule(CITY, note="each county's progress for a month"),
+        "signoff_county": Rule(LOGIN, {"code": "county"}, note="every village of the county in one page"),
+        "signoff_township": Rule(LOGIN, {"code": "township"}),
+        "signoff_village": Rule(LOGIN, {"code": "village"}, note="steps, snapshot, records changed since approval"),
+        "signoff_submit": Rule(
+            LOGIN,
+            {"code": "village"},
+            get=None,
+            method="post",
+            write=("signoff_submit",),
+            sample={"month": "{year}-12", "note": ""},
+            note="a township may submit only for a village without village staff (else a message, 302)",
+        ),
+        "signoff_township_review": Rule(
+            LOGIN,
+            {"code": "village"},
+            get=None,
+            method="post",
+            write=("signoff_township",),
+            sample=SIGNOFF_REVIEW,
+            note="a month not submitted answers with a message (302)",
+        ),
+        "signoff_county_review": Rule(
+            LOGIN,
+            {"code": "village"},
+            get=None,
+            method="post",
+            write=("signoff_county",),
+            sample=SIGNOFF_REVIEW,
+            note="a month not reviewed by the township answers with a message (302)",
+        ),
+        "signoff_bulk": Rule(
+            LOGIN,
+            get=None,
+            method="post",
+            write=("signoff_township", "signoff_county"),
+            sample={"month": "{year}-12", "villages": "{village}", "confirm": "1"},
+            note="villages not waiting are skipped (302); an out-of-area village answers like an unknown one (200)",
+        ),
+    }
+)

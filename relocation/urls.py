@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("indicators.assessment.urls")),
     path("", include("indicators.dashboards.urls")),
     path("", include("workspace.urls")),
+    path("", include("signoff.urls")),
 ]

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "households",
     "indicators",
     "deadlines",
+    "signoff",
     "workspace",
 ]
 
