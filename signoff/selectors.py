@@ -246,23 +246,19 @@ STATE_LABELS = dict(State.choices)
 
 def overview(actor: User, area: Area, month: str, today: datetime.date) -> Overview:
     """Every village of ``area`` for ``month``, grouped by township (by county for the city), with
-    its state, 审定后有修改 count and deadline. Six queries, however many villages."""
+    its state, 审定后有修改 count and deadline. Five queries, however many villages."""
     villages = list(
         scope(Area.objects.filter(level=AreaLevel.VILLAGE), actor)
         .filter(within(area, areas=True) if area.level != AreaLevel.VILLAGE else Q(code=area.code))
         .select_related("parent", "parent__parent")
         .order_by("parent__parent__code", "parent__code", "code")
     )
-    months = (
-        {
-            vm.village_code: vm
-            for vm in scope(VillageMonth.objects.filter(month=month), actor).filter(
-                village_code__in=[v.code for v in villages]
-            )
-        }
-        if villages
-        else {}
-    )
+    months = {
+        vm.village_code: vm
+        for vm in scope(VillageMonth.objects.filter(month=month), actor).filter(
+            within(area) if area.level != AreaLevel.CITY else Q()
+        )
+    }
     approved = {code: vm.approved_at for code, vm in months.items() if vm.state == State.APPROVED and vm.approved_at}
     changes = changes_by_village(area if area.level != AreaLevel.CITY else None, approved)
     calendar, days = work_calendar(), deadline_days()

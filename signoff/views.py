@@ -68,6 +68,7 @@ def _overview(request: AuthedHttpRequest, area: Area) -> HttpResponse:
             "months": selectors.recent_months(timezone.localdate()),
             "can_bulk": can_bulk and area.level != AreaLevel.CITY,
             "waiting_state": waiting_state,
+            "reapprove": level == Level.COUNTY,
             "show_villages": area.level != AreaLevel.CITY,
         },
     )

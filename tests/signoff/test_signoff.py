@@ -207,3 +207,22 @@ def test_the_village_sees_its_own_month_only(w, client):
     assert client.post(reverse("signoff_submit", args=[w.village.code]), {"month": MONTH}).status_code == 302
     assert VillageMonth.objects.get(village=w.village).state == State.SUBMITTED
     assert Person.objects.count() == 2
+
+
+def test_township_overview_and_city_progress(w, client, django_assert_num_queries):
+    _approve(w, w.village)
+    services.submit(w.townsman, w.bare, MONTH)
+    client.force_login(w.townsman)
+    url = f"{reverse('signoff_township', args=[w.township.code])}?month={MONTH}"
+    with django_assert_num_queries(COUNTY_QUERIES):
+        text = client.get(url).content.decode()
+    assert "已审定 1/2" in text
+    assert "C村" not in text  # the other township's village
+    assert f'value="{w.bare.code}"' in text  # waiting for the township: a bulk checkbox
+    assert f'value="{w.village.code}"' not in text
+    bureau = UserFactory(role=Role.CITY_BUREAU, area=w.county.parent)
+    client.force_login(bureau)
+    assert client.get(reverse("signoff_home")).status_code == 302
+    city = client.get(f"{reverse('signoff_city')}?month={MONTH}").content.decode()
+    assert "已审定 1/3" in city
+    assert "娄星区" in city
