@@ -54,6 +54,7 @@ from households.models import (
     TransferRequest,
 )
 from indicators.models import AssessmentRun, CountyFinance, IndicatorValue
+from signoff.models import SignoffStep, Snapshot, VillageMonth
 from tests.accounts.test_url_policy import classified
 from tests.factories import make_id
 from tests.world import ROLE_KEYS, YEAR, Side, World, build_world
@@ -67,6 +68,7 @@ MISSING_AREA = {VILLAGE: "431399001001", TOWNSHIP: "431399001", COUNTY: "431399"
 TABLES = (
     Area, Site, Household, Person, Income, Grievance, FollowUpAction, MonitoringDecision, HistoryEntry,
     ImportJob, ChangeFeed, CountyFinance, PersonalDataAccess, AssessmentRun, User, TransferRequest,
+    VillageMonth, SignoffStep, Snapshot,
 )  # fmt: skip
 _serial = itertools.count(1)
 # Writes of the registry and finance: the kinds whose records keep a history (data.md).
