@@ -395,6 +395,8 @@ def indicator_list(request: AuthedHttpRequest, code: str, unit: str) -> HttpResp
     fix = rules.FIXES.get(code)
     if fix is not None and (table.record != fix.record or not can_write(actor, fix.write_kind)):
         fix = None
+    if value.period.closed_at is not None:
+        fix = None  # a closed period's list is frozen: a fix made today would not take a row off it
     unit_name = site.name if site else (area.name if area else "")  # one of them is set
     period = value.period
     fresh = boards.freshness(period)

@@ -14,6 +14,7 @@ from accounts.models import Role
 from households import services
 from households.choices import Labour
 from households.models import ChangeFeed, HistoryEntry, Household, Person
+from indicators.models import Period
 from tests.factories import HouseholdFactory, PersonFactory, UserFactory, persons_bulk
 from tests.world import World, build_world
 
@@ -86,6 +87,16 @@ def test_each_row_says_why_with_the_value_and_offers_the_fix(client, world):
 def test_readers_get_no_fix_controls(client, world, role):
     client.force_login(getattr(world, role))
     html = client.get(_list_url("M3-1", world.county.code)).content.decode()
+    assert "data-fix-pick" not in html
+    assert "确认就业（今天）" not in html
+
+
+def test_a_closed_periods_list_offers_no_fix(client, world):
+    """Its values are frozen at its reference date: a fix made today would not take a row off it."""
+    Period.objects.filter(key=KEY).update(closed_at=timezone.now())
+    client.force_login(world.township_user)
+    html = client.get(_list_url("M3-1", world.township.code)).content.decode()
+    assert "未登记就业信息更新日期" in html  # the rows and their reasons stay
     assert "data-fix-pick" not in html
     assert "确认就业（今天）" not in html
 
