@@ -28,6 +28,11 @@ REPLICA = "replica"
 RECENT_WRITE_COOKIE = "wrote"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
+# Who is asking is always read on the primary: a token or session created a moment ago must work at
+# once, and a revoked or logged-out one must stop at once, however far the replica lags. The database
+# cache holds the read-your-writes marks of API clients.
+PRIMARY_ONLY_APPS = frozenset({"accounts", "sessions", "axes", "otp_totp", "otp_static", "django_cache"})
+
 _replica_reads: ContextVar[bool] = ContextVar("replica_reads", default=False)
 # Lag in seconds behind the primary, or 0 when the replica has replayed all it received. On a server
 # that is not a standby both LSNs are NULL, and it counts as current.
@@ -87,8 +92,8 @@ class ReplicaRouter:
     def db_for_read(self, model: type[Any], **hints: Any) -> str | None:
         if not _replica_reads.get() or connections["default"].in_atomic_block:
             return None
-        if model._meta.app_label == "django_cache":
-            return None  # the database cache holds the read-your-writes marks of API clients
+        if model._meta.app_label in PRIMARY_ONLY_APPS:
+            return None
         return REPLICA if replica_usable() else None
 
     def db_for_write(self, model: type[Any], **hints: Any) -> str | None:

@@ -40,7 +40,9 @@ def household(stack):  # type: ignore[no-untyped-def]
     browser = Browser(stack)
     browser.login("demo_township")
     api = Api(stack, "demo_township")
-    code = api.get("households/").json()["results"][0]["code"]
+    listed = api.get("households/")
+    assert listed.status_code == 200, listed.text[:300]
+    code = listed.json()["results"][0]["code"]
     ((name,),) = stack.sql("SELECT head_name FROM households_household WHERE code = %s", code)
     wait_for(lambda: on_replica(stack, code) == name, timeout=30, what="the replica to catch up")
     yield browser, api, code, name
@@ -58,6 +60,11 @@ def test_pages_read_the_replica_a_writer_reads_its_write_and_lag_falls_back_to_t
         page = head_name(browser, path)
         assert MARKED not in page, "a GET is answered from the replica, paused before the update"
         assert name in page
+
+        # A token created now is not on the replica: who is asking is read on the primary.
+        fresh = Api(stack, "demo_township").get("households/")
+        assert fresh.status_code == 200, fresh.text[:300]
+        assert fresh.json()["results"]
 
         person = api.get("persons/", household=code).json()["results"][0]
         written = browser.set_employment(person["id"], "本地企业" if person["employment"] != "本地企业" else "外出务工")
