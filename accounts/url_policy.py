@@ -40,6 +40,7 @@ OBJECT_LEVEL: dict[str, str] = {
     "user": COUNTY,  # User.pk of a village staff (county officials see their county's users)
     "import_job": OWN,  # ImportJob.pk
     "api_token": OWN,  # ApiToken.pk: the owner's (user administrators also reach those of their area's users)
+    "notice": OWN,  # Notice.pk: the addressee's only (消息中心, issue 21)
 }
 # URL keywords that name no scoped record: the matrix fills in one fixed valid value.
 FIXED_KINDS = frozenset(
@@ -593,6 +594,18 @@ POLICY.update(
             write=("signoff_township", "signoff_county"),
             sample={"month": "{year}-12", "villages": "{village}", "confirm": "1"},
             note="villages not waiting are skipped (302); an out-of-area village answers like an unknown one (200)",
+        ),
+    }
+)
+
+# --- the 消息中心 (notices/urls.py, issue 21): a user's own notices only -------------------------------
+POLICY.update(
+    {
+        "notice_list": Rule(LOGIN, note="the user's own notices"),
+        "notice_count": Rule(LOGIN, note="the header's unread count, loaded by htmx after the page"),
+        "notice_read_all": Rule(LOGIN, get=None, method="post", sample={}, note="marks the user's own notices read"),
+        "notice_read": Rule(
+            LOGIN, {"pk": "notice"}, get=None, method="post", sample={}, note="another user's notice answers 404"
         ),
     }
 )

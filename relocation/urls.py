@@ -15,4 +15,5 @@ urlpatterns = [
     path("", include("indicators.dashboards.urls")),
     path("", include("workspace.urls")),
     path("", include("signoff.urls")),
+    path("", include("notices.urls")),
 ]

@@ -50,6 +50,7 @@ from households.validators import age_on
 from indicators.dashboards import panels as boards
 from indicators.models import Period
 from indicators.selectors import values as selectors
+from notices import due as notices_due
 from workspace import selectors as workspace
 from workspace import services
 from workspace.forms import AssignForm
@@ -123,6 +124,9 @@ def home(request: AuthedHttpRequest) -> HttpResponse:
         )
     else:
         context["dashboard_url"] = reverse("dashboard_home")
+        # Overdue work of the level below (issue 21): the townships' on a county's home, the
+        # counties' on the city's, with working days late (three queries, whatever the rows).
+        context["escalated"] = notices_due.escalated(actor, area, today, context["todo"]["rows"])
     return render(request, "households/home.html", context)
 
 

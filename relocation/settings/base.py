@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "indicators",
     "deadlines",
     "signoff",
+    "notices",
     "workspace",
 ]
 
@@ -234,6 +235,7 @@ DASHBOARD_WARM = bool(CELERY_BROKER_URL)
 # Named queues, so that a long national import never holds up a recompute, nor a report the imports
 # (docs/deploy.md, docs/scaling.md). A worker started without -Q consumes all four (bin/run's embedded
 # worker); production runs any number of workers per queue.
+from celery.schedules import crontab  # noqa: E402
 from kombu import Exchange, Queue  # noqa: E402
 
 CELERY_TASK_DEFAULT_QUEUE = "default"
@@ -244,6 +246,7 @@ CELERY_TASK_QUEUES = [
 ]
 CELERY_TASK_ROUTES = {
     "indicators.health.*": {"queue": "default"},
+    "notices.tasks.*": {"queue": "default"},
     "*export*": {"queue": "reports"},
     "indicators.tasks_assessment.assessment_report_task": {"queue": "reports"},
     "indicators.tasks_dashboards.*": {"queue": "reports"},
@@ -269,7 +272,13 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Uploaded import files hold personal data: none older than a day (access.md).
     "purge-import-files": {"task": "households.tasks.import_jobs_purge_task", "schedule": 3600.0},
+    # The 消息中心's digest of what turned 临期/逾期 (issue 21): nightly at 01:30, after the day turned.
+    "notices-digest": {"task": "notices.tasks.digest_task", "schedule": crontab(hour=1, minute=30)},
 }
+# The digest is emailed too when this is on (and the user has an address), through EMAIL_BACKEND;
+# PORTAL_URL makes the link in the mail absolute.
+NOTICE_EMAIL = os.environ.get("NOTICE_EMAIL", "").lower() in ("1", "true", "yes", "on")
+PORTAL_URL = os.environ.get("PORTAL_URL", "")
 
 REST_FRAMEWORK = {
     # Token first: an anonymous API call then answers 401 with ``WWW-Authenticate: Token``.

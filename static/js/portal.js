@@ -21,3 +21,20 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   }
 });
+// The header's unread count (消息中心): htmx loads it where the page has htmx; elsewhere this does.
+document.addEventListener("DOMContentLoaded", function () {
+  if (window.htmx) {
+    return;
+  }
+  document.querySelectorAll("a[data-notice-count]").forEach(function (link) {
+    fetch(link.getAttribute("hx-get"), { credentials: "same-origin", headers: { "HX-Request": "true" } })
+      .then(function (response) {
+        return response.ok ? response.text() : null;
+      })
+      .then(function (html) {
+        if (html) {
+          link.innerHTML = html;
+        }
+      });
+  });
+});

@@ -54,6 +54,7 @@ from households.models import (
     TransferRequest,
 )
 from indicators.models import AssessmentRun, CountyFinance, IndicatorValue
+from notices.models import Notice
 from signoff.models import SignoffStep, Snapshot, VillageMonth
 from tests.accounts.test_url_policy import classified
 from tests.factories import make_id
@@ -68,7 +69,7 @@ MISSING_AREA = {VILLAGE: "431399001001", TOWNSHIP: "431399001", COUNTY: "431399"
 TABLES = (
     Area, Site, Household, Person, Income, Grievance, FollowUpAction, MonitoringDecision, HistoryEntry,
     ImportJob, ChangeFeed, CountyFinance, PersonalDataAccess, AssessmentRun, User, TransferRequest,
-    VillageMonth, SignoffStep, Snapshot,
+    VillageMonth, SignoffStep, Snapshot, Notice,
 )  # fmt: skip
 _serial = itertools.count(1)
 # Writes of the registry and finance: the kinds whose records keep a history (data.md).
@@ -189,6 +190,9 @@ def _value(world: World, kind: str, case: str, user: User) -> Any:
     if kind == "api_token":  # issue 17 finding 5
         owner = user if case == "inside" else world.b.users["village"]
         return token_create(user=owner)[0].pk
+    if kind == "notice":  # issue 21: the 消息中心, the addressee's only
+        owner = user if case == "inside" else world.b.users["village"]
+        return Notice.objects.create(user=owner, title="到期提醒", body="帮扶台账：新增逾期 1 项", link="/").pk
     if kind == "transfer_request":  # issue 20: a pending request of the side's township
         return TransferRequest.objects.create(
             household=side.household,
