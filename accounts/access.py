@@ -28,10 +28,11 @@ ROLE_WRITES: dict[str, frozenset[str]] = {
     # asks the county to move one to another township ("transfer_request"), which the county official
     # (or the city administrator) approves: "transfer_decide" (issue 20).
     Role.TOWNSHIP_STAFF: REGISTRY_KINDS
-    | {"sites", "areas", "transfer", "transfer_request", "signoff_submit", "signoff_township"},
+    | {"sites", "areas", "transfer", "transfer_request", "signoff_submit", "signoff_township"}
+    | {"monitoring_township"},  # issue 21: 乡镇初审 of a monitoring case
     Role.COUNTY_OFFICIAL: frozenset(
         {"finance", "township_attributes", "grievance_close", "actions", "transfer", "transfer_decide"}
-        | {"signoff_county"}
+        | {"signoff_county", "monitoring_county"}  # issue 21: 县级审定 of a monitoring case
     ),
     Role.CITY_BUREAU: frozenset(),
     Role.CITY_ADMIN: frozenset(

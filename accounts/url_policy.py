@@ -32,6 +32,7 @@ OBJECT_LEVEL: dict[str, str] = {
     "grievance": VILLAGE,  # 事项编号
     "action": VILLAGE,  # 台账编号
     "transfer_request": VILLAGE,  # TransferRequest.pk (kept under the requesting village's codes)
+    "case": VILLAGE,  # monitoring.Case.pk (监测对象识别, issue 21), kept under its household's codes
     "village": VILLAGE,  # village code
     "list_unit": VILLAGE,  # area or site code of a 清零清单
     "township": TOWNSHIP,  # township code
@@ -535,8 +536,8 @@ POLICY.update(
             get=None,
             method="post",
             write=("monitoring",),
-            sample={"household": "{household}", "decision": "核实排除", "note": "入户核实"},
-            note="a monitoring decision (data.md, 监测认定); a household outside the area answers like an unknown one",
+            sample={"household": "{household}", "category": "边缘易致贫户", "note": "部门预警"},
+            note="发起识别: opens a monitoring case (部门预警, issue 21); out-of-area households answer as unknown",
         ),
         "warnings_assign": Rule(
             LOGIN,
@@ -607,5 +608,66 @@ POLICY.update(
         "notice_read": Rule(
             LOGIN, {"pk": "notice"}, get=None, method="post", sample={}, note="another user's notice answers 404"
         ),
+    }
+)
+
+# --- the monitoring-identification procedure (monitoring/urls.py, issue 21) -----------------------
+# The matrix's case waits for its 入户核实: the village-level step URL takes it; the township's and the
+# county's step URLs answer an allowed role with a message (302) since the case is not at their step.
+CASE_STEP = {"action": "done", "note": "入户核实：家中主要劳动力因病失业"}
+POLICY.update(
+    {
+        "monitoring_home": Rule(LOGIN, get=302, note="redirects to the cases of the user's own area"),
+        "monitoring_cases": Rule(LOGIN, {"code": "village"}, note="cases of an area, 50 a page"),
+        "monitoring_open": Rule(
+            LOGIN,
+            get=None,
+            method="post",
+            write=("monitoring",),
+            sample={"household": "{household}", "source": "干部排查", "category": "边缘易致贫户", "note": ""},
+            ok=302,
+            note="from the household file (干部排查/农户申报); out-of-area households answer as unknown (404)",
+        ),
+        "monitoring_case": Rule(LOGIN, {"pk": "case"}, note="steps, objections, the action this user may take"),
+        "monitoring_case_step": Rule(
+            LOGIN,
+            {"pk": "case"},
+            get=None,
+            method="post",
+            write=("monitoring",),
+            sample=CASE_STEP,
+            note="入户核实, 村级评议 (starts the 公示), 公示结束; action=return sends the case back a step",
+        ),
+        "monitoring_case_township": Rule(
+            LOGIN,
+            {"pk": "case"},
+            get=None,
+            method="post",
+            write=("monitoring_township",),
+            sample=CASE_STEP,
+            note="乡镇初审; a case not at this step answers with a message (302)",
+        ),
+        "monitoring_case_county": Rule(
+            LOGIN,
+            {"pk": "case"},
+            get=None,
+            method="post",
+            write=("monitoring_county",),
+            sample={**CASE_STEP, "outcome": "纳入监测", "category": "边缘易致贫户"},
+            note="县级审定, refused (message, 302) until the 公示 has run its working days",
+        ),
+        "monitoring_case_objection": Rule(
+            LOGIN,
+            {"pk": "case"},
+            get=None,
+            method="post",
+            write=("monitoring",),
+            sample={"received_on": "{year}-05-01", "text": "该户有稳定收入"},
+            note="an objection to the 公示; a case not yet in 公示 answers with a message (302)",
+        ),
+        "monitoring_publicity": Rule(
+            LOGIN, {"code": "village"}, note="the village's 公示: no ID number, phone, birth date"
+        ),
+        "monitoring_publicity_pdf": Rule(LOGIN, {"code": "village"}, note="the same 公示 as a PDF (WeasyPrint)"),
     }
 )

@@ -1073,6 +1073,7 @@ def monitoring_decide(
     note: str = "",
     decided_on: datetime.date | None = None,
     channel: str = Channel.FORM,
+    write_kind: str = "monitoring",
 ) -> MonitoringDecision:
     """Record a monitoring decision on ``household`` (inside the actor's area, else 404).
 
@@ -1080,9 +1081,10 @@ def monitoring_decide(
     (history entry for the household); 核实排除 leaves the household as it is — the warning stays
     cleared until a newer income row or employment change raises it again (indicators.md). Either
     way the decision itself gets a history entry and a change-feed row (dashboards count warnings
-    and M7-2 reads ``monitoring``). Raises ``ValidationError`` keyed by field.
+    and M7-2 reads ``monitoring``). Raises ``ValidationError`` keyed by field. ``write_kind``: the
+    county's 县级审定 of a monitoring case (issue 21) decides with its own kind.
     """
-    require_write(actor, "monitoring")
+    require_write(actor, write_kind)
     household = access_object(Household.objects.select_for_update(), actor, pk=household.pk)
     if decision not in MonitoringDecisionKind.values:
         raise ValidationError({"decision": _("请选择认定结果：纳入监测或核实排除。")})

@@ -15,5 +15,6 @@ urlpatterns = [
     path("", include("indicators.dashboards.urls")),
     path("", include("workspace.urls")),
     path("", include("signoff.urls")),
+    path("", include("monitoring.urls")),
     path("", include("notices.urls")),
 ]

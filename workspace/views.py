@@ -4,9 +4,9 @@ data-quality list behind the home's score, and the freshness fragment the pages 
 The area comes through ``accounts.access`` (404 for missing and foreign alike); rows through the
 engine's selectors (``early_warnings``, ``data_quality_warnings``), one row per household;
 personal data through ``accounts.access.display_id_number`` (the one masking function); writes
-through ``households.services.monitoring_decide`` and the one assign-follow-up flow
+through ``monitoring.services.open_case`` (发起识别, issue 21) and the one assign-follow-up flow
 (``workspace.services.assign_follow_up``), which also serves the rows of the dashboards' 清零清单.
-Village and township staff may decide and assign; county officials and city users read.
+Village and township staff may open cases and assign; county officials and city users read.
 """
 
 import datetime
@@ -39,17 +39,17 @@ from areas.selectors import within
 from core.htmx import is_htmx
 from core.http import attachment
 from core.spreadsheet import SafeWorkbook, xlsx_write
-from households import services as household_services
 from households.choices import (
     MONITORED,
     ActionKind,
-    MonitoringDecisionKind,
 )
 from households.models import FollowUpAction, Household, Person
 from households.validators import age_on
 from indicators.dashboards import panels as boards
 from indicators.models import Period
 from indicators.selectors import values as selectors
+from monitoring import services as monitoring_services
+from monitoring.models import Source
 from notices import due as notices_due
 from workspace import selectors as workspace
 from workspace import services
@@ -238,7 +238,6 @@ def warnings_list(request: AuthedHttpRequest, code: str) -> HttpResponse:
         "may_decide": can_write(actor, "monitoring"),
         "may_assign": may_assign,
         "categories": [(value, value) for value in MONITORED],
-        "decisions": MonitoringDecisionKind.choices,
         "kinds": ActionKind.choices,
         "default_kind": ActionKind.MONITORING,
         "default_due": timezone.localdate() + datetime.timedelta(days=30),
@@ -278,12 +277,11 @@ def _warnings_xlsx(area: Area, rows: list[WarningRow]) -> HttpResponse:
 
 
 class DecideForm(forms.Form):
+    """发起识别 from a warning row (issue 21): the case starts from 部门预警 with a proposed category."""
+
     household = forms.CharField(widget=forms.HiddenInput)
-    decision = forms.ChoiceField(label=gettext_lazy("认定结果"), choices=MonitoringDecisionKind.choices)
     category = forms.ChoiceField(
-        label=gettext_lazy("监测对象类别"),
-        choices=[("", "—"), *((value, value) for value in MONITORED)],
-        required=False,
+        label=gettext_lazy("拟纳入类别"), choices=[("", "—"), *((value, value) for value in MONITORED)]
     )
     note = forms.CharField(label=gettext_lazy("说明"), required=False, max_length=500)
 
@@ -299,21 +297,23 @@ def _area_household(actor: User | None, area: Area, code: str) -> Household:
 @login_required
 @require_POST
 def warnings_decide(request: AuthedHttpRequest, code: str) -> HttpResponse:
-    """Clear one household's warning with a monitoring decision (``monitoring_decide``). htmx gets a
-    one-line row in place of the household's row; an error goes into the row's error box."""
+    """发起识别: open a monitoring-identification case (部门预警) for one household of the list
+    (``monitoring.services.open_case``, issue 21; the one-click decision it replaces is now the
+    county's 县级审定 at the end of the case). htmx gets a one-line row with a link to the case in
+    place of the household's row; an error goes into the row's error box."""
     actor = request.user
     area = _warning_area(actor, code)
     require_write(actor, "monitoring")  # 403 before any household is looked up: nothing to guess from
     form = DecideForm(request.POST)
     household = _area_household(actor, area, request.POST.get("household", ""))
     error = done = ""
-    decision = None
+    case = None
     if form.is_valid():
         try:
-            decision = household_services.monitoring_decide(
+            case = monitoring_services.open_case(
                 actor=actor,
                 household=household,
-                decision=form.cleaned_data["decision"],
+                source=Source.WARNING,
                 category=form.cleaned_data["category"],
                 note=form.cleaned_data["note"],
             )
@@ -323,17 +323,19 @@ def warnings_decide(request: AuthedHttpRequest, code: str) -> HttpResponse:
         error = "；".join(
             f"{form.fields[name].label}：{' '.join(map(str, errs))}" for name, errs in form.errors.items()
         )
-    if decision is not None:
-        done = _("已记录 %(code)s 的监测认定：%(decision)s") % {"code": household.code, "decision": decision.decision}
-        if decision.category:
-            done += f"（{decision.category}）"
+    if case is not None:
+        done = _("已对 %(code)s 发起监测对象识别（拟纳入%(category)s），下一步：入户核实。") % {
+            "code": household.code,
+            "category": case.category,
+        }
     if is_htmx(request):
         if error:
             response = HttpResponse(f'<span role="alert">{escape(error)}</span>')
             response["HX-Retarget"] = f"#decide-error-{household.pk}"
             response["HX-Reswap"] = "innerHTML"
             return response
-        return render(request, "indicators/warnings_cleared_row.html", {"message": done, "columns": 7})
+        link = reverse("monitoring_case", args=[case.pk]) if case is not None else ""
+        return render(request, "indicators/warnings_cleared_row.html", {"message": done, "columns": 7, "link": link})
     if error:
         messages.error(request, error)
     else:

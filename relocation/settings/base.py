@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "indicators",
     "deadlines",
     "signoff",
+    "monitoring",
     "notices",
     "workspace",
 ]

@@ -54,6 +54,7 @@ from households.models import (
     TransferRequest,
 )
 from indicators.models import AssessmentRun, CountyFinance, IndicatorValue
+from monitoring.models import Case, CaseStep, Objection, Publicity
 from notices.models import Notice
 from signoff.models import SignoffStep, Snapshot, VillageMonth
 from tests.accounts.test_url_policy import classified
@@ -70,6 +71,7 @@ TABLES = (
     Area, Site, Household, Person, Income, Grievance, FollowUpAction, MonitoringDecision, HistoryEntry,
     ImportJob, ChangeFeed, CountyFinance, PersonalDataAccess, AssessmentRun, User, TransferRequest,
     VillageMonth, SignoffStep, Snapshot, Notice,
+    Case, CaseStep, Publicity, Objection,
 )  # fmt: skip
 _serial = itertools.count(1)
 # Writes of the registry and finance: the kinds whose records keep a history (data.md).
@@ -202,6 +204,18 @@ def _value(world: World, kind: str, case: str, user: User) -> Any:
             county_code=side.county.code,
             township_code=side.township.code,
             village_code=side.village.code,
+        ).pk
+    if kind == "case":  # issue 21: a monitoring case of the side's household, waiting for its 入户核实
+        return Case.objects.create(
+            household=side.household,
+            source="干部排查",
+            category="边缘易致贫户",
+            opened_on=datetime.date(YEAR, 4, 1),
+            visit_due_on=datetime.date(YEAR, 4, 3),
+            due_on=datetime.date(YEAR, 4, 22),
+            county_code=side.household.county_code,
+            township_code=side.household.township_code,
+            village_code=side.household.village_code,
         ).pk
     return {
         "household": lambda: side.household.code,

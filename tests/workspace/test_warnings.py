@@ -1,6 +1,7 @@
 """The 预警清单 (indicators.md, early warning) and the monitoring decisions that clear it (data.md,
 监测认定): scoped per area, masked for county officials, filterable, exported to a formula-safe .xlsx,
-cleared by village or township staff through ``monitoring_decide`` — 纳入监测 sets the household's
+cleared by the county's decision (``monitoring_decide``) at the end of a monitoring case that village
+or township staff open from a row (发起识别, issue 21: tests/monitoring) — 纳入监测 sets the household's
 category with a history entry, 核实排除 holds until a new income row or employment change raises the
 warning again — with "assign follow-up" on each row and flat query counts."""
 
@@ -17,6 +18,7 @@ from accounts.personal_data import mask_id_number
 from households import services
 from households.choices import ActionKind, Employment, Monitoring, MonitoringDecisionKind
 from households.models import ChangeFeed, FollowUpAction, HistoryEntry, Household, MonitoringDecision
+from monitoring.models import Case
 from tests.world import HEAD_ID, LAST_YEAR, TODAY, build_world, grow_workspace
 
 pytestmark = pytest.mark.django_db
@@ -60,7 +62,7 @@ def test_township_list_shows_its_households_with_reasons(client, world):
     assert "H05001" not in html
     assert "H09001" not in html
     assert HEAD_ID in html  # staff see full personal data
-    assert 'name="decision"' in html
+    assert 'name="category"' in html  # 发起识别
     assert "派发帮扶" in html
 
 
@@ -118,14 +120,14 @@ def test_county_official_reads_the_county_list_masked_and_cannot_decide(client, 
     assert _rows(html) == ["H00001", "H00002", "H05001"]
     assert HEAD_ID not in html
     assert mask_id_number(HEAD_ID) in html
-    assert 'name="decision"' not in html
+    assert "decide-form" not in html
     assert "派发帮扶" in html  # county officials write follow-up actions (督办)
     response = client.post(
         reverse("warnings_decide", args=[world.county.code]),
-        {"household": "H00001", "decision": MonitoringDecisionKind.EXCLUDE},
+        {"household": "H00001", "category": Monitoring.MARGINAL},
     )
     assert response.status_code == 403
-    assert not MonitoringDecision.objects.exists()
+    assert not Case.objects.exists()
 
 
 # --- export --------------------------------------------------------------------------------------
@@ -157,29 +159,50 @@ def test_staff_export_has_the_full_id(client, world):
     assert sheet.cell(row=5, column=3).value == HEAD_ID
 
 
-# --- clearing: monitoring decisions --------------------------------------------------------------
+# --- 发起识别 from a row (issue 21), and the decisions that clear it -----------------------------
 
 
-def _decide(client, world, household: str, decision: str, category: str = "", htmx: bool = False, area=None):
+def _open(client, world, household: str, category: str = Monitoring.MARGINAL, htmx: bool = False, area=None):
     headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
     return client.post(
         reverse("warnings_decide", args=[(area or world.township).code]),
-        {"household": household, "decision": decision, "category": category, "note": "入户核实"},
+        {"household": household, "category": category, "note": "收入低于监测线"},
         **headers,
     )
+
+
+def _decide(client, world, household: str, decision: str, category: str = ""):
+    """The county's 县级审定 at the end of a case, as the indicators see it: a monitoring decision."""
+    return services.monitoring_decide(
+        actor=world.township_user,
+        household=Household.objects.get(code=household),
+        decision=decision,
+        category=category,
+        note="入户核实",
+    )
+
+
+def test_a_row_opens_a_monitoring_case_and_nothing_is_decided_yet(client, world):
+    client.force_login(world.township_user)
+    response = _open(client, world, "H00001", htmx=True)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert 'class="cleared"' in body
+    assert "发起监测对象识别（拟纳入边缘易致贫户）" in body
+    case = Case.objects.get()
+    assert reverse("monitoring_case", args=[case.pk]) in body
+    assert (case.household_id, case.source, case.opened_by) == (world.household.pk, "部门预警", world.township_user)
+    assert not MonitoringDecision.objects.exists()
+    assert Household.objects.get(pk=world.household.pk).monitoring == Monitoring.NONE
+    again = _open(client, world, "H00001", htmx=True)
+    assert "已有办理中的监测对象识别" in again.content.decode()
+    assert Case.objects.count() == 1
 
 
 def test_include_records_the_decision_sets_the_category_with_history_and_clears_the_row(client, world):
     client.force_login(world.township_user)
     feed_before = ChangeFeed.objects.count()
-    response = _decide(client, world, "H00001", MonitoringDecisionKind.INCLUDE, Monitoring.MARGINAL, htmx=True)
-    assert response.status_code == 200
-    body = response.content.decode()
-    assert 'class="cleared"' in body
-    assert "纳入监测（边缘易致贫户）" in body
-    assert "data-household" not in body
-
-    decision = MonitoringDecision.objects.get()
+    decision = _decide(client, world, "H00001", MonitoringDecisionKind.INCLUDE, Monitoring.MARGINAL)
     assert (decision.household_id, decision.decision, decision.category, decision.note) == (
         world.household.pk,
         MonitoringDecisionKind.INCLUDE,
@@ -201,21 +224,20 @@ def test_include_records_the_decision_sets_the_category_with_history_and_clears_
     assert _rows(_get(client, _list_url(world.township.code))) == ["H00002"]
 
 
-def test_include_without_a_category_is_refused_and_nothing_is_written(client, world):
+def test_opening_without_a_category_is_refused_and_nothing_is_written(client, world):
     client.force_login(world.township_user)
-    response = _decide(client, world, "H00001", MonitoringDecisionKind.INCLUDE, htmx=True)
+    response = _open(client, world, "H00001", category="", htmx=True)
     assert response.status_code == 200
     assert response["HX-Retarget"] == f"#decide-error-{world.household.pk}"
-    assert "纳入监测时必须选择监测对象类别" in response.content.decode()
-    assert not MonitoringDecision.objects.exists()
+    assert "拟纳入类别" in response.content.decode()
+    assert not Case.objects.exists()
     assert Household.objects.get(pk=world.household.pk).monitoring == Monitoring.NONE
     assert _rows(_get(client, _list_url(world.township.code))) == ["H00001", "H00002"]
 
 
 def test_exclusion_holds_until_a_new_income_row_raises_the_warning_again(client, world):
     client.force_login(world.township_user)
-    response = _decide(client, world, "H00002", MonitoringDecisionKind.EXCLUDE, Monitoring.MARGINAL)
-    assert response.status_code == 302
+    _decide(client, world, "H00002", MonitoringDecisionKind.EXCLUDE, Monitoring.MARGINAL)
     decision = MonitoringDecision.objects.get()
     assert decision.category == ""  # an exclusion sets no category
     world.dropped.refresh_from_db()
@@ -250,26 +272,26 @@ def test_exclusion_holds_until_an_employment_change_raises_it_again(client, worl
     assert "H00003" in _rows(_get(client, _list_url(world.township.code)))
 
 
-def test_village_staff_may_decide_in_their_village_only(client, world):
+def test_village_staff_may_open_cases_in_their_village_only(client, world):
     client.force_login(world.village_user)
-    ok = _decide(client, world, "H00001", MonitoringDecisionKind.EXCLUDE, area=world.village)
+    ok = _open(client, world, "H00001", area=world.village)
     assert ok.status_code == 302
-    foreign = _decide(client, world, "H00002", MonitoringDecisionKind.EXCLUDE, area=world.village)
+    foreign = _open(client, world, "H00002", area=world.village)
     assert foreign.status_code == 404
-    assert MonitoringDecision.objects.count() == 1
+    assert Case.objects.count() == 1
 
 
 def test_deciding_on_another_townships_household_is_404_and_writes_nothing(client, world):
     client.force_login(world.township_user)
-    assert _decide(client, world, "H05001", MonitoringDecisionKind.EXCLUDE).status_code == 404
-    assert _decide(client, world, "H09001", MonitoringDecisionKind.EXCLUDE).status_code == 404
-    assert _decide(client, world, "NOPE", MonitoringDecisionKind.EXCLUDE).status_code == 404
+    assert _open(client, world, "H05001").status_code == 404
+    assert _open(client, world, "H09001").status_code == 404
+    assert _open(client, world, "NOPE").status_code == 404
     other = client.post(
         reverse("warnings_decide", args=[world.other_township.code]),
-        {"household": "H05001", "decision": MonitoringDecisionKind.EXCLUDE},
+        {"household": "H05001", "category": Monitoring.MARGINAL},
     )
     assert other.status_code == 404
-    assert not MonitoringDecision.objects.exists()
+    assert not Case.objects.exists()
 
 
 def test_service_refuses_roles_and_households_outside_the_area(world):
