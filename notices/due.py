@@ -9,6 +9,7 @@ import datetime
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from django.db.models import Case, CharField, Count, Q, QuerySet, Value, When
@@ -49,12 +50,12 @@ class Window:
     today: datetime.date
     calendar: WorkCalendar
 
-    @property
+    @cached_property
     def overdue_dates(self) -> tuple[datetime.date, datetime.date]:
         """[first, end): due on one of these days, an item turned 逾期 in the window."""
         return self.since, self.today
 
-    @property
+    @cached_property
     def due_soon_dates(self) -> tuple[datetime.date, datetime.date]:
         """[first, end): 临期 today (at most one working day left) and not yet at ``since``."""
         return (
@@ -168,14 +169,16 @@ class Escalated:
     url: str
 
 
-def escalated(actor: User, area: Area | None, today: datetime.date, action_rows: list[Any]) -> list[Escalated]:
+def escalated(
+    actor: User, area: Area | None, today: datetime.date, action_rows: list[Any], calendar: WorkCalendar | None = None
+) -> list[Escalated]:
     """Overdue items of the level below the actor's: for a county official the township's (the
     overdue follow-up actions among ``action_rows``, already read by the home, and the overdue
-    初审), for the city the counties' (overdue 审定). Three queries (calendar, deadline table, the
-    open months of the area), never one per row; most late first."""
+    初审), for the city the counties' (overdue 审定). Two queries (deadline table, the open months of
+    the area; a third for the calendar unless given), never one per row; most late first."""
     if area is None or area.level not in (AreaLevel.COUNTY, AreaLevel.CITY):
         return []
-    calendar, days = work_calendar(), deadline_days()
+    calendar, days = calendar or work_calendar(), deadline_days()
     wanted = COUNTY_REVIEW if area.level == AreaLevel.CITY else TOWNSHIP_REVIEW
     found: list[Escalated] = []
     if area.level == AreaLevel.COUNTY:

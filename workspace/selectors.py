@@ -23,6 +23,7 @@ from accounts.models import User
 from areas.choices import AreaLevel
 from areas.models import Area
 from areas.selectors import within
+from deadlines.workdays import DUE_SOON, OK, OVERDUE, work_calendar
 from households.choices import ActionStatus
 from households.models import FollowUpAction
 from indicators.dashboards import panels as boards
@@ -190,9 +191,11 @@ def quality_summary(*, area: Area, reference_date: datetime.date) -> dict[str, A
 def action_todo(
     *, actor: User | None, today: datetime.date, limit: int = 20, first_indicators: Collection[str] = ()
 ) -> dict[str, Any]:
-    """Open follow-up actions of the actor's area (two queries): the counts of open and overdue, and
+    """Open follow-up actions of the actor's area (three queries): the counts of open and overdue, and
     the first ``limit`` open ones, overdue first (earliest due date first, undated last); those on
-    ``first_indicators`` (a city bureau's own) come before the rest."""
+    ``first_indicators`` (a city bureau's own) come before the rest. Each row says whether it is
+    逾期 or 临期 (at most one working day left: the working-day calendar, its third query, which the
+    result carries for the page's other deadlines)."""
     open_actions = scope(FollowUpAction.objects.exclude(status=ActionStatus.DONE), actor)
     counts = open_actions.aggregate(open=Count("id"), overdue=Count("id", filter=Q(due_on__lt=today)))
     order: list[Any] = [F("due_on").asc(nulls_last=True), "code"]
@@ -200,9 +203,12 @@ def action_todo(
         own = Case(When(indicator__in=list(first_indicators), then=Value(0)), default=Value(1))
         order.insert(0, own.asc())
     rows = list(open_actions.select_related("household", "site", "person").order_by(*order)[:limit])
+    calendar = work_calendar()
     for row in rows:
-        row.overdue = row.due_on is not None and row.due_on < today  # type: ignore[attr-defined]  # read by the template
-    return {"open": counts["open"], "overdue": counts["overdue"], "rows": rows}
+        state = calendar.state(row.due_on, today) if row.due_on is not None else OK
+        row.overdue = state == OVERDUE  # type: ignore[attr-defined]  # read by the template
+        row.due_soon = state == DUE_SOON  # type: ignore[attr-defined]
+    return {"open": counts["open"], "overdue": counts["overdue"], "rows": rows, "calendar": calendar}
 
 
 def open_actions_at(*, actor: User | None, household_id: int | None, site_id: int | None) -> list[FollowUpAction]:

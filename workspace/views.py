@@ -125,8 +125,9 @@ def home(request: AuthedHttpRequest) -> HttpResponse:
     else:
         context["dashboard_url"] = reverse("dashboard_home")
         # Overdue work of the level below (issue 21): the townships' on a county's home, the
-        # counties' on the city's, with working days late (three queries, whatever the rows).
-        context["escalated"] = notices_due.escalated(actor, area, today, context["todo"]["rows"])
+        # counties' on the city's, with working days late (two queries, whatever the rows).
+        todo = context["todo"]
+        context["escalated"] = notices_due.escalated(actor, area, today, todo["rows"], todo["calendar"])
     return render(request, "households/home.html", context)
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from deadlines.workdays import work_calendar
+from households.models import FollowUpAction
 from notices import services
 from notices.models import Kind, Notice
 from signoff.models import State, VillageMonth
@@ -325,3 +326,17 @@ def test_county_home_query_count_is_flat(w, client, django_assert_num_queries):
     with django_assert_num_queries(COUNTY_HOME_QUERIES):
         html = client.get(reverse("home")).content.decode()
     assert html.count('data-escalated-item="township_review"') == 16
+
+
+def test_home_marks_actions_due_soon_orange_and_overdue_red(w, client):
+    today, calendar = timezone.localdate(), work_calendar()
+    FollowUpAction.objects.all().delete()
+    FollowUpActionFactory(code="TZ8", household=w.household, due_on=calendar.add_working_days(today, 1))
+    FollowUpActionFactory(code="TZ9", household=w.household, due_on=today - datetime.timedelta(days=1))
+    FollowUpActionFactory(code="TZ7", household=w.household, due_on=calendar.add_working_days(today, 5))
+    client.force_login(w.villager)
+    html = client.get(reverse("home")).content.decode()
+    rows = dict(re.findall(r">(TZ\d)</a>(.*?)</tr>", html, re.S))
+    assert '<span class="badge badge-warn">临期</span>' in rows["TZ8"]
+    assert '<span class="badge badge-bad">已逾期</span>' in rows["TZ9"]
+    assert "badge" not in rows["TZ7"]
