@@ -336,3 +336,27 @@ def test_publicity_pdf_shows_no_personal_data(w, on, client, tmp_path):
     flat = text.replace(" ", "")
     for secret in _secrets(w):
         assert secret not in flat, secret
+
+
+def test_household_file_opens_a_case_from_cadre_or_declaration(w, on, client):
+    on("2026-03-02")
+    client.force_login(w.villager)
+    page = client.get(reverse("household_detail", args=["H00001"])).content.decode()
+    assert "data-open-case" in page
+    response = client.post(
+        reverse("monitoring_open"), {"household": "H00001", "source": "农户申报", "category": "突发严重困难户"}
+    )
+    case = Case.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("monitoring_case", args=[case.pk])
+    assert (case.source, case.category, case.opened_by) == ("农户申报", "突发严重困难户", w.villager)
+    assert case.due_on == datetime.date(2026, 3, 23)  # 15 working days after Monday 03-02
+    # 部门预警 comes from the 预警清单 only; another county's household is unknown.
+    client.post(reverse("monitoring_open"), {"household": "H00001", "source": "部门预警", "category": "边缘易致贫户"})
+    assert Case.objects.count() == 1
+    foreign = client.post(
+        reverse("monitoring_open"), {"household": "H09001", "source": "干部排查", "category": "边缘易致贫户"}
+    )
+    assert foreign.status_code == 404
+    client.force_login(w.official)
+    assert "data-open-case" not in client.get(reverse("household_detail", args=["H00001"])).content.decode()
