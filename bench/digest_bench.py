@@ -7,10 +7,10 @@ Usage (a database filled by ``seed_demo``)::
 Adds what the demo lacks for a realistic night, once: one village staff per village, one township
 staff per township and one county official per county (``--users-per-village`` more village staff
 to grow the user count), a sign-off month per village (a third submitted, a third reviewed by the
-township, spread over the last four weeks so that some turn 临期 or 逾期 tonight) and follow-up due
-dates spread over the same weeks. Then runs ``notices.services.write_digest`` for today with the
-last digest yesterday, and prints the time, the number of SQL queries and the notices written; the
-notices are deleted afterwards unless ``--keep``.
+township, spread over the last four weeks so that some turn 临期 or 逾期 tonight), follow-up due dates
+spread over the same weeks, and a monitoring-identification case per 100 households. Then runs
+``notices.services.write_digest`` for today with the last digest yesterday, and prints the time, the
+number of SQL queries and the notices written; the notices are rolled back unless ``--keep``.
 """
 
 import argparse
@@ -37,6 +37,8 @@ from accounts.models import Role, User  # noqa: E402
 from areas.choices import AreaLevel  # noqa: E402
 from areas.models import Area  # noqa: E402
 from households.models import FollowUpAction, Household  # noqa: E402
+from monitoring.models import OPEN_STATES, Source  # noqa: E402
+from monitoring.models import Case as MonitoringCase  # noqa: E402
 from notices import services  # noqa: E402
 from notices.models import Kind, Notice  # noqa: E402
 from signoff.models import State, VillageMonth  # noqa: E402
@@ -92,6 +94,34 @@ def prepare(today: datetime.date, per_village: int) -> None:
     FollowUpAction.objects.bulk_update(actions, ["due_on"], batch_size=2000)
 
 
+def prepare_cases(today: datetime.date) -> None:
+    """One monitoring-identification case per 100 households, in every open state, due dates spread
+    over four weeks."""
+    if MonitoringCase.objects.exists():
+        return
+    states = list(OPEN_STATES)
+    cases = []
+    rows = Household.objects.order_by("pk").values_list("pk", "county_code", "township_code", "village_code")
+    for index, (pk, county, township, village) in enumerate(rows.iterator(chunk_size=5000)):
+        if index % 100:
+            continue
+        due = today + datetime.timedelta(days=(index // 100) % 28 - 14)
+        cases.append(
+            MonitoringCase(
+                household_id=pk,
+                source=Source.CADRE,
+                state=states[(index // 100) % len(states)],
+                opened_on=due - datetime.timedelta(days=21),
+                visit_due_on=due,
+                due_on=due,
+                county_code=county,
+                township_code=township,
+                village_code=village,
+            )
+        )
+    MonitoringCase.objects.bulk_create(cases, batch_size=2000)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--users-per-village", type=int, default=1)
@@ -99,11 +129,13 @@ def main() -> None:
     args = parser.parse_args()
     today = timezone.localdate()
     prepare(today, args.users_per_village)
+    prepare_cases(today)
     counts = {
         "households": Household.objects.count(),
         "users": User.objects.filter(is_active=True).count(),
         "actions": FollowUpAction.objects.count(),
         "months": VillageMonth.objects.count(),
+        "cases": MonitoringCase.objects.count(),
     }
     print(connection.vendor, counts)
     # The first run pays the process's start-up (URL resolver, translations): rolled back, then timed.

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from django.db.models import Case, CharField, Count, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, Count, DateField, F, Q, QuerySet, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,6 +26,8 @@ from deadlines.models import Step
 from deadlines.workdays import DUE_SOON, OVERDUE, WorkCalendar, work_calendar
 from households.choices import ActionStatus
 from households.models import FollowUpAction
+from monitoring.models import OPEN_STATES, CaseState
+from monitoring.models import Case as MonitoringCase
 from signoff.models import State, VillageMonth
 from signoff.selectors import deadline_days
 
@@ -34,11 +36,20 @@ ONE_DAY = datetime.timedelta(days=1)
 ACTIONS = "actions"  # follow-up actions: the township's (and its villages')
 TOWNSHIP_REVIEW = "township_review"  # 乡镇初审 of a submitted month
 COUNTY_REVIEW = "county_review"  # 县级审定 of a month reviewed by the township
-ITEM_LEVEL = {ACTIONS: AreaLevel.TOWNSHIP, TOWNSHIP_REVIEW: AreaLevel.TOWNSHIP, COUNTY_REVIEW: AreaLevel.COUNTY}
+CASES = "cases"  # 监测对象识别 waiting on the village or township (入户核实 … 乡镇初审)
+COUNTY_CASES = "county_cases"  # 监测对象识别 waiting on the 县级审定
+ITEM_LEVEL = {
+    ACTIONS: AreaLevel.TOWNSHIP,
+    TOWNSHIP_REVIEW: AreaLevel.TOWNSHIP,
+    COUNTY_REVIEW: AreaLevel.COUNTY,
+    CASES: AreaLevel.TOWNSHIP,
+    COUNTY_CASES: AreaLevel.COUNTY,
+}
 ITEM_STEP = {TOWNSHIP_REVIEW: Step.TOWNSHIP_REVIEW, COUNTY_REVIEW: Step.COUNTY_REVIEW}
 # A deadline of n working days ends within 2n + 15 calendar days (weekends plus the longest
 # holiday, 春节 or 国庆 with their 调休): older starts cannot fall in a window, so are not read.
 SLACK_DAYS = 15
+ESCALATED_CASES = 50  # the oldest overdue cases on a home; the case list has them all
 
 
 @dataclass(frozen=True)
@@ -93,10 +104,10 @@ def _month_start(row: Mapping[str, Any]) -> tuple[str, datetime.datetime | None]
 
 
 def changed_counts(window: Window, days: dict[str, int] | None = None) -> Counts:
-    """What turned 临期/逾期 in ``window``, per area: two queries (the actions counted per village and
-    state in the database, by due-date ranges; the open sign-off months that can fall in the window,
-    dated in Python since their deadline counts working days), plus one for the deadline table when
-    ``days`` is not given."""
+    """What turned 临期/逾期 in ``window``, per area: three queries (the actions and the monitoring
+    cases counted per village and state in the database, by due-date ranges; the open sign-off months
+    that can fall in the window, dated in Python since their deadline counts working days), plus one
+    for the deadline table when ``days`` is not given."""
     days = days if days is not None else deadline_days()
     counts = Counts()
     (late_from, late_to), (soon_from, soon_to) = window.overdue_dates, window.due_soon_dates
@@ -115,12 +126,41 @@ def changed_counts(window: Window, days: dict[str, int] | None = None) -> Counts
     for group in actions:
         codes = (group["county_code"], group["township_code"], group["village_code"])
         counts.add(ACTIONS, group["state"], codes, group["number"])
+    for group in (
+        _cases_due(MonitoringCase.objects.all(), window.today)
+        .filter(Q(due__gte=late_from, due__lt=late_to) | Q(due__gte=soon_from, due__lt=soon_to))
+        .values("county_code", "township_code", "village_code", "item", "due_state")
+        .annotate(number=Count("pk"))
+        .order_by()
+    ):
+        codes = (group["county_code"], group["township_code"], group["village_code"])
+        counts.add(group["item"], group["due_state"], codes, group["number"])
     oldest = window.since - datetime.timedelta(days=2 * max(days.values()) + SLACK_DAYS)
     for item, due, row in _open_months(VillageMonth.objects.all(), oldest, window.calendar, days):
         state = window.state(due)
         if state:
             counts.add(item, state, (row["county_code"], row["township_code"], row["village_code"]))
     return counts
+
+
+def _cases_due(cases: QuerySet[MonitoringCase], today: datetime.date) -> Any:
+    # Any: the stubs cannot follow the annotated ``due`` and ``item`` into later filters.
+    """Open cases with the date they run against (the home visit's while waiting for it, else the
+    whole identification's: ``monitoring.selectors.due_of``), whose work it is, and 逾期 or not."""
+    return (
+        cases.filter(state__in=OPEN_STATES)
+        .annotate(
+            due=Case(
+                When(state=CaseState.HOME_VISIT, then=F("visit_due_on")), default=F("due_on"), output_field=DateField()
+            ),
+            item=Case(
+                When(state=CaseState.COUNTY, then=Value(COUNTY_CASES)), default=Value(CASES), output_field=CharField()
+            ),
+        )
+        .annotate(
+            due_state=Case(When(due__lt=today, then=Value(OVERDUE)), default=Value(DUE_SOON), output_field=CharField())
+        )
+    )
 
 
 def _open_months(
@@ -174,8 +214,9 @@ def escalated(
 ) -> list[Escalated]:
     """Overdue items of the level below the actor's: for a county official the township's (the
     overdue follow-up actions among ``action_rows``, already read by the home, and the overdue
-    初审), for the city the counties' (overdue 审定). Two queries (deadline table, the open months of
-    the area; a third for the calendar unless given), never one per row; most late first."""
+    初审 and 监测对象识别), for the city the counties' (overdue 审定 and cases waiting on the 县级审定).
+    Three queries (deadline table, the open months of the area, its overdue cases; a fourth for the
+    calendar unless given), never one per row; most late first."""
     if area is None or area.level not in (AreaLevel.COUNTY, AreaLevel.CITY):
         return []
     calendar, days = calendar or work_calendar(), deadline_days()
@@ -214,6 +255,24 @@ def escalated(
                 due,
                 calendar.working_days_late(due, today),
                 reverse("signoff_village", args=[row["village_code"]]) + f"?month={row['month']}",
+            )
+        )
+    wanted_case = COUNTY_CASES if area.level == AreaLevel.CITY else CASES
+    late_cases = (
+        _cases_due(scope(MonitoringCase.objects.all(), actor).filter(within(area)), today)
+        .filter(due__lt=today, item=wanted_case)
+        .values("pk", "state", "due", "household__code", "household__village__name")
+        .order_by("due", "pk")[:ESCALATED_CASES]
+    )
+    for case in late_cases:
+        found.append(
+            Escalated(
+                wanted_case,
+                _("监测对象识别 %(code)s（%(state)s）") % {"code": case["household__code"], "state": case["state"]},
+                case["household__village__name"],
+                case["due"],
+                calendar.working_days_late(case["due"], today),
+                reverse("monitoring_case", args=[case["pk"]]),
             )
         )
     found.sort(key=lambda item: (-item.late, item.due, item.label))

@@ -19,27 +19,41 @@ from django.utils.translation import gettext as _
 from accounts.models import Role, User
 from areas.choices import AreaLevel
 from deadlines.workdays import DUE_SOON, OVERDUE, work_calendar
-from notices.due import ACTIONS, COUNTY_REVIEW, TOWNSHIP_REVIEW, Counts, Window, changed_counts
+from notices.due import (
+    ACTIONS,
+    CASES,
+    COUNTY_CASES,
+    COUNTY_REVIEW,
+    TOWNSHIP_REVIEW,
+    Counts,
+    Window,
+    changed_counts,
+)
 from notices.models import Kind, Notice
 
 # What each role is told of, in its own area: its own work 临期 and 逾期, and the overdue work of
 # the level below (escalation: township → county → city).
 ROLE_ITEMS: dict[str, tuple[tuple[str, str], ...]] = {
-    Role.VILLAGE_STAFF: ((ACTIONS, DUE_SOON), (ACTIONS, OVERDUE)),
+    Role.VILLAGE_STAFF: ((ACTIONS, DUE_SOON), (ACTIONS, OVERDUE), (CASES, DUE_SOON), (CASES, OVERDUE)),
     Role.TOWNSHIP_STAFF: (
         (ACTIONS, DUE_SOON),
         (ACTIONS, OVERDUE),
+        (CASES, DUE_SOON),
+        (CASES, OVERDUE),
         (TOWNSHIP_REVIEW, DUE_SOON),
         (TOWNSHIP_REVIEW, OVERDUE),
     ),
     Role.COUNTY_OFFICIAL: (
         (COUNTY_REVIEW, DUE_SOON),
         (COUNTY_REVIEW, OVERDUE),
+        (COUNTY_CASES, DUE_SOON),
+        (COUNTY_CASES, OVERDUE),
         (TOWNSHIP_REVIEW, OVERDUE),
         (ACTIONS, OVERDUE),
+        (CASES, OVERDUE),
     ),
-    Role.CITY_ADMIN: ((COUNTY_REVIEW, OVERDUE),),
-    Role.CITY_BUREAU: ((COUNTY_REVIEW, OVERDUE),),
+    Role.CITY_ADMIN: ((COUNTY_REVIEW, OVERDUE), (COUNTY_CASES, OVERDUE)),
+    Role.CITY_BUREAU: ((COUNTY_REVIEW, OVERDUE), (COUNTY_CASES, OVERDUE)),
 }
 BATCH = 1000
 
@@ -59,6 +73,8 @@ def _item_label(item: str) -> str:
         ACTIONS: _("帮扶台账"),
         TOWNSHIP_REVIEW: _("月度审核·乡镇初审"),
         COUNTY_REVIEW: _("月度审核·县级审定"),
+        CASES: _("监测对象识别"),
+        COUNTY_CASES: _("监测对象识别·县级审定"),
     }[item]
 
 

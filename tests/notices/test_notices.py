@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.models import Role
 from deadlines.workdays import work_calendar
 from households.models import FollowUpAction
+from monitoring.models import Case, CaseState, Source
 from notices import services
 from notices.models import Kind, Notice
 from signoff.models import State, VillageMonth
@@ -27,9 +28,9 @@ TODAY = datetime.date(2026, 3, 10)
 LAST = datetime.date(2026, 3, 9)
 OVERDUE_DAY = datetime.date(2026, 3, 9)  # due Monday: 逾期 from Tuesday
 SOON_DAY = datetime.date(2026, 3, 11)  # due Wednesday: one working day left on Tuesday (临期)
-# Since the last digest (one), calendar overrides, deadline table, actions grouped by area, open
-# sign-off months, active users; savepoint, insert, release.
-DIGEST_QUERIES = 9
+# Since the last digest (one), calendar overrides, deadline table, actions and monitoring cases
+# grouped by area, open sign-off months, active users; savepoint, insert, release.
+DIGEST_QUERIES = 10
 
 
 def _at(day: datetime.date, hour: int = 10) -> datetime.datetime:
@@ -151,13 +152,18 @@ def test_digest_query_count_is_flat_when_users_and_items_grow(w, django_assert_n
         UserFactory(username=f"cun{index}", role=Role.VILLAGE_STAFF, area=w.village)
         household = HouseholdFactory(code=f"HG{index:03d}", village=w.village_c)
         FollowUpActionFactory(code=f"TZG{index}", household=household, due_on=OVERDUE_DAY)
+        _case(household, CaseState.HOME_VISIT, visit_due_on=OVERDUE_DAY)
         _month(AreaFactory.village(code=f"431302002{index + 100:03d}", name=f"村{index}", parent=w.township2),
                State.SUBMITTED, submitted_at=_at(datetime.date(2026, 3, 2)))  # fmt: skip
     with django_assert_num_queries(DIGEST_QUERIES):
         result = services.write_digest(TODAY)
     assert result.notices == 5 + 30 + 1  # the new village staff, and 二乡 now has overdue work
     got = _digests()
-    assert got["erxiang"].splitlines() == ["帮扶台账：新增逾期 30 项", "月度审核·乡镇初审：新增逾期 30 项"]
+    assert got["erxiang"].splitlines() == [
+        "帮扶台账：新增逾期 30 项",
+        "监测对象识别：新增逾期 30 项",
+        "月度审核·乡镇初审：新增逾期 30 项",
+    ]
     assert "帮扶台账：新增逾期 31 项" in got["xian"]
 
 
@@ -308,9 +314,9 @@ def test_no_escalation_on_the_township_home_nor_when_nothing_is_late(w, client):
     assert "data-escalated" not in client.get(reverse("home")).content.decode()
 
 
-# Session, user; open actions (counts, rows); calendar, deadline table, the area's open months;
-# the session's activity stamp (3).
-COUNTY_HOME_QUERIES = 10
+# Session, user; open actions (counts, rows, calendar); deadline table, the area's open months, its
+# overdue monitoring cases; the session's activity stamp (3).
+COUNTY_HOME_QUERIES = 11
 
 
 def test_county_home_query_count_is_flat(w, client, django_assert_num_queries):
@@ -321,11 +327,13 @@ def test_county_home_query_count_is_flat(w, client, django_assert_num_queries):
     for index in range(15):
         household = HouseholdFactory(code=f"HE{index:03d}", village=w.village_b)
         FollowUpActionFactory(code=f"TZE{index}", household=household, due_on=TODAY - datetime.timedelta(days=index))
+        _case(household, CaseState.HOME_VISIT, visit_due_on=timezone.localdate() - datetime.timedelta(days=30))
         village = AreaFactory.village(code=f"431302001{index + 100:03d}", name=f"新村{index}", parent=w.township)
         _month(village, State.SUBMITTED, submitted_at=timezone.now() - datetime.timedelta(days=20 + index))
     with django_assert_num_queries(COUNTY_HOME_QUERIES):
         html = client.get(reverse("home")).content.decode()
     assert html.count('data-escalated-item="township_review"') == 16
+    assert html.count('data-escalated-item="cases"') == 15
 
 
 def test_home_marks_actions_due_soon_orange_and_overdue_red(w, client):
@@ -340,3 +348,60 @@ def test_home_marks_actions_due_soon_orange_and_overdue_red(w, client):
     assert '<span class="badge badge-warn">临期</span>' in rows["TZ8"]
     assert '<span class="badge badge-bad">已逾期</span>' in rows["TZ9"]
     assert "badge" not in rows["TZ7"]
+
+
+# --- monitoring-identification cases (helper G's app) ---------------------------------------------
+
+
+def _case(household, state, **dates) -> Case:  # type: ignore[no-untyped-def]
+    day = datetime.date(2026, 2, 1)
+    return Case.objects.create(
+        household=household,
+        source=Source.CADRE,
+        state=state,
+        opened_on=day,
+        visit_due_on=dates.get("visit_due_on", day),
+        due_on=dates.get("due_on", day),
+        county_code=household.county_code,
+        township_code=household.township_code,
+        village_code=household.village_code,
+    )
+
+
+def test_digest_counts_monitoring_cases_by_the_step_they_wait_on(w):
+    far = HouseholdFactory(code="H09001", village=w.far_village)
+    _case(w.household, CaseState.HOME_VISIT, visit_due_on=OVERDUE_DAY, due_on=datetime.date(2026, 3, 20))
+    _case(w.household, CaseState.COUNTY, due_on=SOON_DAY)
+    _case(far, CaseState.COUNTY, due_on=OVERDUE_DAY)
+    _case(w.household, CaseState.INCLUDED, due_on=OVERDUE_DAY)  # closed: nothing
+    services.write_digest(TODAY)
+    got = _digests()
+    assert "监测对象识别：新增逾期 1 项" in got["cun"].splitlines()
+    assert "监测对象识别：新增逾期 1 项" in got["xiang"].splitlines()
+    county = got["xian"].splitlines()
+    assert "监测对象识别·县级审定：新近临期 1 项（一个工作日内到期）" in county
+    assert "监测对象识别：新增逾期 1 项" in county  # escalated from the village and township
+    assert got["shuangfeng"].splitlines() == [
+        "月度审核·县级审定：新增逾期 1 项",
+        "监测对象识别·县级审定：新增逾期 1 项",
+    ]
+    assert got["shi"].splitlines() == ["月度审核·县级审定：新增逾期 1 项", "监测对象识别·县级审定：新增逾期 1 项"]
+
+
+def test_overdue_cases_escalate_to_the_home_above(w, client):
+    far = HouseholdFactory(code="H09001", village=w.far_village)
+    _case(w.household, CaseState.TOWNSHIP, due_on=TODAY - datetime.timedelta(days=400))
+    _case(far, CaseState.COUNTY, due_on=TODAY - datetime.timedelta(days=400))
+    VillageMonth.objects.all().delete()
+    client.force_login(w.official)
+    section = re.search(
+        r"<section [^>]*data-escalated>(.*?)</section>", client.get(reverse("home")).content.decode(), re.S
+    )
+    assert "监测对象识别 H00001（待乡镇初审）" in section.group(1)
+    assert "H09001" not in section.group(1)
+    client.force_login(w.admin)
+    section = re.search(
+        r"<section [^>]*data-escalated>(.*?)</section>", client.get(reverse("home")).content.decode(), re.S
+    )
+    assert "监测对象识别 H09001（待县级审定）" in section.group(1)
+    assert "H00001" not in section.group(1)
