@@ -360,3 +360,26 @@ def test_household_file_opens_a_case_from_cadre_or_declaration(w, on, client):
     assert foreign.status_code == 404
     client.force_login(w.official)
     assert "data-open-case" not in client.get(reverse("household_detail", args=["H00001"])).content.decode()
+
+
+# Session and user (2), the case with its household and 公示, the calendar overrides, the steps with
+# their users, the objections (4), the session save (3).
+CASE_QUERIES = 9
+
+
+def test_case_page_query_count_is_flat_in_steps_and_objections(w, on, client, django_assert_num_queries):
+    case = _in_publicity(w, on)
+    client.force_login(w.official)
+    url = reverse("monitoring_case", args=[case.pk])
+    with django_assert_num_queries(CASE_QUERIES):
+        text = client.get(url).content.decode()
+    assert "村级评议" in text
+    for n in range(5):
+        services.record_objection(actor=w.villager, case=case, received_on=datetime.date(2026, 3, 2), text=f"异议{n}")
+    services.publicity_end(actor=w.villager, case=case)
+    services.township_review(actor=w.townsman, case=case)
+    case = services.send_back(actor=w.official, case=Case.objects.get(pk=case.pk), note="补充材料")
+    with django_assert_num_queries(CASE_QUERIES):
+        text = client.get(url).content.decode()
+    assert "异议4" in text
+    assert "补充材料" in text
