@@ -46,15 +46,19 @@ def monitoring_world(db) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     county = AreaFactory.county()
     township = AreaFactory.township(parent=county)
     village = AreaFactory.village(parent=township)
-    household = HouseholdFactory(
+    household = HouseholdFactory.create(
         code="H00001",
         village=village,
         head_name="张三",
         phone_encrypted=personal_data.encrypt(PHONE),
         phone_masked="139****5678",
     )
-    head = PersonFactory(household=household, relation=Relation.HEAD, name="张三", born=datetime.date(1971, 8, 15))
-    child = PersonFactory(household=household, relation=Relation.CHILD, name="张小", born=datetime.date(2003, 1, 20))
+    head = PersonFactory.create(
+        household=household, relation=Relation.HEAD, name="张三", born=datetime.date(1971, 8, 15)
+    )
+    child = PersonFactory.create(
+        household=household, relation=Relation.CHILD, name="张小", born=datetime.date(2003, 1, 20)
+    )
     year = timezone.localdate().year - 1  # the incomes' data year, as the warnings read it
     for data_year in (year - 1, year):
         MonitoringLineFactory(year=data_year, line=730_000)
