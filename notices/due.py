@@ -1,9 +1,11 @@
-"""What is 临期 or 逾期, grouped by area (issue 21): follow-up actions by their due date, sign-off
-months by their 初审/审定 deadline (``signoff.selectors.due_of``). One query per kind of item,
-whatever the number of items or users; the dates are worked out in Python on the rows fetched.
+"""What is 临期 or 逾期, grouped by area (issue 21): follow-up actions by their due date,
+monitoring-identification cases by the date of the step they wait on (``monitoring.selectors.due_of``)
+and sign-off months by their 初审/审定 deadline (``signoff.selectors.due_of``). One query per kind of
+item, whatever the number of items or users.
 
 Escalation: an overdue item also shows on the 待办 of the level above its own — a township's
-(follow-up actions, 初审) on the county's, a county's (审定) on the city's."""
+(follow-up actions, cases below the 县级审定, 初审) on the county's, a county's (审定, cases at the
+县级审定) on the city's."""
 
 import datetime
 from collections import defaultdict
@@ -31,25 +33,17 @@ from monitoring.models import Case as MonitoringCase
 from signoff.models import State, VillageMonth
 from signoff.selectors import deadline_days
 
-ONE_DAY = datetime.timedelta(days=1)
-# Items and their levels: whose work an item is (its overdue copy goes one level up).
+# The kinds of item (whose work each is: its overdue copy goes one level up).
 ACTIONS = "actions"  # follow-up actions: the township's (and its villages')
 TOWNSHIP_REVIEW = "township_review"  # 乡镇初审 of a submitted month
 COUNTY_REVIEW = "county_review"  # 县级审定 of a month reviewed by the township
 CASES = "cases"  # 监测对象识别 waiting on the village or township (入户核实 … 乡镇初审)
 COUNTY_CASES = "county_cases"  # 监测对象识别 waiting on the 县级审定
-ITEM_LEVEL = {
-    ACTIONS: AreaLevel.TOWNSHIP,
-    TOWNSHIP_REVIEW: AreaLevel.TOWNSHIP,
-    COUNTY_REVIEW: AreaLevel.COUNTY,
-    CASES: AreaLevel.TOWNSHIP,
-    COUNTY_CASES: AreaLevel.COUNTY,
-}
 ITEM_STEP = {TOWNSHIP_REVIEW: Step.TOWNSHIP_REVIEW, COUNTY_REVIEW: Step.COUNTY_REVIEW}
 # A deadline of n working days ends within 2n + 15 calendar days (weekends plus the longest
 # holiday, 春节 or 国庆 with their 调休): older starts cannot fall in a window, so are not read.
 SLACK_DAYS = 15
-ESCALATED_CASES = 50  # the oldest overdue cases on a home; the case list has them all
+ESCALATED_LIMIT = 50  # the most late on a home; the case list and the sign-off overview have them all
 
 
 @dataclass(frozen=True)
@@ -242,7 +236,8 @@ def escalated(
                 )
             )
     oldest = today - datetime.timedelta(days=400)  # a month waiting over a year is shown by the overview
-    months = scope(VillageMonth.objects.all(), actor).filter(within(area))
+    waiting = State.SUBMITTED if wanted == TOWNSHIP_REVIEW else State.TOWNSHIP_APPROVED
+    months = scope(VillageMonth.objects.filter(state=waiting), actor).filter(within(area))
     for item, due, row in _open_months(months, oldest, calendar, days):
         if item != wanted or due >= today:
             continue
@@ -262,7 +257,7 @@ def escalated(
         _cases_due(scope(MonitoringCase.objects.all(), actor).filter(within(area)), today)
         .filter(due__lt=today, item=wanted_case)
         .values("pk", "state", "due", "household__code", "household__village__name")
-        .order_by("due", "pk")[:ESCALATED_CASES]
+        .order_by("due", "pk")[:ESCALATED_LIMIT]
     )
     for case in late_cases:
         found.append(
@@ -276,4 +271,4 @@ def escalated(
             )
         )
     found.sort(key=lambda item: (-item.late, item.due, item.label))
-    return found
+    return found[:ESCALATED_LIMIT]
