@@ -7,11 +7,13 @@ for missing and foreign alike, then 403 for a role that may not do the event), t
 ValidationError is put back beside the typed values.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.forms import Form
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -52,6 +54,26 @@ def _done(request: AuthedHttpRequest, household: Household, message: str) -> Htt
     return redirect("household_detail", code=household.code)
 
 
+def _written(
+    request: AuthedHttpRequest,
+    form: Form,
+    household: Household,
+    write: Callable[[dict[str, Any]], object],
+    message: str,
+    field_map: dict[str, str] | None = None,
+) -> HttpResponse | None:
+    """A valid POST runs its one service write and returns to the household's file with ``message``;
+    the service's refusal goes onto the form beside the typed values. None: show the form again."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        write(form.cleaned_data)
+    except ValidationError as exc:
+        apply_service_errors(form, exc, field_map)
+        return None
+    return _done(request, household, message)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def household_transfer(request: AuthedHttpRequest, code: str) -> HttpResponse:
@@ -62,18 +84,17 @@ def household_transfer(request: AuthedHttpRequest, code: str) -> HttpResponse:
     targets = selectors.transfer_targets(actor=actor)
     initial = {"village": household.village.code, "site": household.site.code if household.site else ""}
     form = TransferForm(request.POST or None, initial=initial, villages=targets["villages"], sites=targets["sites"])
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.household_transfer(
-                actor=actor,
-                household=household,
-                village_code=form.cleaned_data["village"],
-                site_code=form.cleaned_data["site"],
-            )
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            return _done(request, household, _("已将该户迁至新的村（社区）或安置点。"))
+    written = _written(
+        request,
+        form,
+        household,
+        lambda data: services.household_transfer(
+            actor=actor, household=household, village_code=data["village"], site_code=data["site"]
+        ),
+        _("已将该户迁至新的村（社区）或安置点。"),
+    )
+    if written is not None:
+        return written
     context = {
         "title": _("迁移 · %(code)s %(head)s") % {"code": household.code, "head": household.head_name},
         "intro": _("现居：%(village)s；安置点：%(site)s。迁移后，成员、信访事项、帮扶台账随户迁入，记入变更记录。")
@@ -93,18 +114,17 @@ def household_transfer_request(request: AuthedHttpRequest, code: str) -> HttpRes
     household = _household(actor, code)
     require_write(actor, "transfer_request")
     form = TransferRequestForm(request.POST or None, villages=selectors.transfer_request_villages(household=household))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.transfer_request_file(
-                actor=actor,
-                household=household,
-                village_code=form.cleaned_data["village"],
-                reason=form.cleaned_data["reason"],
-            )
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            return _done(request, household, _("已提交迁移申请，等待县级审批。"))
+    written = _written(
+        request,
+        form,
+        household,
+        lambda data: services.transfer_request_file(
+            actor=actor, household=household, village_code=data["village"], reason=data["reason"]
+        ),
+        _("已提交迁移申请，等待县级审批。"),
+    )
+    if written is not None:
+        return written
     context = {
         "title": _("申请跨乡镇迁移 · %(code)s %(head)s") % {"code": household.code, "head": household.head_name},
         "intro": _("迁往本县（市、区）其他乡镇（街道）的村（社区），由县级审批；批准后该户即迁出本乡镇。"),
@@ -122,18 +142,18 @@ def household_cancel(request: AuthedHttpRequest, code: str) -> HttpResponse:
     household = _household(actor, code)
     require_write(actor, "households")
     form = CancelForm(request.POST or None, household=True)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.household_cancel(
-                actor=actor,
-                household=household,
-                cancelled_on=form.cleaned_data["cancelled_on"],
-                reason=form.cleaned_data["cancel_reason"],
-            )
-        except ValidationError as exc:
-            apply_service_errors(form, exc, {"reason": "cancel_reason"})
-        else:
-            return _done(request, household, _("已注销该户及其全部成员。"))
+    written = _written(
+        request,
+        form,
+        household,
+        lambda data: services.household_cancel(
+            actor=actor, household=household, cancelled_on=data["cancelled_on"], reason=data["cancel_reason"]
+        ),
+        _("已注销该户及其全部成员。"),
+        {"reason": "cancel_reason"},
+    )
+    if written is not None:
+        return written
     context = {
         "title": _("注销本户 · %(code)s %(head)s") % {"code": household.code, "head": household.head_name},
         "intro": _("注销后，本户及其状态为“正常”的成员一并注销，不再计入指标；注销日期和原因记入变更记录。"),
@@ -157,18 +177,18 @@ def person_cancel(request: AuthedHttpRequest, code: str, pk: int) -> HttpRespons
     person = _member(actor, household, pk)
     require_write(actor, "persons")
     form = CancelForm(request.POST or None, household=False)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.person_cancel(
-                actor=actor,
-                person=person,
-                cancelled_on=form.cleaned_data["cancelled_on"],
-                reason=form.cleaned_data["cancel_reason"],
-            )
-        except ValidationError as exc:
-            apply_service_errors(form, exc, {"reason": "cancel_reason"})
-        else:
-            return _done(request, household, _("已注销成员 %(name)s。") % {"name": person.name})
+    written = _written(
+        request,
+        form,
+        household,
+        lambda data: services.person_cancel(
+            actor=actor, person=person, cancelled_on=data["cancelled_on"], reason=data["cancel_reason"]
+        ),
+        _("已注销成员 %(name)s。") % {"name": person.name},
+        {"reason": "cancel_reason"},
+    )
+    if written is not None:
+        return written
     context = {
         "title": _("注销成员 %(name)s") % {"name": person.name},
         "subtitle": display_id_number(actor, person),
