@@ -12,6 +12,8 @@ from django.core.management import call_command
 from openpyxl import load_workbook
 from pytest_django.live_server_helper import LiveServer
 
+from tests.browser.login import log_in
+
 if TYPE_CHECKING:  # playwright is only there where Chromium is (the tests skip without it)
     from playwright.sync_api import Page
 
@@ -31,11 +33,7 @@ def demo(db):  # type: ignore[no-untyped-def]
 
 
 def _login(page, live_server, username: str, password: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{live_server.url}/login/?next=/dashboard/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.click("button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    log_in(page, live_server.url, username, password, "/dashboard/")
 
 
 def test_county_official_drills_down_and_exports(

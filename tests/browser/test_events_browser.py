@@ -14,6 +14,7 @@ from pytest_django.live_server_helper import LiveServer
 from accounts.models import Role
 from households.choices import Employment, Labour, Relation
 from households.models import HistoryEntry, Household, TransferRequest
+from tests.browser.login import log_in
 from tests.factories import AreaFactory, HouseholdFactory, PersonFactory, UserFactory, cells, stored
 
 if TYPE_CHECKING:  # playwright is only there where Chromium is (the tests skip without it)
@@ -76,12 +77,7 @@ def two_townships(db):  # type: ignore[no-untyped-def]
 
 
 def _login(page, live_server, username: str) -> None:  # type: ignore[no-untyped-def]
-    page.context.clear_cookies()
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    log_in(page, live_server.url, username, PASSWORD)
 
 
 def _m32(village: str) -> tuple[object, object, object, object]:

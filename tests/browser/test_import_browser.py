@@ -12,6 +12,7 @@ from pytest_django.live_server_helper import LiveServer
 from accounts.models import Role, User
 from households import import_runs, services, tasks
 from households.models import Household, ImportJob
+from tests.browser.login import log_in
 from tests.factories import AreaFactory, UserFactory
 
 if TYPE_CHECKING:  # playwright is only there where Chromium is (the tests skip without it)
@@ -61,11 +62,7 @@ def test_township_staff_import_with_a_bad_row_then_a_good_file(
     page.on("pageerror", lambda exc: problems.append(str(exc)))
     # A CSP violation (inline script, style or handler) is reported on the console.
     page.on("console", lambda msg: problems.append(msg.text) if "Content Security Policy" in msg.text else None)
-    page.goto(f"{live_server.url}/login/?next=/imports/")
-    page.fill("#id_username", "zhen")
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    log_in(page, live_server.url, "zhen", PASSWORD, "/imports/")
     assert page.url.endswith("/imports/")
     assert page.locator("h1").inner_text() == "数据导入"
 

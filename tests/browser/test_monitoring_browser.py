@@ -21,6 +21,7 @@ from households.choices import Relation
 from households.models import Household
 from monitoring import clock
 from monitoring.models import Case, CaseState
+from tests.browser.login import log_in
 from tests.factories import (
     AreaFactory,
     HouseholdFactory,
@@ -75,12 +76,7 @@ def monitoring_world(db) -> dict[str, Any]:  # type: ignore[no-untyped-def]
 
 
 def _login(page: "Page", live_server: LiveServer, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    log_in(page, live_server.url, username, PASSWORD)
 
 
 def _state(page: "Page") -> str:

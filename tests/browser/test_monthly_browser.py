@@ -13,6 +13,7 @@ from pytest_django.live_server_helper import LiveServer
 from accounts.models import Role, User
 from households import services
 from households.models import HistoryEntry, Household, ImportJob, Person
+from tests.browser.login import log_in
 from tests.factories import AreaFactory, UserFactory, make_id
 
 if TYPE_CHECKING:  # playwright is only there where Chromium is (the tests skip without it)
@@ -79,11 +80,7 @@ def test_the_prefilled_workbook_with_three_changed_cells(
     problems: list[str] = []
     page.on("pageerror", lambda exc: problems.append(str(exc)))
     page.on("console", lambda msg: problems.append(msg.text) if "Content Security Policy" in msg.text else None)
-    page.goto(f"{live_server.url}/login/?next=/imports/")
-    page.fill("#id_username", "zhen")
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    log_in(page, live_server.url, "zhen", PASSWORD, "/imports/")
     page.click("[data-monthly-link]")
     page.wait_for_load_state("networkidle")
     assert page.locator("h1").inner_text() == "月度更新（一表同享）"

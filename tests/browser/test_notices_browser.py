@@ -9,6 +9,7 @@ from pytest_django.live_server_helper import LiveServer
 
 from accounts.models import Role
 from notices.models import Notice
+from tests.browser.login import log_in
 from tests.factories import AreaFactory, UserFactory
 
 if TYPE_CHECKING:  # playwright is only there where Chromium is (the tests skip without it)
@@ -30,11 +31,7 @@ def test_header_count_loads_after_the_page_and_drops_when_read(page: "Page", liv
     user = UserFactory.create(username="cun", password=PASSWORD, role=Role.VILLAGE_STAFF, area=village)
     for index in range(3):
         Notice.objects.create(user=user, title=f"到期提醒 {index}", body="帮扶台账：新增逾期 1 项", link="/")
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", "cun")
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    log_in(page, live_server.url, "cun", PASSWORD)
     assert _unread(page) == "3"  # the 待办 loads htmx
 
     page.goto(f"{live_server.url}/notices/")

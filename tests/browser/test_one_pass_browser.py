@@ -11,6 +11,7 @@ from pytest_django.live_server_helper import LiveServer
 
 from accounts.models import Role, User
 from households.models import Household, ImportJob
+from tests.browser.login import log_in
 from tests.factories import AreaFactory, UserFactory, make_id
 
 if TYPE_CHECKING:  # playwright is only there where Chromium is (the tests skip without it)
@@ -37,11 +38,7 @@ def township_staff(settings, tmp_path):  # type: ignore[no-untyped-def]
 
 
 def _login(page: "Page", live_server: LiveServer, path: str) -> None:
-    page.goto(f"{live_server.url}/login/?next={path}")
-    page.fill("#id_username", "zhen")
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    log_in(page, live_server.url, "zhen", PASSWORD, path)
     assert page.url.endswith(path)
 
 

@@ -12,6 +12,7 @@ from pytest_django.live_server_helper import LiveServer
 from accounts.models import Role
 from households.choices import Relation
 from signoff.models import State, VillageMonth
+from tests.browser.login import log_in
 from tests.factories import AreaFactory, HouseholdFactory, PersonFactory, UserFactory
 
 if TYPE_CHECKING:  # playwright is only there where Chromium is (the tests skip without it)
@@ -41,12 +42,7 @@ def signoff_world(db) -> dict[str, Any]:  # type: ignore[no-untyped-def]
 
 
 def _login(page: "Page", live_server: LiveServer, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    log_in(page, live_server.url, username, PASSWORD)
 
 
 def _fits_375(page: "Page") -> None:

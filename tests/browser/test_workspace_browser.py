@@ -23,6 +23,7 @@ from pytest_django.live_server_helper import LiveServer
 from accounts.models import Role
 from households.choices import ActionStatus, Employment, Labour, Relation
 from households.models import FollowUpAction, Person
+from tests.browser.login import log_in
 from tests.factories import AreaFactory, HouseholdFactory, PersonFactory, SiteFactory, UserFactory
 
 if TYPE_CHECKING:  # playwright is only there where Chromium is (the tests skip without it)
@@ -78,11 +79,7 @@ def township_world(db):  # type: ignore[no-untyped-def]
 
 
 def _login(page, live_server, username: str, password: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.click("button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    log_in(page, live_server.url, username, password)
 
 
 def _m32_home(page) -> str:  # type: ignore[no-untyped-def]
