@@ -13,17 +13,28 @@ Without ``--households`` it measures the database of ``DATABASE_URL`` as it is (
 must already hold ``seed_demo`` data. The year must not be closed (``seed_demo`` does not close it).
 The national scale takes about 20 minutes to seed and needs ~10 GB of disk. Each run leaves a new
 2.5-million-row partition that autovacuum then analyses: on a 2-core machine that slows whichever
-query runs beside it, so measure on a server with ``autovacuum = off`` (``ALTER SYSTEM``).
+query runs beside it, so measure on a server with ``autovacuum = off`` (``ALTER SYSTEM``); ``--autovacuum-off`` switches
+it off for the run and back on after.
+
+Before and after a change (issue 22: the full recompute must not get slower), ``--against TREE``
+times this tree's full recompute and the one of another checkout of the project (``git worktree
+add /tmp/before <commit>``) on the same database, alternately (ABBA, after one warm-up run each),
+and prints both medians and their ratio; ``bench/engine_compare.sh`` does the worktree and the
+flags. Each tree runs in its own long-lived process on its own code, through its own
+``bench/engine_bench.py``'s ``full_recompute``. When this tree has migrations the other lacks, the
+other measures a copy ``<database>_before`` migrated back to its own migrations (made once, by
+``CREATE DATABASE … TEMPLATE``: the same rows, laid out the same).
 """
 
 import argparse
+import contextlib
 import datetime
 import os
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
@@ -130,7 +141,147 @@ def scale_database(url: str, households: int) -> str:
         print(f"seeding {households:,} households into {name} …", flush=True)
         seed = [*manage, "seed_demo", "--households", str(households), "--seed", "1", "--no-compute"]
         subprocess.run(seed, check=True, env=environment)
+        with psycopg.connect(scaled, autocommit=True) as connection:
+            connection.execute("VACUUM ANALYZE")  # statistics and visibility maps: autovacuum may be off
     return scaled
+
+
+# Run in the other tree's directory (``python -c``): its own code, its own ``full_recompute``. One
+# full recompute per line read on stdin, its time printed after the marker.
+WORKER = """
+import sys, time
+from bench import engine_bench
+import django
+django.setup()
+for _ in sys.stdin:
+    started = time.perf_counter()
+    engine_bench.full_recompute(int(sys.argv[1]))
+    print("ENGINE_SECONDS", time.perf_counter() - started, flush=True)
+"""
+
+
+class Worker:
+    """One tree's long-lived recompute process, so that each timed run is warm."""
+
+    def __init__(self, tree: Path, url: str, year: int) -> None:
+        self.tree = tree
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", WORKER, str(year)],
+            cwd=tree,
+            env={**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "relocation.settings.local"},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def run(self) -> float:
+        stdin, stdout = self.process.stdin, self.process.stdout
+        if stdin is None or stdout is None:  # both piped in __init__
+            raise RuntimeError("the worker has no pipes")
+        stdin.write("run\n")
+        stdin.flush()
+        for line in stdout:
+            if line.startswith("ENGINE_SECONDS "):
+                return float(line.split()[1])
+        raise SystemExit(f"the recompute process of {self.tree} ended (exit {self.process.wait()})")
+
+    def close(self) -> None:
+        if self.process.stdin:
+            self.process.stdin.close()
+        self.process.wait()
+
+
+def _migrations(tree: Path) -> set[tuple[str, str]]:
+    return {(path.parent.parent.name, path.stem) for path in tree.glob("*/migrations/[0-9]*.py")}
+
+
+def _with_database(url: str, name: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+
+def database_for(tree: Path, url: str) -> str:
+    """The database ``tree`` measures: this one when both trees have the same migrations, else a
+    copy of it migrated back to ``tree``'s (with this tree's migrations, which include them)."""
+    ours, theirs = _migrations(ROOT), _migrations(tree)
+    if ours == theirs:
+        return url
+    if not theirs <= ours:
+        raise SystemExit(f"{tree} has migrations this tree lacks: {sorted(theirs - ours)}")
+    import psycopg
+
+    name = urlsplit(url).path.lstrip("/")
+    copy = f"{name}_before"
+    with psycopg.connect(_with_database(url, "postgres"), autocommit=True) as connection:
+        if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [copy]).fetchone():
+            print(f"copying {name} to {copy} …", flush=True)
+            connection.execute(f'CREATE DATABASE "{copy}" TEMPLATE "{name}"')
+    copied = _with_database(url, copy)
+    for app in sorted({app for app, _ in ours - theirs}):
+        leaf = max((migration for label, migration in theirs if label == app), default="zero")
+        print(f"{copy}: migrating {app} back to {leaf}", flush=True)
+        manage = [sys.executable, str(ROOT / "manage.py"), "migrate", app, leaf, "-v0"]
+        subprocess.run(manage, check=True, env={**os.environ, "DATABASE_URL": copied})
+    return copied
+
+
+def compare(url: str, other: Path, year: int, repeat: int) -> None:
+    """Full recompute of this tree and of ``other``, alternately on the same data; medians and ratio."""
+    trees = {"after": ROOT, "before": other}
+    labels = {
+        key: subprocess.run(
+            ["git", "-C", str(tree), "describe", "--always", "--dirty"], capture_output=True, text=True, check=False
+        ).stdout.strip()
+        for key, tree in trees.items()
+    }
+    workers = {"after": Worker(ROOT, url, year), "before": Worker(other, database_for(other, url), year)}
+    try:
+        for key, worker in workers.items():
+            print(f"warm-up {key} ({labels[key]}): {worker.run() * 1000:10.1f} ms", flush=True)
+        times: dict[str, list[float]] = {"after": [], "before": []}
+        for index in range(repeat):  # ABBA: a machine getting busier or quieter slows both alike
+            order = ("after", "before") if index % 2 == 0 else ("before", "after")
+            for key in order:
+                times[key].append(workers[key].run())
+            print(
+                f"round {index + 1}: after {times['after'][-1] * 1000:10.1f} ms, "
+                f"before {times['before'][-1] * 1000:10.1f} ms",
+                flush=True,
+            )
+    finally:
+        for worker in workers.values():
+            worker.close()
+    print(f"full recompute of {year}, median (fastest) of {repeat}:")
+    for key in ("after", "before"):
+        print(
+            f"  {key:6} ({labels[key]}, {trees[key]}): {statistics.median(times[key]) * 1000:10.1f} ms "
+            f"({min(times[key]) * 1000:.1f} ms)"
+        )
+    print(
+        f"  ratio after / before: {statistics.median(times['after']) / statistics.median(times['before']):.3f} "
+        f"(fastest: {min(times['after']) / min(times['before']):.3f})",
+        flush=True,
+    )
+
+
+@contextlib.contextmanager
+def autovacuum_off(url: str) -> Iterator[None]:
+    """``autovacuum = off`` on the whole server for the block, back on after (when it was on)."""
+    import psycopg
+
+    server = _with_database(url, "postgres")
+    with psycopg.connect(server, autocommit=True) as connection:
+        row = connection.execute("SHOW autovacuum").fetchone()
+        was_on = row is not None and row[0] == "on"
+        if was_on:
+            connection.execute("ALTER SYSTEM SET autovacuum = off")
+            connection.execute("SELECT pg_reload_conf()")
+    try:
+        yield
+    finally:
+        if was_on:
+            with psycopg.connect(server, autocommit=True) as connection:
+                connection.execute("ALTER SYSTEM RESET autovacuum")
+                connection.execute("SELECT pg_reload_conf()")
 
 
 def main() -> None:
@@ -138,18 +289,25 @@ def main() -> None:
     parser.add_argument("--year", type=int, default=datetime.datetime.now(datetime.UTC).year - 1)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--households", type=int, nargs="*", help="scales to build and measure (PostgreSQL)")
+    parser.add_argument("--against", type=Path, help="another checkout: compare its full recompute with this one's")
+    parser.add_argument("--autovacuum-off", action="store_true", help="ALTER SYSTEM autovacuum off while measuring")
     options = parser.parse_args()
-    if not options.households:
-        measure(options.year, options.repeat)
-        return
     url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        raise SystemExit("--households needs DATABASE_URL=postgres://… (the server to build the databases on)")
-    for households in options.households:
-        scaled = scale_database(url, households)
-        print(f"== {households:,} households", flush=True)
-        command = [sys.executable, __file__, "--year", str(options.year), "--repeat", str(options.repeat)]
-        subprocess.run(command, check=True, env={**os.environ, "DATABASE_URL": scaled})
+    postgres = url.startswith(("postgres://", "postgresql://"))
+    if (options.households or options.against or options.autovacuum_off) and not postgres:
+        raise SystemExit("--households, --against and --autovacuum-off need DATABASE_URL=postgres://…")
+    with autovacuum_off(url) if options.autovacuum_off else contextlib.nullcontext():
+        for households in options.households or [None]:
+            scaled = scale_database(url, households) if households else url
+            if households:
+                print(f"== {households:,} households", flush=True)
+            if options.against:
+                compare(scaled, options.against.resolve(), options.year, options.repeat)
+            elif households:
+                command = [sys.executable, __file__, "--year", str(options.year), "--repeat", str(options.repeat)]
+                subprocess.run(command, check=True, env={**os.environ, "DATABASE_URL": scaled})
+            else:
+                measure(options.year, options.repeat)
 
 
 if __name__ == "__main__":
