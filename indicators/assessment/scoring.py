@@ -549,6 +549,24 @@ def assessment_compute(*, year: int, actor: User | None = None) -> AssessmentRun
 PUBLISH_LISTENERS: list[Callable[[int], None]] = []
 
 
+@dataclass
+class PublishNote:
+    """What an app above indicators adds to a year's assessment page: markup (escaped already) and
+    the warnings shown before publishing. A warning never blocks publishing."""
+
+    html: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+
+# Called with (actor, year) by the assessment page; the apps above register from their ``ready()``
+# (signoff: each county's December sign-off), so this module never imports them.
+PUBLISH_NOTES: list[Callable[[User, int], PublishNote]] = []
+
+
+def publish_notes(*, actor: User, year: int) -> list[PublishNote]:
+    return [provider(actor, year) for provider in PUBLISH_NOTES]
+
+
 def assessment_report_request(run: AssessmentRun) -> None:
     """Have the published run's 通报 files built (after the current transaction commits): its report
     turns ``queued`` and the listeners queue the job. A run whose files are queued, being built or

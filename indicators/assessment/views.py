@@ -66,6 +66,9 @@ def assessment_detail(request: AuthedHttpRequest, year: int) -> HttpResponse:
             request, "indicators/_assessment_downloads.html", {"year": year, "data": data, "may_manage": may_manage}
         )
     latest = assessment.assessment_latest_run(year) if may_manage else None
+    published = bool(data and data["published"])
+    # From the apps above (signoff: each county's December sign-off); warnings never block publishing.
+    notes = assessment.publish_notes(actor=request.user, year=year)
     return render(
         request,
         "indicators/assessment_detail.html",
@@ -74,8 +77,10 @@ def assessment_detail(request: AuthedHttpRequest, year: int) -> HttpResponse:
             "data": data,
             "may_manage": may_manage,
             "latest": latest,
-            "published": bool(data and data["published"]),
+            "published": published,
             "footnote": assessment.FOOTNOTE,
+            "notes": [note.html for note in notes if note.html],
+            "publish_warnings": [] if published else [warning for note in notes for warning in note.warnings],
         },
     )
 

@@ -86,6 +86,34 @@ def period_choices(periods: list[Period]) -> list[PeriodChoice]:
     return [PeriodChoice(period.key, period_label(period), period.closed_at is not None) for period in periods]
 
 
+# --- panels of the apps above (issue 21) ----------------------------------------------------------
+
+# A panel provider takes (actor, area or None for the city, month "YYYY-MM") and returns markup for the area's dashboard
+# (escaped already, e.g. ``render_to_string``), or "" for none. The apps above indicators register here
+# from their ``ready()`` (signoff: 已审定 X/Y), so indicators never imports them. A provider runs a fixed
+# number of queries for all the units it shows. It is rendered outside the cached parts: what it shows
+# changes without a recompute.
+DashboardPanel = Callable[[User, Area | None, str], str]
+DASHBOARD_PANELS: list[DashboardPanel] = []
+
+
+def board_month(period: Period, today: datetime.date | None = None) -> str:
+    """The month a dashboard of ``period`` reports beside its values: a month period's own; for a
+    year the running month in the running year, December for a past one (a future year's January)."""
+    if not period.is_year:
+        return period.key
+    today = today or timezone.localdate()
+    year = int(period.key)
+    month = today.month if year == today.year else (12 if year < today.year else 1)
+    return f"{year:04d}-{month:02d}"
+
+
+def dashboard_panels(actor: User, area: Area | None, period: Period) -> list[str]:
+    """The registered panels of ``area`` for ``period``'s month (see ``DASHBOARD_PANELS``)."""
+    month = board_month(period)
+    return [html for provider in DASHBOARD_PANELS if (html := provider(actor, area, month))]
+
+
 @dataclass
 class Freshness:
     recalculating: bool

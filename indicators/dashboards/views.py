@@ -100,6 +100,8 @@ def dashboard_county(request: AuthedHttpRequest, code: str) -> HttpResponse:
         {
             "county": county,
             "part": part,
+            # Outside the cached blocks: sign-off moves without a recompute (one query).
+            "panels": boards.dashboard_panels(actor, county, context["period"]),
             "action_rows": action_rows,
             "counties": counties,
             "totals": {
@@ -181,6 +183,7 @@ def dashboard_township(request: AuthedHttpRequest, code: str) -> HttpResponse:
             "trend_default": parts.trend_default(board),
             "quality": quality,
             "warnings": boards.early_warnings_by_township(area=township).get(township.township_code, 0),
+            "panels": boards.dashboard_panels(actor, township, period),
             "is_village": is_village,
             "county_url": reverse("dashboard_county", args=[township.county_code]),
             "township_url": reverse("dashboard_township", args=[township.township_code]) if is_village else "",
@@ -265,6 +268,7 @@ def dashboard_city(request: AuthedHttpRequest) -> HttpResponse:
     if summary is not None and not assessment_readable(request.user, published=summary["published"]):
         summary = None
     context["assessment"] = summary
+    context["panels"] = boards.dashboard_panels(request.user, None, context["period"])
     _assessment_link(context, summary["year"] if summary else None)
     return render(request, "indicators/dashboard_city.html", context)
 
