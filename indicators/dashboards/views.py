@@ -37,7 +37,7 @@ from indicators.dashboards import panels as boards
 from indicators.dashboards import parts
 from indicators.dashboards.workbook import wide_data, wide_filename, wide_workbook
 from indicators.engine import rules
-from indicators.models import IndicatorValue, Kind, Level, Met
+from indicators.models import IndicatorValue, Kind, Level, Met, Period
 from indicators.selectors.export import export_rows, rows_to_csv
 
 LIST_PAGE_SIZE = 50
@@ -48,13 +48,18 @@ def _is_city(actor: User) -> bool:
     return actor.is_superuser or actor.role in CITY_ROLES
 
 
-def _period_context(request: AuthedHttpRequest) -> dict[str, Any]:
-    """The chosen period (404 for a key that is not stored), the chooser and the freshness stamp."""
+def _period_chosen(request: AuthedHttpRequest) -> tuple[Period, list[Period]]:
+    """The chosen period (404 for a key that is not stored) and every stored period."""
     periods = boards.periods_all()
     period = boards.period_choose(periods, request.GET.get("period"))
     if period is None:
         raise Http404
-    return parts.period_context(period, periods)
+    return period, periods
+
+
+def _period_context(request: AuthedHttpRequest) -> dict[str, Any]:
+    """The chosen period, the chooser and the freshness stamp."""
+    return parts.period_context(*_period_chosen(request))
 
 
 # --- landing -------------------------------------------------------------------------------------
@@ -298,8 +303,7 @@ def dashboard_export(request: AuthedHttpRequest) -> HttpResponse:
     the wide Chinese workbook for people (``workbook.py``); ``format=csv`` the machine format of
     ``export_indicators`` (interfaces.md), unchanged."""
     actor = request.user
-    context = _period_context(request)
-    period = context["period"]
+    period, _periods = _period_chosen(request)  # a file has no freshness stamp: one query fewer
     level = request.GET.get("level", Level.COUNTY)
     if level not in Level.values:
         raise Http404

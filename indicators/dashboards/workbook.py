@@ -12,14 +12,16 @@ The machine format (``export_indicators``, the command and the API, interfaces.m
 """
 
 import datetime
+import functools
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
+from typing import NamedTuple
 
 import xlsxwriter
-from django.db.models import QuerySet
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from xlsxwriter.format import Format
@@ -49,13 +51,30 @@ AREA_LEVELS: dict[str, str] = {
 HEADER_ROW = 3  # 0-based: title, legend, blank, header
 
 
+class Stored(NamedTuple):
+    """The columns of one stored value that the workbook shows: read with ``values_list``, because a
+    model instance per value cost more than writing the whole workbook (24,000 values a city)."""
+
+    unit_code: str
+    indicator_id: int
+    met: str
+    value: Decimal | None
+    value_exact: str
+    numerator: int | None
+    county_code: str
+    township_code: str
+
+
+STORED_FIELDS = Stored._fields
+
+
 @dataclass
 class Unit:
     code: str
     name: str
     county: str = ""
     township: str = ""
-    values: dict[str, IndicatorValue] = field(default_factory=dict)
+    values: dict[str, Stored] = field(default_factory=dict)
 
 
 @dataclass
@@ -72,10 +91,12 @@ class WideData:
 
 def wide_data(*, actor: User | None, period: Period, level: str, indicators: list[Indicator]) -> WideData:
     """The stored values of one period and level inside the actor's area, by unit: one query for the
-    values and one or two for the names, whatever the number of units."""
+    values, one for their runs (grouped: a timestamp read per value cost 10 µs each) and one or two
+    for the names, whatever the number of units."""
     values: QuerySet[IndicatorValue] = scope(IndicatorValue.objects.filter(period=period, level=level), actor)
-    rows = list(values.order_by("unit_code"))
-    by_code = {indicator.pk: indicator for indicator in indicators}
+    rows = [Stored._make(row) for row in values.order_by("unit_code").values_list(*STORED_FIELDS)]
+    stamps = list(values.order_by().values_list("reference_date", "run_id").annotate(at=Max("computed_at")))
+    by_id = {indicator.pk: indicator.code for indicator in indicators}
     parents = (AreaLevel.COUNTY, AreaLevel.TOWNSHIP) if level in (Level.VILLAGE, Level.SITE) else (AreaLevel.COUNTY,)
     if level == Level.SITE:
         names = dict(Site.objects.values_list("code", "name"))
@@ -95,10 +116,9 @@ def wide_data(*, actor: User | None, period: Period, level: str, indicators: lis
                 county=area_names.get(value.county_code, "") if level != Level.COUNTY else "",
                 township=area_names.get(value.township_code, "") if level in (Level.VILLAGE, Level.SITE) else "",
             )
-        indicator = by_code.get(value.indicator_id)
-        if indicator is not None:
-            value.indicator = indicator
-            unit.values[indicator.code] = value
+        code = by_id.get(value.indicator_id)
+        if code is not None:
+            unit.values[code] = value
     actor_area = actor.area if actor is not None and not actor.is_superuser else None
     return WideData(
         period=period,
@@ -106,33 +126,40 @@ def wide_data(*, actor: User | None, period: Period, level: str, indicators: lis
         scope_name=actor_area.name if actor_area is not None and actor_area.level != AreaLevel.CITY else _("全市"),
         indicators=indicators,
         units=list(units.values()),
-        reference_dates=sorted({value.reference_date for value in rows}),
-        computed_at=max((value.computed_at for value in rows), default=None),
-        run_ids=sorted({value.run_id for value in rows if value.run_id is not None}),
+        reference_dates=sorted({day for day, _run, _at in stamps}),
+        computed_at=max((at for _day, _run, at in stamps), default=None),
+        run_ids=sorted({run for _day, run, _at in stamps if run is not None}),
     )
 
 
 # --- cells ----------------------------------------------------------------------------------------
 
 
-def exact_of(value: IndicatorValue) -> Fraction | None:
+def exact_of(value: IndicatorValue | Stored) -> Fraction | None:
     """The exact value (the stored fraction, else the rounded decimal), as the dashboards read it."""
     if value.value_exact:
         return Fraction(value.value_exact)
     return None if value.value is None else Fraction(value.value)
 
 
-def cell_value(value: IndicatorValue | None, indicator: Indicator) -> Decimal | int | str | None:
+@functools.lru_cache(maxsize=4096)
+def _shown(exact: str | Decimal) -> Decimal:
+    """``floor_one_decimal`` of a stored exact value; few distinct fractions recur over many units, and
+    parsing each one again was a third of a city's workbook."""
+    return floor_one_decimal(Fraction(exact))
+
+
+def cell_value(value: IndicatorValue | Stored | None, indicator: Indicator) -> Decimal | int | str | None:
     """What the workbook writes for one value: a rate as a fraction of 1 (shown as ``87.5%``), a gap
     in percentage points, a count as an integer, ``—`` where there is none; None for no stored value."""
     if value is None:
         return None
     kind = indicator.kind
     if kind in (Kind.RATE, Kind.GAP_PP):
-        exact = None if value.met == Met.NA else exact_of(value)
+        exact = None if value.met == Met.NA else (value.value_exact or value.value)
         if exact is None:
             return NA
-        shown = floor_one_decimal(exact)
+        shown = _shown(exact)
         return shown / 100 if kind == Kind.RATE else shown
     return NA if value.numerator is None else value.numerator
 
@@ -208,32 +235,67 @@ def _legend(sheet: Worksheet, row: int, fmt: _Formats) -> None:
     xlsx_write(sheet, row, 4, _("白底：监测指标，不评判达标；空白：本层级无此指标"))
 
 
+# One unit's shown cells, by the position of their indicator in ``WideData.indicators``: the value
+# (a float, or a text such as ``—``) and its format; None where the unit has no such value.
+Grid = list[list[tuple[float | str, Format] | None]]
+
+
+def _grid(data: WideData, fmt: _Formats) -> Grid:
+    """Every unit's cells, worked out once for all the sheets that show them (总表 and a measure's)."""
+    kinds = [(indicator.code, indicator.kind, number_format(indicator)) for indicator in data.indicators]
+    grid: Grid = []
+    for unit in data.units:
+        cells: list[tuple[float | str, Format] | None] = []
+        for (code, kind, num_format), indicator in zip(kinds, data.indicators, strict=True):
+            value = unit.values.get(code)
+            cell = cell_value(value, indicator)
+            if cell is None or value is None:
+                cells.append(None)
+                continue
+            shown = cell if isinstance(cell, str) else float(cell)
+            cells.append((shown, fmt.value(num_format, "" if kind == Kind.INFO else value.met)))
+        grid.append(cells)
+    return grid
+
+
 def _values_sheet(
-    workbook: xlsxwriter.Workbook, fmt: _Formats, data: WideData, name: str, title: str, indicators: Sequence[Indicator]
+    workbook: xlsxwriter.Workbook,
+    fmt: _Formats,
+    data: WideData,
+    grid: Grid,
+    name: str,
+    title: str,
+    positions: Sequence[int],
 ) -> None:
+    """One sheet of the values: the unit columns, then the indicators at ``positions``. The cells are
+    typed once in ``_grid`` (numbers as numbers, everything else as string cells: the rule of
+    ``xlsx_write``), so they go straight to ``write_number``/``write_string``."""
     sheet = workbook.add_worksheet(name)
     columns = _unit_columns(data.level)
     xlsx_write(sheet, 0, 0, title, fmt.title)
     _legend(sheet, 1, fmt)
-    headers = [*columns, *(header_text(indicator) for indicator in indicators)]
+    headers = [*columns, *(header_text(data.indicators[position]) for position in positions)]
     for column, header in enumerate(headers):
         xlsx_write(sheet, HEADER_ROW, column, header, fmt.header)
     sheet.set_row(HEADER_ROW, 60)
     sheet.set_column(0, 0, 14)
     sheet.set_column(1, len(columns) - 1, 20)
-    if indicators:
+    if positions:
         sheet.set_column(len(columns), len(headers) - 1, 16)
-    formats = [number_format(indicator) for indicator in indicators]
-    for row, unit in enumerate(data.units, start=HEADER_ROW + 1):
+    write_string, write_number = sheet.write_string, sheet.write_number
+    first = len(columns)
+    for row, (unit, cells) in enumerate(zip(data.units, grid, strict=True), start=HEADER_ROW + 1):
         for column, text in enumerate(_unit_cells(unit, data.level)):
-            xlsx_write(sheet, row, column, text, fmt.text)
-        for offset, indicator in enumerate(indicators):
-            value = unit.values.get(indicator.code)
-            cell = cell_value(value, indicator)
+            write_string(row, column, text, fmt.text)
+        for column, position in enumerate(positions, start=first):
+            cell = cells[position]
             if cell is None:
                 continue
-            met = value.met if value is not None and indicator.kind != Kind.INFO else ""
-            xlsx_write(sheet, row, len(columns) + offset, cell, fmt.value(formats[offset], met))
+            shown, cell_format = cell
+            if isinstance(shown, str):
+                write_string(row, column, shown, cell_format)
+            else:
+                write_number(row, column, shown, cell_format)
     sheet.freeze_panes(HEADER_ROW + 1, 2)
     if data.units:
         sheet.autofilter(HEADER_ROW, 0, HEADER_ROW + len(data.units), len(headers) - 1)
@@ -311,14 +373,16 @@ def wide_workbook(data: WideData) -> bytes:
     fmt = _Formats(workbook)
     level_label = str(Level(data.level).label)
     head = f"{period_label(data.period)} · {level_label} · {data.scope_name}"
-    _values_sheet(workbook, fmt, data, _("总表"), _("指标值总表") + " · " + head, data.indicators)
-    measures: dict[int, list[Indicator]] = {}
-    for indicator in data.indicators:
-        measures.setdefault(indicator.measure.number, []).append(indicator)
-    for number, indicators in measures.items():
-        measure = indicators[0].measure
+    grid = _grid(data, fmt)
+    everything = range(len(data.indicators))
+    _values_sheet(workbook, fmt, data, grid, _("总表"), _("指标值总表") + " · " + head, everything)
+    measures: dict[int, list[int]] = {}
+    for position, indicator in enumerate(data.indicators):
+        measures.setdefault(indicator.measure.number, []).append(position)
+    for number, positions in measures.items():
+        measure = data.indicators[positions[0]].measure
         name = measure_sheet_name(number)
-        _values_sheet(workbook, fmt, data, name, f"{name} {measure.name} · {head}", indicators)
+        _values_sheet(workbook, fmt, data, grid, name, f"{name} {measure.name} · {head}", positions)
     _notes_sheet(workbook, fmt, data, level_label)
     workbook.close()
     return buffer.getvalue()

@@ -21,8 +21,8 @@ from tests.import_files import EXAMPLE
 
 pytestmark = pytest.mark.django_db
 
-# Session, user, periods, freshness, catalogue, values, names, and the session save (3): whatever
-# the number of units.
+# Session, user, periods, catalogue, values, their runs (grouped), names, and the session save (3):
+# whatever the number of units.
 EXPORT_QUERIES = 10
 LEVELS = ["city", "county", "township", "village", "site"]
 FILLS = {Met.TRUE: "FFC6EFCE", Met.FALSE: "FFFFC7CE", Met.NA: "FFE7E6E6"}
