@@ -72,6 +72,7 @@ class Rule:
     permission: str = ""  # a Django permission instead of a write kind (unmasking)
     sample: dict[str, Any] | None = None
     ok: int = 302
+    ok_by_role: dict[str, int] = field(default_factory=dict)  # a writer role answered otherwise (User.role)
     json: bool = False  # the sample is sent as JSON (the API)
     note: str = ""
 
@@ -669,5 +670,97 @@ POLICY.update(
             LOGIN, {"code": "village"}, note="the village's 公示: no ID number, phone, birth date"
         ),
         "monitoring_publicity_pdf": Rule(LOGIN, {"code": "village"}, note="the same 公示 as a PDF (WeasyPrint)"),
+    }
+)
+
+# --- issue 21 in the API and the city's exports (signoff/api.py, monitoring/api.py, deadlines/api.py) --
+# A village's month is addressed by village code and month; the deadline table by the step's key.
+FIXED_KINDS = FIXED_KINDS | {"month", "deadline_step"}
+API_MONTH = {"village": "village", "month": "month"}
+API_REVIEW = {"decision": "审核通过", "note": ""}
+API_CASE_STEP = {"action": "办理", "note": "入户核实：家中主要劳动力因病失业"}
+POLICY.update(
+    {
+        "signoff-list": _api(note="every village of the user's area for ?month= (those without a row as 未提交)"),
+        "signoff-detail": _api(API_MONTH, note="steps, snapshot, records changed since approval"),
+        "signoff-submit": _api(
+            API_MONTH,
+            get=None,
+            method="post",
+            write=("signoff_submit",),
+            sample={"note": ""},
+            ok=200,
+            ok_by_role={"township_staff": 400},
+            note="the matrix's village has village staff: the township's submission is refused (400)",
+        ),
+        "signoff-township-review": _api(
+            API_MONTH,
+            get=None,
+            method="post",
+            write=("signoff_township",),
+            sample=API_REVIEW,
+            ok=400,
+            note="a month not submitted answers 400 with the service's message",
+        ),
+        "signoff-county-review": _api(
+            API_MONTH,
+            get=None,
+            method="post",
+            write=("signoff_county",),
+            sample=API_REVIEW,
+            ok=400,
+            note="a month not reviewed by the township answers 400 with the service's message",
+        ),
+        "case-list": _api(
+            method="post",
+            write=("monitoring",),
+            sample={"household": "{household}", "source": "干部排查", "category": "边缘易致贫户", "note": ""},
+            ok=201,
+            note="发起识别; an out-of-area household answers like an unknown one (400)",
+        ),
+        "case-detail": _api({"id": "case"}),
+        "case-step": _api(
+            {"id": "case"},
+            get=None,
+            method="post",
+            write=("monitoring",),
+            sample=API_CASE_STEP,
+            ok=200,
+            note="入户核实, 村级评议, 公示结束; action 退回 sends the case back a step",
+        ),
+        "case-township-review": _api(
+            {"id": "case"},
+            get=None,
+            method="post",
+            write=("monitoring_township",),
+            sample=API_CASE_STEP,
+            ok=400,
+            note="the matrix's case waits for its 入户核实: not at this step (400)",
+        ),
+        "case-county-review": _api(
+            {"id": "case"},
+            get=None,
+            method="post",
+            write=("monitoring_county",),
+            sample={**API_CASE_STEP, "outcome": "纳入监测"},
+            ok=400,
+            note="the matrix's case waits for its 入户核实: not at this step (400)",
+        ),
+        "case-objections": _api(
+            {"id": "case"},
+            get=None,
+            method="post",
+            write=("monitoring",),
+            sample={"received_on": "{year}-05-01", "text": "该户有稳定收入"},
+            ok=400,
+            note="the matrix's case is not in its 公示 yet (400)",
+        ),
+        "deadline-list": _api(note="the deadline table: the same for every user"),
+        "deadline-detail": _api({"step": "deadline_step"}),
+        "signoff_export": Rule(LOGIN, note="?area= (default the user's own) and ?month=; an area outside answers 404"),
+        "monitoring_export": Rule(
+            LOGIN, {"code": "village"}, note="cases of an area as .xlsx: no ID, phone, birth date"
+        ),
+        "deadlines_export": Rule(LOGIN, note="the deadline table and the working-day overrides: the same for all"),
     }
 )

@@ -268,6 +268,37 @@ def send_back(*, actor: User | None, case: Case, note: str) -> Case:
     return case
 
 
+def take_step(
+    *,
+    actor: User | None,
+    case: Case,
+    kind: str,
+    action: str = StepAction.DONE,
+    note: str = "",
+    place: str = "",
+    phone: str = "",
+    start_on: datetime.date | None = None,
+    outcome: str = "",
+    category: str = "",
+) -> Case:
+    """Take (or, with ``action`` "return", send back) the case's current step, if that step belongs to
+    ``kind``'s level (``STEPS``): the one entry of the pages' step forms and the API's step actions."""
+    require_write(actor, kind)
+    if STEPS.get(case.state, ("", ""))[1] != kind:
+        raise ValidationError(_("该识别当前处于“%(state)s”，不能办理此环节。") % {"state": case.get_state_display()})
+    if action == StepAction.RETURN:
+        return send_back(actor=actor, case=case, note=note)
+    if case.state == CaseState.HOME_VISIT:
+        return home_visit(actor=actor, case=case, note=note)
+    if case.state == CaseState.VILLAGE_REVIEW:
+        return village_review(actor=actor, case=case, note=note, place=place, phone=phone, start_on=start_on)
+    if case.state == CaseState.PUBLICITY:
+        return publicity_end(actor=actor, case=case, note=note)
+    if case.state == CaseState.TOWNSHIP:
+        return township_review(actor=actor, case=case, note=note)
+    return county_review(actor=actor, case=case, outcome=outcome, category=category, note=note)
+
+
 @transaction.atomic
 def record_objection(*, actor: User | None, case: Case, received_on: datetime.date | None, text: str) -> Objection:
     """An objection received during (or after) the 公示, recorded against the case."""

@@ -5,6 +5,7 @@ from monitoring import views
 urlpatterns = [
     path("monitoring/", views.home, name="monitoring_home"),
     path("monitoring/area/<str:code>/", views.case_list, name="monitoring_cases"),
+    path("monitoring/area/<str:code>/export/", views.case_export, name="monitoring_export"),
     path("monitoring/open/", views.case_open, name="monitoring_open"),
     path("monitoring/case/<int:pk>/", views.case_detail, name="monitoring_case"),
     path("monitoring/case/<int:pk>/step/", views.case_step, name="monitoring_case_step"),

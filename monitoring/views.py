@@ -25,10 +25,11 @@ from accounts.types import AuthedHttpRequest
 from areas.choices import AreaLevel
 from areas.models import Area
 from core.http import attachment
+from core.reports import xlsx_response
 from deadlines.workdays import work_calendar
 from households.choices import MONITORED, MonitoringDecisionKind
 from households.models import Household
-from monitoring import clock, selectors, services
+from monitoring import clock, export, selectors, services
 from monitoring.models import Case, CaseState, Publicity, Source
 from monitoring.publicity import publicity_filename, publicity_pdf
 
@@ -121,37 +122,21 @@ def _take(request: AuthedHttpRequest, pk: int, kind: str) -> HttpResponse:
     """Take (or send back) the case's current step if it belongs to ``kind``'s level."""
     case = _case(request, pk)  # 404 outside the area before 403 for the role
     require_write(request.user, kind)
-    post, user = request.POST, request.user
-    note = post.get("note", "")
+    post = request.POST
     try:
-        if services.STEPS.get(case.state, ("", ""))[1] != kind:
-            raise ValidationError(
-                _("该识别当前处于“%(state)s”，不能办理此环节。") % {"state": case.get_state_display()}
-            )
-        if post.get("action") == "return":
-            services.send_back(actor=user, case=case, note=note)
-            messages.success(request, _("已退回。"))
-            return redirect(reverse("monitoring_case", args=[case.pk]))
-        if case.state == CaseState.HOME_VISIT:
-            services.home_visit(actor=user, case=case, note=note)
-        elif case.state == CaseState.VILLAGE_REVIEW:
-            services.village_review(
-                actor=user,
-                case=case,
-                note=note,
-                place=post.get("place", ""),
-                phone=post.get("phone", ""),
-                start_on=parse_date(post.get("start_on", "") or "") or None,
-            )
-        elif case.state == CaseState.PUBLICITY:
-            services.publicity_end(actor=user, case=case, note=note)
-        elif case.state == CaseState.TOWNSHIP:
-            services.township_review(actor=user, case=case, note=note)
-        else:
-            services.county_review(
-                actor=user, case=case, outcome=post.get("outcome", ""), category=post.get("category", ""), note=note
-            )
-        messages.success(request, _("已办理。"))
+        services.take_step(
+            actor=request.user,
+            case=case,
+            kind=kind,
+            action=post.get("action", ""),
+            note=post.get("note", ""),
+            place=post.get("place", ""),
+            phone=post.get("phone", ""),
+            start_on=parse_date(post.get("start_on", "") or "") or None,
+            outcome=post.get("outcome", ""),
+            category=post.get("category", ""),
+        )
+        messages.success(request, _("已退回。") if post.get("action") == "return" else _("已办理。"))
     except ValidationError as exc:
         messages.error(request, _errors(exc))
     return redirect(reverse("monitoring_case", args=[case.pk]))
@@ -253,3 +238,15 @@ def publicity_file(request: AuthedHttpRequest, code: str) -> HttpResponse:
     name, fallback = publicity_filename(village.name, f"{context['today']:%Y%m%d}")
     attachment(response, name, fallback=fallback)
     return response
+
+
+@login_required
+def case_export(request: AuthedHttpRequest, code: str) -> HttpResponse:
+    """The area's cases (``?show=`` open, closed or all; open by default) as .xlsx, with state, step,
+    deadline and working days late: no ID number, phone or birth date."""
+    area = access_area(request.user, code)
+    which = request.GET.get("show", "open")
+    which = which if which in selectors.FILTERS else "open"
+    today = clock.today()
+    sheets = export.workbook_sheets(request.user, area, which, work_calendar(), today)
+    return xlsx_response(sheets, *export.filename(area, today))

@@ -18,8 +18,11 @@ from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts import api as accounts_api
+from deadlines import api as deadlines_api
 from households import api as households_api
 from indicators import api as indicators_api
+from monitoring import api as monitoring_api
+from signoff import api as signoff_api
 
 
 class ObtainTokenView(APIView):
@@ -83,12 +86,17 @@ router.register("actions", households_api.ActionViewSet, basename="action")
 router.register("indicators", indicators_api.IndicatorViewSet, basename="indicator")
 router.register("indicator-values", indicators_api.IndicatorValueViewSet, basename="indicator-value")
 router.register("imports", households_api.ImportViewSet, basename="import")
+router.register("cases", monitoring_api.CaseViewSet, basename="case")  # issue 21
+router.register("deadlines", deadlines_api.DeadlineViewSet, basename="deadline")
 
 # Rows keyed by two values (household or county, and year) get two path segments.
 income_list = households_api.IncomeViewSet.as_view({"get": "list", "post": "create"})
 income_detail = households_api.IncomeViewSet.as_view({"get": "retrieve", "patch": "partial_update"})
 finance_list = indicators_api.FinanceViewSet.as_view({"get": "list", "post": "create"})
 finance_detail = indicators_api.FinanceViewSet.as_view({"get": "retrieve", "patch": "partial_update"})
+# A village's month of the sign-off (issue 21): village code and month, then its three steps.
+SIGNOFF = signoff_api.VillageMonthViewSet
+signoff_month = "signoff/<str:village>/<str:month>/"
 
 urlpatterns = [
     path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
@@ -97,6 +105,13 @@ urlpatterns = [
     path("finance/", finance_list, name="finance-list"),
     path("finance/<str:county>/<int:year>/", finance_detail, name="finance-detail"),
     path("assessments/<int:year>/", indicators_api.AssessmentView.as_view(), name="assessment-detail"),
+    path("signoff/", SIGNOFF.as_view({"get": "list"}), name="signoff-list"),
+    path(signoff_month, SIGNOFF.as_view({"get": "retrieve"}), name="signoff-detail"),
+    path(f"{signoff_month}submit/", SIGNOFF.as_view({"post": "submit"}), name="signoff-submit"),
+    path(
+        f"{signoff_month}township-review/", SIGNOFF.as_view({"post": "township_review"}), name="signoff-township-review"
+    ),
+    path(f"{signoff_month}county-review/", SIGNOFF.as_view({"post": "county_review"}), name="signoff-county-review"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", RedocView.as_view(url_name="api-schema"), name="api-redoc"),

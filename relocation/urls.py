@@ -17,4 +17,5 @@ urlpatterns = [
     path("", include("signoff.urls")),
     path("", include("monitoring.urls")),
     path("", include("notices.urls")),
+    path("", include("deadlines.urls")),
 ]

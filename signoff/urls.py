@@ -12,4 +12,5 @@ urlpatterns = [
     path("signoff/village/<str:code>/township-review/", views.township_review, name="signoff_township_review"),
     path("signoff/village/<str:code>/county-review/", views.county_review, name="signoff_county_review"),
     path("signoff/bulk/", views.bulk, name="signoff_bulk"),
+    path("signoff/export/", views.export_view, name="signoff_export"),
 ]

@@ -18,7 +18,8 @@ from accounts.models import Role
 from accounts.types import AuthedHttpRequest
 from areas.choices import AreaLevel
 from areas.models import Area
-from signoff import selectors, services
+from core.reports import xlsx_response
+from signoff import export, selectors, services
 from signoff.models import Action, Level, State
 
 OVERVIEW_URL: dict[str, str] = {AreaLevel.COUNTY: "signoff_county", AreaLevel.TOWNSHIP: "signoff_township"}
@@ -220,3 +221,19 @@ def bulk(request: AuthedHttpRequest) -> HttpResponse:
         "signoff/bulk_confirm.html",
         {"month": month, "ready": ready, "skipped": skipped, "level": level, "home_url": home_url},
     )
+
+
+@login_required
+def export_view(request: AuthedHttpRequest) -> HttpResponse:
+    """月度审核情况 as .xlsx: every village of ``?area=`` (default: the user's own area, the city's for
+    the city roles) for ``?month=``, with its state, steps and deadline, and a summary per township
+    (per county for the city). An area outside the user's answers 404 like the overview."""
+    code = request.GET.get("area", "")
+    area: Area | None = access_area(request.user, code) if code else request.user.area
+    if area is None:
+        area = scope(Area.objects.filter(level=AreaLevel.CITY), request.user).first()
+    if area is None:
+        raise Http404
+    month = _month(request)
+    sheets = export.workbook_sheets(request.user, area, month, timezone.localdate())
+    return xlsx_response(sheets, *export.filename(area, month))

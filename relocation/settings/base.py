@@ -343,6 +343,11 @@ SPECTACULAR_SETTINGS = {
         "ValueLevelEnum": "indicators.models.Level",
         "MetEnum": "indicators.models.Met",
         "ImportStatusEnum": "households.models.ImportJob.Status",
+        # issue 21: the monitoring cases
+        "CaseSourceEnum": "monitoring.models.Source",
+        "CaseOpenSourceEnum": "monitoring.api.OPEN_SOURCES",
+        "MonitoredCategoryEnum": "households.choices.MONITORED",
+        "CategoryEnum": "households.choices.HouseholdCategory",  # the name it had before issue 21
     },
 }
 
