@@ -224,8 +224,10 @@ def database_for(tree: Path, url: str) -> str:
     return copied
 
 
-def compare(url: str, other: Path, year: int, repeat: int) -> None:
-    """Full recompute of this tree and of ``other``, alternately on the same data; medians and ratio."""
+def compare(url: str, other: Path, year: int, repeat: int, *, same_database: bool = False) -> None:
+    """Full recompute of this tree and of ``other``, alternately on the same data; medians and ratio.
+    ``same_database``: ``other`` too measures ``url`` although this tree has more migrations (fine
+    when they only add tables or nullable columns, and it saves the copy)."""
     trees = {"after": ROOT, "before": other}
     labels = {
         key: subprocess.run(
@@ -233,7 +235,8 @@ def compare(url: str, other: Path, year: int, repeat: int) -> None:
         ).stdout.strip()
         for key, tree in trees.items()
     }
-    workers = {"after": Worker(ROOT, url, year), "before": Worker(other, database_for(other, url), year)}
+    other_url = url if same_database else database_for(other, url)
+    workers = {"after": Worker(ROOT, url, year), "before": Worker(other, other_url, year)}
     try:
         for key, worker in workers.items():
             print(f"warm-up {key} ({labels[key]}): {worker.run() * 1000:10.1f} ms", flush=True)
@@ -291,6 +294,9 @@ def main() -> None:
     parser.add_argument("--households", type=int, nargs="*", help="scales to build and measure (PostgreSQL)")
     parser.add_argument("--against", type=Path, help="another checkout: compare its full recompute with this one's")
     parser.add_argument("--autovacuum-off", action="store_true", help="ALTER SYSTEM autovacuum off while measuring")
+    parser.add_argument(
+        "--same-database", action="store_true", help="with --against: no copy even when the migrations differ"
+    )
     options = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     postgres = url.startswith(("postgres://", "postgresql://"))
@@ -302,7 +308,9 @@ def main() -> None:
             if households:
                 print(f"== {households:,} households", flush=True)
             if options.against:
-                compare(scaled, options.against.resolve(), options.year, options.repeat)
+                compare(
+                    scaled, options.against.resolve(), options.year, options.repeat, same_database=options.same_database
+                )
             elif households:
                 command = [sys.executable, __file__, "--year", str(options.year), "--repeat", str(options.repeat)]
                 subprocess.run(command, check=True, env={**os.environ, "DATABASE_URL": scaled})
