@@ -11,7 +11,6 @@ Chinese message when the month is not at that step)."""
 import datetime
 from typing import Any
 
-from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -209,7 +208,7 @@ class VillageMonthViewSet(viewsets.GenericViewSet):
         area = home_area(actor)
         if params.get("area"):
             # A code outside the area lists nothing, exactly like one that does not exist.
-            area = scope(Area.objects.filter(Q(code=params["area"])), actor).exclude(level=AreaLevel.CITY).first()
+            area = scope(Area.objects.filter(code=params["area"]), actor).first()
         rows = export.month_rows(actor, area, month, today) if area is not None else []
         page = self.paginate_queryset(export.filter_rows(rows, states.get(state or ""))) or []
         steps, calendar = export.steps_of(page), work_calendar()

@@ -49,7 +49,9 @@ def month_rows(actor: User, area: Area, month: str, today: datetime.date) -> lis
 
 def steps_of(rows: Iterable[selectors.Row]) -> dict[int, list[SignoffStep]]:
     """The steps of the rows' village-months, oldest first, keyed by the month's pk (one query)."""
-    ids = [row.month.pk for row in rows if row.month is not None]
+    # ``or [0]``: one query even for a page of villages without a row yet (an empty ``__in`` would
+    # skip it), so the count is the same on every page.
+    ids = [row.month.pk for row in rows if row.month is not None] or [0]
     grouped: dict[int, list[SignoffStep]] = defaultdict(list)
     for step in SignoffStep.objects.filter(village_month_id__in=ids).select_related("user").order_by("at", "id"):
         grouped[step.village_month_id].append(step)

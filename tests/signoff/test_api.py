@@ -94,6 +94,9 @@ def test_list_and_detail_are_scoped(w):  # noqa: F811
     assert villager.get(detail(w.village)).status_code == 200
     assert villager.get(f"{LIST}{w.village.code}/2099-01/").status_code == 404
     assert api(w.official).get(detail(w.far)).status_code == 200
+    bureau = api(UserFactory(role=Role.CITY_BUREAU, area=None))
+    assert bureau.get(LIST, {"month": MONTH, "area": "431300"}).json()["count"] == 3
+    assert township.get(LIST, {"month": MONTH, "area": "431300"}).json()["count"] == 0
 
 
 def test_detail_counts_and_lists_the_records_changed_since_approval(w):  # noqa: F811
