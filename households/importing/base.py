@@ -24,7 +24,9 @@ from households.importing.cells import (
     parse_bool,
     parse_date,
     parse_money,
+    today,
 )
+from households.importing.sql import insert_instances
 from households.validators import out_of_area_message, validate_id_number, validate_phone
 
 CHUNK = 2000
@@ -106,7 +108,7 @@ def related_code(relation: str) -> Callable[[Any, bool], Any]:
 
 def parse_id_number(value: Any) -> str:
     try:
-        return validate_id_number(str(value), today=timezone.localdate())
+        return validate_id_number(str(value), today=today())
     except ValidationError as error:
         raise CellError(error.messages[0]) from None
 
@@ -358,8 +360,7 @@ class Kind(abc.ABC):
         self.upsert(updates)
 
     def insert(self, instances: list[Any]) -> None:
-        if instances:
-            self.model._default_manager.bulk_create(instances, batch_size=500)
+        insert_instances(self.model, instances)
 
     def upsert(self, rows: list[ImportRow]) -> None:
         if not rows:

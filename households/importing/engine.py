@@ -7,7 +7,7 @@ file and the database together before anything is written, and the writes are ba
 """
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -18,11 +18,12 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from households.choices import Channel
-from households.history import ID_KEYS, SECRET_FIELDS, _plain, build_entry, history_record_many, snapshot
+from households.history import ID_KEYS, SECRET_FIELDS, _plain, redact_ids
 from households.importing.base import Context, ImportRow, Kind, RowError, get_field_name
 from households.importing.cells import CellError
 from households.importing.readers import FileError, open_table
 from households.importing.registry import get_kind, kind_names
+from households.importing.sql import created_snapshot, insert_history, model_name, new_instance
 from households.models import ChangeFeed, HistoryEntry, ImportJob
 
 Progress = Callable[[int], None]
@@ -301,7 +302,7 @@ def _diff(kind: Kind, rows: list[ImportRow]) -> tuple[list[ImportRow], list[Impo
     for row in rows:
         existing = row.existing
         if existing is None:
-            instance = model(**row.attrs)
+            instance = new_instance(model, row.attrs) or model(**row.attrs)
             kind.complete(row, instance, None)
             row.instance, row.action = instance, "create"
             creates.append(row)
@@ -324,34 +325,57 @@ def _diff(kind: Kind, rows: list[ImportRow]) -> tuple[list[ImportRow], list[Impo
 def _history(
     kind: Kind, creates: list[ImportRow], updates: list[ImportRow], *, user: User | None, job: ImportJob
 ) -> None:
+    """One history entry per created or changed record, tied to the job, written as plain rows
+    (``sql.insert_history``): a created record's snapshot, a changed one's changed fields."""
     channel = Channel.IMPORT if user is not None else Channel.SYSTEM
     names = {f.attname: f.name for f in kind.model._meta.concrete_fields}
-    entries = []
-    for row in creates + updates:
-        if row.action == "create":
-            before: dict[str, Any] = {}
-            after = snapshot(row.instance)
-        else:
+    entity = model_name(kind.model)
+    user_id = user.pk if user is not None and user.pk else None
+    now = timezone.now()
+
+    def entries() -> Iterator[tuple[Any, ...]]:
+        for row in creates:
+            county, township, code = kind.history_codes(row)
+            yield (
+                entity,
+                row.instance.pk,
+                code,
+                HistoryEntry.Action.CREATE,
+                channel,
+                user_id,
+                job.pk,
+                county,
+                township,
+                {},
+                created_snapshot(row.instance),
+                now,
+            )
+        for row in updates:
             visible = [
                 name for name in row.changed if names.get(name, name) not in SECRET_FIELDS and name not in SECRET_FIELDS
             ]
             before = {names.get(name, name): _plain(row.before[name]) for name in visible}
             after = {names.get(name, name): _plain(getattr(row.instance, name)) for name in visible}
-            for secret, key in ID_KEYS.items():  # recorded as "changed" only (build_entry redacts)
+            for secret, key in ID_KEYS.items():  # recorded as "changed" only (redact_ids)
                 if secret in row.changed:
                     before[key], after[key] = row.before[secret], getattr(row.instance, secret)
-        entry = build_entry(
-            instance=row.instance,
-            action=HistoryEntry.Action.CREATE if row.action == "create" else HistoryEntry.Action.UPDATE,
-            channel=channel,
-            user=user,
-            before=before,
-            after=after,
-            import_job=job,
-        )
-        entry.county_code, entry.township_code, entry.object_code = kind.history_codes(row)
-        entries.append(entry)
-    history_record_many(entries)
+            county, township, code = kind.history_codes(row)
+            yield (
+                entity,
+                row.instance.pk,
+                code,
+                HistoryEntry.Action.UPDATE,
+                channel,
+                user_id,
+                job.pk,
+                county,
+                township,
+                redact_ids(before),
+                redact_ids(after),
+                now,
+            )
+
+    insert_history(entries())
 
 
 def _changefeed(kind: Kind, rows: list[ImportRow]) -> None:

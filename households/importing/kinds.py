@@ -3,7 +3,7 @@ actions. (finance, citystats and commendations live in ``indicators/imports.py``
 
 import re
 from collections import defaultdict
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -74,6 +74,7 @@ from households.importing.cells import (
 )
 from households.importing.readers import FileError
 from households.importing.registry import register
+from households.importing.sql import fetch_instances
 from households.models import (
     FollowUpAction,
     Grievance,
@@ -408,7 +409,8 @@ class HouseholdsKind(Kind):
 
     def load(self, ctx: Context, rows: list[ImportRow]) -> None:
         ctx.load_areas([row.values["village"] for row in rows] + [row.values.get("origin") or "" for row in rows])
-        ctx.existing = {(h.code,): h for h in fetch(Household.objects.all(), "code", {row.key[0] for row in rows})}
+        existing = cast(list[Household], fetch_instances(Household, "code", {row.key[0] for row in rows}))
+        ctx.existing = {(h.code,): h for h in existing}
         site_codes = {row.values.get("site") for row in rows} - {None, ""}
         ctx.data["sites"] = {site.code: site for site in fetch(Site.objects.all(), "code", site_codes)}
         heads: dict[int, tuple[str, str]] = {}
@@ -523,8 +525,8 @@ HOUSEHOLD_REFERENCE_FIELDS = ("id", "code", "village_id", "county_code", "townsh
 
 def load_households(ctx: Context, codes: set[str]) -> None:
     fields = (*HOUSEHOLD_REFERENCE_FIELDS, "head_id_hash")
-    queryset = Household.objects.only(*fields)
-    ctx.data["households"] = {h.code: h for h in fetch(queryset, "code", codes - {""})}
+    found = fetch_instances(Household, "code", codes - {""}, only=fields)
+    ctx.data["households"] = {h.code: h for h in cast(list[Household], found)}
 
 
 def household_for(ctx: Context, row: ImportRow, header: str, code: str) -> Household | None:
@@ -618,7 +620,7 @@ class PersonsKind(Kind):
     def load(self, ctx: Context, rows: list[ImportRow]) -> None:
         load_households(ctx, {row.values["household"] for row in rows})
         by_hash: dict[str, list[Person]] = defaultdict(list)
-        for person in fetch(Person.objects.all(), "id_number_hash", {row.key[0] for row in rows}):
+        for person in cast(list[Person], fetch_instances(Person, "id_number_hash", {row.key[0] for row in rows})):
             by_hash[person.id_number_hash].append(person)
         ctx.data["by_hash"] = by_hash
         household_ids = {h.pk for h in ctx.data["households"].values()}
