@@ -119,13 +119,29 @@ def _notify_listeners() -> None:
         listener()
 
 
-def changefeed_add(*, family: str = ChangeFeed.Family.RECORDS, data_year: int | None = None) -> None:
+Place = tuple[int | None, int | None]  # a record's (village id, site id)
+
+
+def changefeed_add(
+    *,
+    family: str = ChangeFeed.Family.RECORDS,
+    data_year: int | None = None,
+    places: Iterable[Place] | None = None,
+) -> None:
     """Tell the indicator engine, inside the caller's transaction, that its inputs changed.
 
-    The row is the durable record (a sweep catches it even if the broker is down); the on-commit
-    notification only makes the recompute start sooner.
+    ``places``: the (village, site) of every record the write touched, before and after it (a
+    transfer names both villages); the engine then recomputes only those units and their ancestors.
+    Without them it recomputes everything. The row is the durable record (a sweep catches it even if
+    the broker is down); the on-commit notification only makes the recompute start sooner.
     """
-    ChangeFeed.objects.create(family=family, data_year=data_year)
+    villages: list[int] | None = None
+    sites: list[int] | None = None
+    if places is not None:
+        found = list(places)
+        villages = sorted({village for village, _site in found if village is not None})
+        sites = sorted({site for _village, site in found if site is not None})
+    ChangeFeed.objects.create(family=family, data_year=data_year, villages=villages, sites=sites)
     connection = transaction.get_connection()
     if not any(entry[1] is _notify_listeners for entry in connection.run_on_commit):
         transaction.on_commit(_notify_listeners, robust=True)  # once per transaction, however many rows

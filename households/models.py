@@ -479,6 +479,10 @@ class ChangeFeed(models.Model):
     family = models.CharField(max_length=10, choices=Family.choices, default=Family.RECORDS)
     # For incomes/finance/citystats: the data year, which may belong to a closed year (indicators.md).
     data_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    # The villages and sites (ids) whose records the write touched, before and after it: the engine
+    # recomputes only those (issue 22). Null when the writer cannot say (admin, finance): everything.
+    villages = models.JSONField(null=True, blank=True)
+    sites = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     consumed_at = models.DateTimeField(null=True, blank=True, db_index=True)
 

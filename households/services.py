@@ -37,7 +37,15 @@ from households.choices import (
     Relation,
     TransferRequestStatus,
 )
-from households.history import build_entry, changefeed_add, diff, history_record, history_record_many, snapshot
+from households.history import (
+    Place,
+    build_entry,
+    changefeed_add,
+    diff,
+    history_record,
+    history_record_many,
+    snapshot,
+)
 from households.id_lookup import foreign_id_limit_reached, import_foreign_ids
 from households.models import (
     FollowUpAction,
@@ -181,7 +189,7 @@ def household_register(
     _set_phone(household, phone)
     _check_site(household)
     _save(instance=household, before=None, actor=actor, channel=channel)
-    changefeed_add()
+    changefeed_add(places=[_place(household)])
     return household
 
 
@@ -189,6 +197,18 @@ def _set_phone(household: Household, phone: str) -> None:
     phone = validate_phone(phone) if phone else ""
     household.phone_encrypted = personal_data.encrypt(phone)
     household.phone_masked = personal_data.mask_phone(phone)
+
+
+def _place(household: Household) -> Place:
+    """Where a household's records count (the change feed's unit of recomputation)."""
+    return (household.village_id, household.site_id)
+
+
+def _person_place(person: Person) -> Place:
+    """A person counts where their household is; one query unless the household is loaded."""
+    if Person.household.is_cached(person):
+        return _place(person.household)
+    return cast(Place, tuple(Household.objects.values_list("village_id", "site_id").get(pk=person.household_id)))
 
 
 @transaction.atomic
@@ -203,12 +223,13 @@ def household_update(
     require_write(actor, "households")
     household = access_object(Household.objects.select_for_update(), actor, pk=household.pk)
     before = snapshot(household)
+    was = _place(household)
     _assign(household, data, HOUSEHOLD_FIELDS)
     if phone is not None and phone != personal_data.decrypt(household.phone_encrypted):
         _set_phone(household, phone)
     _check_site(household)
     _save(instance=household, before=before, actor=actor, channel=channel)
-    changefeed_add()
+    changefeed_add(places=[was, _place(household)])
     return household
 
 
@@ -247,7 +268,7 @@ def household_cancel(
         person_before = snapshot(person)
         _cancel_fields(person, household.cancelled_on, MEMBER_CANCEL_REASON.get(reason, ""))
         _save(instance=person, before=person_before, actor=actor, channel=channel, action=HistoryEntry.Action.CANCEL)
-    changefeed_add()
+    changefeed_add(places=[_place(household)])
     return household
 
 
@@ -273,7 +294,7 @@ def person_cancel(
     _save(instance=person, before=before, actor=actor, channel=channel, action=HistoryEntry.Action.CANCEL)
     if person.relation == Relation.HEAD:
         _head_id_follows(actor=actor, household_id=person.household_id, channel=channel)
-    changefeed_add()
+    changefeed_add(places=[_person_place(person)])
     return person
 
 
@@ -305,7 +326,7 @@ def household_change_head(
     household.head_name = chosen.name
     _save(instance=household, before=before, actor=actor, channel=channel)
     _head_id_follows(actor=actor, household_id=household.pk, channel=channel)
-    changefeed_add()
+    changefeed_add(places=[_place(household)])
     return household
 
 
@@ -337,24 +358,28 @@ def household_transfer(
     if not moves_village and (site.pk if site else None) == household.site_id:
         raise ValidationError({"village": _("该户已在此村（社区）和安置点，请选择新的村（社区）或安置点。")})
     before = snapshot(household)
+    places = [_place(household)]
     household.village = village
     household.site = site
     _copy_area_codes(household, village)
     _save(instance=household, before=before, actor=actor, channel=channel, action=HistoryEntry.Action.TRANSFER)
+    places.append(_place(household))
     if moves_village:
-        _transfer_linked_records(actor=actor, household=household, village=village, channel=channel)
-    changefeed_add()
+        places += _transfer_linked_records(actor=actor, household=household, village=village, channel=channel)
+    changefeed_add(places=places)
     return household
 
 
-def _transfer_linked_records(*, actor: User | None, household: Household, village: Area, channel: str) -> None:
+def _transfer_linked_records(*, actor: User | None, household: Household, village: Area, channel: str) -> list[Place]:
     """Move the records filed under ``household`` to ``village``. Petitions and actions lose a site of
     the old village (like the household); each moved petition, action and decision gets a transfer
-    entry in the history, written in one batch."""
+    entry in the history, written in one batch. Returns the moved petitions' old places (they count
+    where they are filed)."""
     codes = {"village_code": village.code, "township_code": village.township_code, "county_code": village.county_code}
     now = timezone.now()
     household.members.update(**codes, updated_at=now)
     entries = []
+    places: list[Place] = []
     for model, extra in (
         (Grievance, {"village": village, "site": None, "updated_at": now}),
         (FollowUpAction, {"site": None, "updated_at": now}),
@@ -362,7 +387,10 @@ def _transfer_linked_records(*, actor: User | None, household: Household, villag
     ):
         linked = model.objects.filter(household=household)
         names = [name for name in ("pk", "code", "village_code", "site_id") if name == "pk" or hasattr(model, name)]
-        moved = list(linked.exclude(village_code=village.code).values(*names))
+        filed = ["village_id"] if model is Grievance else []
+        moved = list(linked.exclude(village_code=village.code).values(*names, *filed))
+        if model is Grievance:
+            places += [(row["village_id"], row["site_id"]) for row in moved]
         linked.update(**codes, **extra)
         for row in moved:
             old: dict[str, Any] = {"village_code": row["village_code"]}
@@ -381,6 +409,7 @@ def _transfer_linked_records(*, actor: User | None, household: Household, villag
                 )
             )
     history_record_many(entries)
+    return places
 
 
 @transaction.atomic
@@ -702,7 +731,7 @@ def person_create(
     _save(instance=person, before=None, actor=actor, channel=channel)
     if person.relation == Relation.HEAD:
         _head_id_follows(actor=actor, household_id=household.pk, channel=channel)
-    changefeed_add()
+    changefeed_add(places=[_place(household)])
     return person
 
 
@@ -721,7 +750,7 @@ def person_update(*, actor: User | None, person: Person, data: dict[str, Any], c
     _save(instance=person, before=before, actor=actor, channel=channel)
     if Relation.HEAD in (before["relation"], person.relation):
         _head_id_follows(actor=actor, household_id=person.household_id, channel=channel)
-    changefeed_add()
+    changefeed_add(places=[_person_place(person)])
     return person
 
 
@@ -762,7 +791,7 @@ def person_correct_id_number(
     _save(instance=person, before=before, actor=actor, channel=channel, action=HistoryEntry.Action.CORRECT_ID)
     if person.relation == Relation.HEAD:
         _head_id_follows(actor=actor, household_id=person.household_id, channel=channel)
-    changefeed_add()
+    changefeed_add(places=[_person_place(person)])
     return person
 
 
@@ -787,7 +816,7 @@ def income_set(
     income.size = size
     income.per_capita_income = per_capita_income_fen
     _save(instance=income, before=before, actor=actor, channel=channel)
-    changefeed_add(family="incomes", data_year=year)
+    changefeed_add(family="incomes", data_year=year, places=[_place(household)])
     return income
 
 
@@ -861,13 +890,14 @@ def grievance_save(
     village = area_reference(actor=actor, code=village_code, level=AreaLevel.VILLAGE, field="village")
     grievance = existing or Grievance(code=code)
     before = snapshot(existing) if existing else None
+    places: list[Place] = [(existing.village_id, existing.site_id)] if existing else []
     grievance.village = village
     _copy_area_codes(grievance, village)
     _assign(grievance, data, GRIEVANCE_FIELDS)
     redact_fields(grievance, FREE_TEXT_FIELDS["households.Grievance"])
     _grievance_rules(grievance)
     _save(instance=grievance, before=before, actor=actor, channel=channel)
-    changefeed_add()
+    changefeed_add(places=[*places, (grievance.village_id, grievance.site_id)])
     return grievance
 
 
@@ -977,11 +1007,12 @@ def site_save(
     village = area_reference(actor=actor, code=village_code, level=AreaLevel.VILLAGE, field="village")
     site = existing or Site(code=code)
     before = snapshot(existing) if existing else None
+    places: list[Place] = [(existing.village_id, existing.pk)] if existing else []
     site.village = village
     _copy_area_codes(site, village)
     _assign(site, data, SITE_FIELDS)
     _save(instance=site, before=before, actor=actor, channel=channel)
-    changefeed_add()
+    changefeed_add(places=[*places, (site.village_id, site.pk)])
     return site
 
 
@@ -1110,7 +1141,7 @@ def monitoring_decide(
         before = snapshot(household)
         household.monitoring = category
         _save(instance=household, before=before, actor=actor, channel=channel)
-    changefeed_add()
+    changefeed_add(places=[_place(household)])
     return record
 
 
@@ -1161,7 +1192,8 @@ def records_fix(
         else Household.objects.filter(status=RecordStatus.ACTIVE)
     )
     names = ["pk", field, "county_code", "township_code", *(["code"] if model is Household else [])]
-    rows = list(scope(active, actor).filter(pk__in=wanted).select_for_update(of=("self",)).values(*names))
+    place = ["household__village_id", "household__site_id"] if model is Person else ["village_id", "site_id"]
+    rows = list(scope(active, actor).filter(pk__in=wanted).select_for_update(of=("self",)).values(*names, *place))
     if not wanted or len(rows) != len(wanted):
         raise Http404
     changed = [row for row in rows if row[field] != value]
@@ -1184,5 +1216,5 @@ def records_fix(
         for row in changed
     ]
     history_record_many(entries)
-    changefeed_add()
+    changefeed_add(places={(row[place[0]], row[place[1]]) for row in changed})
     return len(changed)
