@@ -106,6 +106,8 @@ class ComputeRun(models.Model):
     class Scope(models.TextChoices):
         FULL = "full", _("全部指标")
         YEAR_DATA = "year_data", _("年度数据指标（M3-5、M9-1、M9-2）")
+        # Only the units the change feed names and their ancestors (issue 22: a clerk's edit in seconds).
+        CHANGES = "changes", _("变更涉及的单位")
 
     period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="runs")
     scope = models.CharField(_("范围"), max_length=10, choices=Scope.choices, default=Scope.FULL)
@@ -200,6 +202,37 @@ class IndicatorValue(models.Model):
         """What village staff see (``accounts.access.scope``): values are kept per township, so a
         village sees its own value and its sites' values."""
         return Q(level="village", unit_code=village_code) | Q(level="site", site__village_code=village_code)
+
+
+class UnitBasis(models.Model):
+    """The counts of an area unit that its stored values do not hold, written with them by every run:
+    an ancestor's values are then re-summed from its children's stored rows (issue 22) instead of
+    from all their records. The rates' numerators and denominators and the counts are in
+    ``IndicatorValue``; what is left is whether the unit has households and labour force (the 清零 and
+    只增不减 judgements) and the income sums of M3-5's growth. Derived data, like the values."""
+
+    period = _reference(Period, models.CASCADE, related_name="+")
+    level = models.CharField(max_length=8, choices=Level.choices)
+    unit_code = models.CharField(max_length=40)
+    reference_date = models.DateField()
+    households = models.BigIntegerField(default=0)
+    labour_force = models.BigIntegerField(default=0)
+    income_cur_total = models.BigIntegerField(default=0)
+    income_cur_size = models.BigIntegerField(default=0)
+    income_cur_rows = models.BigIntegerField(default=0)
+    income_prev_total = models.BigIntegerField(default=0)
+    income_prev_size = models.BigIntegerField(default=0)
+    income_prev_rows = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("指标计算基数")
+        verbose_name_plural = _("指标计算基数")
+        constraints = [
+            models.UniqueConstraint(fields=["period", "level", "unit_code"], name="basis_unique_unit"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.level} {self.unit_code} {self.period_id}"
 
 
 class CountyFinance(models.Model):

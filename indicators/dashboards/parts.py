@@ -10,6 +10,7 @@ official's first load after a recompute pays for it, ``dashboards_warm`` builds 
 into the shared cache as soon as a run finishes, on the worker (``tasks.warm_dashboards_task``).
 """
 
+import dataclasses
 from typing import Any
 
 from django.conf import settings
@@ -23,7 +24,7 @@ from areas.choices import AreaLevel
 from areas.models import Area
 from areas.selectors import within
 from indicators.dashboards import panels as boards
-from indicators.models import Level, Met, Period
+from indicators.models import ComputeRun, Level, Met, Period
 
 FRAGMENT_SECONDS = 6 * 3600
 
@@ -120,21 +121,43 @@ def county_part_build(county: Area, context: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def dashboards_warm(period_id: int) -> int:
+def dashboards_warm(period_id: int, *, counties: set[str] | None = None) -> int:
     """Build every county part of the period's latest finished run into the shared cache, in the
     site's language (the one nearly every official reads); returns how many it built. A part already
-    there (a web process was faster) is left alone."""
+    there (a web process was faster) is left alone.
+
+    After a recomputation of some units (``counties``: the counties it changed) the other counties'
+    values did not move: their part of the run before is carried over to the new key instead of
+    being built again (a steady stream of edits would otherwise rebuild every county each time)."""
     period = Period.objects.filter(pk=period_id).first()
     if period is None:
         return 0
     built = 0
     with translation.override(settings.LANGUAGE_CODE):
         context = period_context(period, boards.periods_all())
-        if context["fresh"].last_run_id is None:
+        fresh = context["fresh"]
+        if fresh.last_run_id is None:
             return 0
+        before = None
+        if counties is not None:
+            previous = (
+                ComputeRun.objects.filter(period_id=period_id, status=ComputeRun.Status.DONE)
+                .exclude(pk=fresh.last_run_id)
+                .order_by("-finished_at", "-id")
+                .values("id", "finished_at")
+                .first()
+            )
+            if previous is not None:
+                before = dataclasses.replace(fresh, last_run_id=previous["id"], computed_at=previous["finished_at"])
         for county in Area.objects.filter(level=AreaLevel.COUNTY).order_by("code"):
             key = county_part_key(county, context)
-            if key is not None and cache.get(key) is None:
-                cache.set(key, county_part_build(county, context), FRAGMENT_SECONDS)
-                built += 1
+            if key is None or cache.get(key) is not None:
+                continue
+            if before is not None and county.code not in (counties or ()):
+                carried = cache.get(county_part_key(county, {**context, "fresh": before}) or "")
+                if carried is not None:
+                    cache.set(key, carried, FRAGMENT_SECONDS)
+                    continue
+            cache.set(key, county_part_build(county, context), FRAGMENT_SECONDS)
+            built += 1
     return built

@@ -89,16 +89,21 @@ def _area_units(tree: Tree) -> list[tuple[Unit, int]]:
     return units
 
 
-def previous_counts(period: Period, code: str = "M3-4") -> dict[tuple[str, str], int]:
-    """The stored counts of ``code`` for the previous period of the same length, by (level, unit_code)."""
+def previous_counts(
+    period: Period, code: str = "M3-4", *, units: Iterable[tuple[str, str]] | None = None
+) -> dict[tuple[str, str], int]:
+    """The stored counts of ``code`` for the previous period of the same length, by (level, unit_code);
+    of ``units`` (level, unit code) only when given."""
     previous = Period.objects.filter(key=previous_key(period.key)).values_list("pk", flat=True).first()
     indicator = Indicator.objects.filter(code=code).values_list("pk", flat=True).first()
     if previous is None or indicator is None:
         return {}
     # By ids, not through joins: PostgreSQL then reads the previous period's partition alone.
-    rows = IndicatorValue.objects.filter(
-        period_id=previous, indicator_id=indicator, numerator__isnull=False
-    ).values_list("level", "unit_code", "numerator")
+    stored = IndicatorValue.objects.filter(period_id=previous, indicator_id=indicator, numerator__isnull=False)
+    if units is not None:
+        wanted = list(units)
+        stored = stored.filter(level__in={level for level, _ in wanted}, unit_code__in={code for _, code in wanted})
+    rows = stored.values_list("level", "unit_code", "numerator")
     return {(level, unit_code): numerator for level, unit_code, numerator in rows if numerator is not None}
 
 
@@ -129,10 +134,11 @@ def iter_values(
     codes: Iterable[str] | None = None,
     progress: Callable[[int], None] | None = None,
     run_id: int | None = None,
+    basis: list[tuple[Any, ...]] | None = None,
 ) -> Iterator["UnitValues"]:
     """``compute_values`` as a stream: every query runs now (the caller may then hold its connection
     in a COPY), and the returned iterator only judges rows, so national scale never holds millions
-    of rows in memory."""
+    of rows in memory. ``basis`` receives each area unit's ``basis_row``."""
     wanted = [entry.code for entry in CATALOGUE if codes is None or entry.code in set(codes)]
     families = None
     if codes is not None:
@@ -154,6 +160,8 @@ def iter_values(
     now = timezone.now()
 
     units: list[tuple[Unit, Counter]] = [(unit, totals[area_id]) for unit, area_id in _area_units(tree)]
+    if basis is not None:
+        basis += [basis_row(unit, counter) for unit, counter in units]
     for site in counts.sites or Site.objects.values("id", "code", "name", "village_id"):
         village = site["village_id"]
         county, township = tree.county_codes.get(village, ""), tree.township_code(village)
@@ -165,7 +173,26 @@ def iter_values(
     units.sort(key=lambda pair: (pair[0].level, pair[0].unit_code))
     if progress:
         progress(80)
-    return _judged_rows(units, wanted, indicators, period, reference_date, growth, previous, now, run_id)
+    return judged_rows(units, wanted, indicators, period, reference_date, growth, previous, now, run_id)
+
+
+# The counts an area's stored values do not hold (``UnitBasis``), in the order of its columns.
+BASIS_KEYS = (
+    ("households", "households"),
+    ("labour_force", "labour_force"),
+    ("income_cur_total", "income.cur.total"),
+    ("income_cur_size", "income.cur.size"),
+    ("income_cur_rows", "income.cur.rows"),
+    ("income_prev_total", "income.prev.total"),
+    ("income_prev_size", "income.prev.size"),
+    ("income_prev_rows", "income.prev.rows"),
+)
+
+
+def basis_row(unit: Unit, counter: Counter) -> tuple[Any, ...]:
+    """(level, unit code, then each ``BASIS_KEYS`` count) of one area unit."""
+    get = counter.get
+    return (unit.level, unit.unit_code, *(int(get(key, 0)) for _column, key in BASIS_KEYS))
 
 
 # A rate's judged cells by (numerator, denominator), its two count keys, indicator id and target.
@@ -173,7 +200,7 @@ _Rate = tuple[dict[tuple[int, int], tuple[int, tuple[Any, ...]]], str, str, int,
 
 
 class _Plan(NamedTuple):
-    """How ``_judged_rows`` judges one unit's indicators: rates (most of them) by their two counts,
+    """How ``judged_rows`` judges one unit's indicators: rates (most of them) by their two counts,
     the others through ``judge``; ``order`` puts the results back in indicator order."""
 
     rates: list[_Rate]
@@ -205,7 +232,7 @@ def _plan(wanted: list[str], indicators: dict[str, int], *, finance: bool) -> _P
     return _Plan(rates, counts, others, order)
 
 
-def _judged_rows(
+def judged_rows(
     units: list[tuple[Unit, Counter]],
     wanted: list[str],
     indicators: dict[str, int],

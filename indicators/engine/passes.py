@@ -47,6 +47,27 @@ class Counts:
     by_county: dict[int, Counter] = field(default_factory=lambda: defaultdict(Counter))
     site_population: dict[int, int] = field(default_factory=dict)
     sites: list[SiteRow] = field(default_factory=list)
+    # Set for a recomputation of some units only (``incremental``): the passes read the records of
+    # these villages and sites alone; only their own counts are then complete.
+    within: "Within | None" = None
+
+
+@dataclass(frozen=True)
+class Within:
+    """The villages and sites whose counts a partial pass must get complete: every record filed in
+    one of the villages or on one of the sites (so a site's village and a village's sites are the
+    caller's to include, ``incremental.closure``)."""
+
+    villages: frozenset[int]
+    sites: frozenset[int]
+
+    def of(self, village: str, site: str) -> Q:
+        """The records of these villages or sites, ``village`` and ``site`` naming their fields."""
+        return Q(**{f"{village}__in": self.villages}) | Q(**{f"{site}__in": self.sites})
+
+
+def _within(counts: Counts, village: str, site: str) -> Q:
+    return Q() if counts.within is None else counts.within.of(village, site)
 
 
 def _aggregates(rules: dict[str, Rule]) -> dict[str, Count]:
@@ -113,7 +134,7 @@ def person_counts(reference: datetime.date, counts: Counts) -> None:
     bench/engine_bench.py); it also yields the site populations."""
     rules = person_rules(reference)
     rows = (
-        Person.objects.filter(ACTIVE_PERSON)
+        Person.objects.filter(ACTIVE_PERSON, _within(counts, "household__village_id", "household__site_id"))
         .order_by()
         .values("household__village_id", "household__site_id")
         .annotate(
@@ -131,15 +152,15 @@ def household_counts(reference: datetime.date, counts: Counts) -> None:
     rows of Y and Y−1. Apart, both run in parallel; joining both years' rows to the households costs
     more (4.3 s at national scale) than both queries (3.1 s)."""
     rules = household_rules(reference)
-    active = Household.objects.filter(ACTIVE_HOUSEHOLD).order_by()
+    active = Household.objects.filter(ACTIVE_HOUSEHOLD, _within(counts, "village_id", "site_id")).order_by()
     with aggregate_settings():
         rows = active.values("village_id", "site_id").annotate(households=Count("id"), **_aggregates(rules))
         _spread(rows, counts, "village_id", "site_id", _names(rules, ["households"]))
-        incomes, names = _income_rows(reference.year)
+        incomes, names = _income_rows(reference.year, _within(counts, "household__village_id", "household__site_id"))
         _spread(incomes, counts, "household__village_id", "household__site_id", names)
 
 
-def _income_rows(year: int) -> tuple[QuerySet, dict[str, str]]:
+def _income_rows(year: int, within: Q) -> tuple[QuerySet, dict[str, str]]:
     """Per (village, site) of active households: Σ per-capita income × size, Σ size and the number of
     rows, for Y (``cur``) and Y−1 (``prev``); at most one row per household and year."""
     aggregates: dict[str, Any] = {}
@@ -152,7 +173,7 @@ def _income_rows(year: int) -> tuple[QuerySet, dict[str, str]]:
         aggregates[f"income_{which}_rows"] = Count("id", filter=in_year)
         names.update({f"income_{which}_{part}": f"income.{which}.{part}" for part in ("total", "size", "rows")})
     rows = (
-        Income.objects.filter(year__in=[year - 1, year], household__status=RecordStatus.ACTIVE)
+        Income.objects.filter(within, year__in=[year - 1, year], household__status=RecordStatus.ACTIVE)
         .order_by()
         .values("household__village_id", "household__site_id")
         .annotate(**aggregates)
@@ -174,7 +195,12 @@ def aggregate_settings() -> Iterator[None]:
 
 def petition_counts(reference: datetime.date, counts: Counts) -> None:
     rules = petition_rules(reference)
-    rows = Grievance.objects.order_by().values("village_id", "site_id").annotate(**_aggregates(rules))
+    rows = (
+        Grievance.objects.filter(_within(counts, "village_id", "site_id"))
+        .order_by()
+        .values("village_id", "site_id")
+        .annotate(**_aggregates(rules))
+    )
     _spread(rows, counts, "village_id", "site_id", _names(rules))
 
 
@@ -197,7 +223,10 @@ def site_counts(reference: datetime.date, counts: Counts) -> None:
     # Site population P(s) comes from the persons pass (active persons of active households on s).
     population = {site_id: counter["persons"] for site_id, counter in counts.by_site.items()}
     counts.site_population = population
-    counts.sites = list(Site.objects.order_by("code").values("id", "code", "name", "village_id", *SITE_FIELDS))
+    sites = Site.objects.order_by("code")
+    if counts.within is not None:
+        sites = sites.filter(id__in=counts.within.sites)
+    counts.sites = list(sites.values("id", "code", "name", "village_id", *SITE_FIELDS))
     # A site's counts depend only on its flags and which population thresholds it reaches.
     names = [
         f"{code}.{part}"
@@ -224,13 +253,15 @@ def site_counts(reference: datetime.date, counts: Counts) -> None:
     _add_sums(by_site, counts.by_site, names)
 
 
-def collect_counts(reference: datetime.date, *, families: Iterable[str] | None = None) -> Counts:
+def collect_counts(
+    reference: datetime.date, *, families: Iterable[str] | None = None, within: Within | None = None
+) -> Counts:
     """The additive counts per village and per site at ``reference`` (reusable by dashboards).
 
     ``families`` restricts the passes (``sites``, ``households``, ``persons``, ``petitions``,
-    ``incomes``, ``finance``); by default all of them.
+    ``incomes``, ``finance``); by default all of them. ``within`` restricts the records read.
     """
-    counts = Counts(reference_date=reference)
+    counts = Counts(reference_date=reference, within=within)
     passes = {
         "persons": person_counts,  # before sites: it yields the site populations
         "sites": site_counts,

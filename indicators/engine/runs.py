@@ -7,8 +7,10 @@ the Period row (on SQLite transactions are serialised anyway) and refuses while 
 """
 
 import datetime
+import functools
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -18,7 +20,7 @@ from accounts.models import User
 from households.models import ChangeFeed
 from indicators.catalogue import YEAR_DATA_CODES
 from indicators.engine import compute as engine
-from indicators.engine import partitions
+from indicators.engine import incremental, partitions
 from indicators.engine.periods import (
     PeriodError,
     check_computable,
@@ -26,7 +28,7 @@ from indicators.engine.periods import (
     reference_date_for,
     running_keys,
 )
-from indicators.engine.store import values_insert  # by name: fault tests replace ``runs.values_insert``
+from indicators.engine.store import basis_replace, values_insert  # by name: fault tests replace ``runs.values_insert``
 from indicators.models import ComputeRun, IndicatorValue, Period
 
 logger = logging.getLogger(__name__)
@@ -34,9 +36,10 @@ logger = logging.getLogger(__name__)
 # A run still "running" after this long is taken for a crashed worker and no longer blocks.
 # A run still "running" after this is taken for dead (a killed worker): its period may be computed again.
 STALE_RUN = datetime.timedelta(minutes=15)
-# Called with the period's id once a successful run has committed (``indicators.apps``: the dashboards
-# warm their cached parts). The pages sit far above the engine, so they subscribe here.
-RUN_FINISHED_LISTENERS: list[Callable[[int], None]] = []
+# Called with the period's id once a successful run has committed, and the county codes it changed
+# (None: all of them). ``indicators.apps``: the dashboards warm their cached parts. The pages sit far
+# above the engine, so they subscribe here.
+RUN_FINISHED_LISTENERS: list[Callable[[int, set[str] | None], None]] = []
 
 
 class RunRefused(Exception):
@@ -125,12 +128,14 @@ def _execute(run: ComputeRun) -> ComputeRun:
         _claim(run)
         codes = YEAR_DATA_CODES if run.scope == ComputeRun.Scope.YEAR_DATA else None
         # Rows are judged while they are written (a stream): old values stay visible until the commit.
+        basis: list[tuple[Any, ...]] = []
         values = engine.iter_values(
             run.period,
             run.reference_date,
             codes=codes,
             progress=lambda percent: _set_progress(run, percent),
             run_id=run.pk,
+            basis=basis,
         )
         with transaction.atomic():
             period = Period.objects.select_for_update().get(pk=run.period_id)
@@ -146,6 +151,8 @@ def _execute(run: ComputeRun) -> ComputeRun:
                     old = old.filter(indicator__code__in=codes)
                 old.delete()
                 values_insert(values)
+            if codes is None:  # what a later recomputation of changed units re-sums (``incremental``)
+                basis_replace(period.pk, run.reference_date, basis)
             flag = "dirty_since" if run.scope == ComputeRun.Scope.FULL else "year_data_dirty_since"
             Period.objects.filter(pk=period.pk, **{f"{flag}__lte": run.started_at}).update(**{flag: None})
             run.status = ComputeRun.Status.DONE
@@ -165,10 +172,10 @@ def _execute(run: ComputeRun) -> ComputeRun:
     return run
 
 
-def _run_finished(period_id: int) -> None:
+def _run_finished(period_id: int, counties: set[str] | None = None) -> None:
     for listener in RUN_FINISHED_LISTENERS:
         try:
-            listener(period_id)
+            listener(period_id, counties)
         except Exception:  # a listener's failure (broker down) never fails the run that committed
             logger.exception("a run-finished listener failed for period %s", period_id)
 
@@ -197,36 +204,126 @@ def _affected_years(family: str, data_year: int | None) -> set[int]:
 
 
 def changefeed_consume(*, today: datetime.date | None = None) -> int:
-    """Consume the unconsumed change-feed rows: mark the running month and year dirty, and past years
-    whose year-data indicators they feed (until published). Returns the number of rows consumed."""
+    """Consume the unconsumed change-feed rows the coarse way: mark the running month and year dirty
+    (a full run follows), and past years whose year-data indicators they feed (until published).
+    Returns the number of rows consumed. The sweep uses ``changes_compute`` instead."""
     today = today or timezone.localdate()
     now = timezone.now()
     with transaction.atomic():
-        feed = ChangeFeed.objects.filter(consumed_at__isnull=True).order_by("id")
-        if transaction.get_connection().features.has_select_for_update_skip_locked:
-            feed = feed.select_for_update(skip_locked=True)
-        rows = list(feed.values_list("id", "family", "data_year"))
+        rows = _feed_take(now)
         if not rows:
             return 0
-        ChangeFeed.objects.filter(id__in=[row[0] for row in rows]).update(consumed_at=now)
         for key in running_keys(today=today):
             period = period_get_or_create(key=key)
             if period.closed_at is None:
                 _mark_dirty(period, now=now)
-        years: set[int] = set()
-        for _id, family, data_year in rows:
-            years |= _affected_years(family, data_year)
-        for year in sorted(year for year in years if year < today.year):
-            past = Period.objects.filter(key=f"{year:04d}", published_at__isnull=True).first()
-            if past is not None and IndicatorValue.objects.filter(period=past).exists():
-                _mark_dirty(past, year_data=True, now=now)
+        _mark_past_years(rows, today=today, now=now)
     return len(rows)
 
 
+def changes_compute(*, today: datetime.date | None = None) -> list[ComputeRun]:
+    """Consume the change feed and recompute, in one transaction, only the units it names in the
+    running month and year (``incremental``): a clerk's edit reaches the stored values in well under
+    a second instead of a full recompute (issue 22). Falls back to marking the periods dirty (a full
+    run follows) when a change names no units (admin, finance, imports), when a full run is pending
+    or under way, or when the stored values cannot be re-summed (``NeedsFullRun``). Past years are
+    marked for their year-data run as before."""
+    today = today or timezone.localdate()
+    now = timezone.now()
+    done: list[tuple[ComputeRun, set[str]]] = []
+    with transaction.atomic():
+        rows = _feed_take(now)
+        if not rows:
+            return []
+        _mark_past_years(rows, today=today, now=now)
+        periods = [period_get_or_create(key=key) for key in running_keys(today=today)]
+        periods = [period for period in periods if period.closed_at is None]
+        targeted = all(villages is not None and family in CHANGE_FAMILIES for _id, family, _y, villages, _s in rows)
+        if not targeted:
+            for period in periods:
+                _mark_dirty(period, now=now)
+            return []
+        villages = {village for row in rows for village in row[3] or ()}
+        sites = {site for row in rows for site in row[4] or ()}
+        places = incremental.closure(villages, sites)
+        if not places.villages and not places.gone_sites:
+            return []
+        counties = incremental.touched_counties(places)
+        for period in periods:
+            run = _changes_run(period, places, today=today, now=now)
+            if run is not None:
+                done.append((run, counties))
+    for run, counties in done:  # at once when committed above, else with the caller's commit
+        transaction.on_commit(functools.partial(_run_finished, run.period_id, counties=counties))
+    return [run for run, _counties in done]
+
+
+# The change families whose rows name their units; the others (finance, city statistics) feed
+# county and city values only and go through a full (or year-data) run.
+CHANGE_FAMILIES = (ChangeFeed.Family.RECORDS, ChangeFeed.Family.INCOMES)
+
+
+def _feed_take(now: datetime.datetime) -> list[tuple[Any, ...]]:
+    """The unconsumed change-feed rows, marked consumed (in the caller's transaction)."""
+    feed = ChangeFeed.objects.filter(consumed_at__isnull=True).order_by("id")
+    if transaction.get_connection().features.has_select_for_update_skip_locked:
+        feed = feed.select_for_update(skip_locked=True)
+    rows = list(feed.values_list("id", "family", "data_year", "villages", "sites"))
+    if rows:
+        ChangeFeed.objects.filter(id__in=[row[0] for row in rows]).update(consumed_at=now)
+    return rows
+
+
+def _changes_run(
+    period: Period, places: incremental.Places, *, today: datetime.date, now: datetime.datetime
+) -> ComputeRun | None:
+    """One period's recomputation of ``places``, or the period marked dirty when it cannot be done."""
+    locked = Period.objects.select_for_update().get(pk=period.pk)
+    busy = ComputeRun.objects.filter(
+        period=locked, status=ComputeRun.Status.RUNNING, started_at__gte=now - STALE_RUN
+    ).exists()
+    if locked.dirty_since is not None or busy:
+        _mark_dirty(locked, now=now)
+        return None
+    try:
+        with transaction.atomic():  # a savepoint: a failure leaves neither the run row nor a value
+            run = ComputeRun.objects.create(
+                period=locked,
+                scope=ComputeRun.Scope.CHANGES,
+                reference_date=reference_date_for(locked, today=today),
+                status=ComputeRun.Status.RUNNING,
+                started_at=now,
+                progress=5,
+            )
+            incremental.recompute_changes(run, places)
+            run.status, run.progress, run.finished_at = ComputeRun.Status.DONE, 100, timezone.now()
+            run.save(update_fields=["status", "progress", "finished_at"])
+    except incremental.NeedsFullRun as exc:
+        logger.info("full recompute of %s instead of changes: %s", locked.key, exc)
+        _mark_dirty(locked, now=now)
+        return None
+    except Exception:  # the full run that follows recomputes everything the changes missed
+        logger.exception("recomputing the changes of %s failed; marking it for a full run", locked.key)
+        _mark_dirty(locked, now=now)
+        return None
+    return run
+
+
+def _mark_past_years(rows: list[tuple[Any, ...]], *, today: datetime.date, now: datetime.datetime) -> None:
+    """Past years whose year-data indicators read the changed rows (until published)."""
+    years: set[int] = set()
+    for _id, family, data_year, *_places in rows:
+        years |= _affected_years(family, data_year)
+    for year in sorted(year for year in years if year < today.year):
+        past = Period.objects.filter(key=f"{year:04d}", published_at__isnull=True).first()
+        if past is not None and IndicatorValue.objects.filter(period=past).exists():
+            _mark_dirty(past, year_data=True, now=now)
+
+
 def dirty_periods_compute(*, today: datetime.date | None = None) -> list[ComputeRun]:
-    """Consume the change feed, then compute every dirty period (full) and dirty past year (year data)."""
-    changefeed_consume(today=today)
-    runs = []
+    """Recompute what the change feed names (``changes_compute``), then compute every period left
+    dirty (full) and dirty past year (year data)."""
+    runs: list[ComputeRun | None] = list(changes_compute(today=today))
     for period in Period.objects.filter(dirty_since__isnull=False, closed_at__isnull=True).order_by("start", "-end"):
         runs.append(_run_now(period, ComputeRun.Scope.FULL, today=today))
     for period in Period.objects.filter(year_data_dirty_since__isnull=False, published_at__isnull=True):

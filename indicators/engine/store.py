@@ -13,8 +13,8 @@ from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from indicators.engine import partitions
-from indicators.engine.compute import UnitValues
-from indicators.models import IndicatorValue
+from indicators.engine.compute import BASIS_KEYS, UnitValues
+from indicators.models import IndicatorValue, UnitBasis
 
 VALUE_COLUMNS = (
     "period_id", "indicator_id", "level", "area_id", "site_id", "unit_code", "county_code", "township_code",
@@ -167,3 +167,40 @@ def _insert_values(
                 rows.clear()
         if rows:
             cursor.executemany(sql, rows)
+
+
+BASIS_COLUMNS = ("period_id", "level", "unit_code", "reference_date", *(column for column, _key in BASIS_KEYS))
+
+
+def basis_replace(
+    period_id: int,
+    reference_date: datetime.date,
+    rows: Iterable[tuple[Any, ...]],
+    *,
+    units: Iterable[tuple[str, str]] | None = None,
+) -> None:
+    """Replace the period's ``UnitBasis`` rows (``compute.basis_row`` tuples): all of them, or those
+    of ``units`` (level, unit code). COPY on PostgreSQL (national scale: ~70,000 rows), batched
+    INSERT elsewhere; in the caller's transaction, beside the values."""
+    stored = UnitBasis.objects.filter(period_id=period_id)
+    if units is not None:
+        wanted = list(units)
+        if not wanted:
+            return
+        for level in {level for level, _code in wanted}:
+            stored.filter(level=level, unit_code__in=[code for kind, code in wanted if kind == level]).delete()
+    else:
+        stored.delete()
+    connection = transaction.get_connection()
+    ops = connection.ops
+    table = ops.quote_name(UnitBasis._meta.db_table)
+    columns = ", ".join(ops.quote_name(column) for column in BASIS_COLUMNS)
+    day = reference_date.isoformat()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                copy.write("".join(f"{period_id}\t{row[0]}\t{row[1]}\t{day}\t{_copy_text(row[2:])}\n" for row in rows))
+        else:
+            placeholders = ", ".join(["%s"] * len(BASIS_COLUMNS))
+            sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608 (the model's own names)
+            cursor.executemany(sql, [(period_id, row[0], row[1], day, *row[2:]) for row in rows])
