@@ -8,8 +8,10 @@ from django.core.cache import cache
 
 from indicators.engine import runs
 
-# Bulk edits within this many seconds coalesce into one recomputation (ecosystem.md §2.4).
-DEBOUNCE_SECONDS = 30
+# Edits within this many seconds coalesce into one sweep. A sweep recomputes only the units the
+# edits touched (``engine.incremental``, tens of milliseconds), so it can follow a clerk closely: the
+# freshness goal of issue 22 is 2 s from the edit to the stored value.
+DEBOUNCE_SECONDS = 1
 SWEEP_QUEUED_KEY = "indicators:sweep-queued"
 
 
