@@ -70,7 +70,8 @@ def indicators_changes_committed() -> None:
         sweep_dirty_periods.apply()
         return
     try:
-        first = cache.add(SWEEP_QUEUED_KEY, 1, timeout=DEBOUNCE_SECONDS)
+        # The key goes when the sweep starts; its timeout only matters if the message is lost.
+        first = cache.add(SWEEP_QUEUED_KEY, 1, timeout=10)
     except Exception:  # cache table missing or cache down: rather one sweep too many than none
         logger.warning("cache unavailable; queueing the sweep without debounce", exc_info=True)
         first = True

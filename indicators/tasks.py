@@ -11,7 +11,7 @@ from indicators.engine import runs
 # Edits within this many seconds coalesce into one sweep. A sweep recomputes only the units the
 # edits touched (``engine.incremental``, tens of milliseconds), so it can follow a clerk closely: the
 # freshness goal of issue 22 is 2 s from the edit to the stored value.
-DEBOUNCE_SECONDS = 1
+DEBOUNCE_SECONDS = 0.2
 SWEEP_QUEUED_KEY = "indicators:sweep-queued"
 
 

@@ -175,16 +175,23 @@ def _townships_with_site(townships: set[int]) -> set[int]:
     return {township for township in villages.distinct() if township is not None}
 
 
-def recompute_changes(run: ComputeRun, places: Places) -> int:
+def recompute_changes(run: ComputeRun, places: Places, read: dict[Any, Any] | None = None) -> int:
     """Recompute ``run.period``'s units touched by ``places`` and write the changed rows in place
-    (the caller's transaction); returns the number of rows written. Raises ``NeedsFullRun``."""
+    (the caller's transaction); returns the number of rows written. Raises ``NeedsFullRun``.
+
+    ``read``: the records' counts by reference date, shared by the periods of one sweep (the running
+    month and year have the same reference date, so their passes would read the same rows twice)."""
     period, reference = run.period, run.reference_date
     if not UnitBasis.objects.filter(period=period, reference_date=reference).exists():
         raise NeedsFullRun("no basis at this reference date")
-    within = Within(places.villages, places.sites)
-    counts: Counts = collect_counts(reference, families={"sites", "households", "persons", "petitions"}, within=within)
-    finance = Counts(reference_date=reference)
-    finance_counts(reference, finance)
+    read = {} if read is None else read
+    if reference not in read:
+        within = Within(places.villages, places.sites)
+        records = collect_counts(reference, families={"sites", "households", "persons", "petitions"}, within=within)
+        finance = Counts(reference_date=reference)
+        finance_counts(reference, finance)
+        read[reference] = (records, finance)
+    counts, finance = read[reference]
 
     areas = _Areas.load(places.villages)
     ancestors = {ancestor for village in places.villages for ancestor in areas.chain(village)[1:]}

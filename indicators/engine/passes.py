@@ -65,9 +65,19 @@ class Within:
         """The records of these villages or sites, ``village`` and ``site`` naming their fields."""
         return Q(**{f"{village}__in": self.villages}) | Q(**{f"{site}__in": self.sites})
 
+    def households(self) -> Q:
+        """Persons and income rows of these households: through a subquery of household ids, so that
+        PostgreSQL finds the households by their village and site indexes and their rows by the
+        household index (an OR across the join reads every person: 9.6 million at national scale)."""
+        return Q(household_id__in=Household.objects.filter(self.of("village_id", "site_id")).values("id"))
+
 
 def _within(counts: Counts, village: str, site: str) -> Q:
-    return Q() if counts.within is None else counts.within.of(village, site)
+    if counts.within is None:
+        return Q()
+    if village.startswith("household__"):
+        return counts.within.households()
+    return counts.within.of(village, site)
 
 
 def _aggregates(rules: dict[str, Rule]) -> dict[str, Count]:

@@ -249,8 +249,9 @@ def changes_compute(*, today: datetime.date | None = None) -> list[ComputeRun]:
         if not places.villages and not places.gone_sites:
             return []
         counties = incremental.touched_counties(places)
+        read: dict[Any, Any] = {}  # the records' counts, shared by the month and the year
         for period in periods:
-            run = _changes_run(period, places, today=today, now=now)
+            run = _changes_run(period, places, read, today=today, now=now)
             if run is not None:
                 done.append((run, counties))
     for run, counties in done:  # at once when committed above, else with the caller's commit
@@ -275,7 +276,7 @@ def _feed_take(now: datetime.datetime) -> list[tuple[Any, ...]]:
 
 
 def _changes_run(
-    period: Period, places: incremental.Places, *, today: datetime.date, now: datetime.datetime
+    period: Period, places: incremental.Places, read: dict[Any, Any], *, today: datetime.date, now: datetime.datetime
 ) -> ComputeRun | None:
     """One period's recomputation of ``places``, or the period marked dirty when it cannot be done."""
     locked = Period.objects.select_for_update().get(pk=period.pk)
@@ -295,7 +296,7 @@ def _changes_run(
                 started_at=now,
                 progress=5,
             )
-            incremental.recompute_changes(run, places)
+            incremental.recompute_changes(run, places, read)
             run.status, run.progress, run.finished_at = ComputeRun.Status.DONE, 100, timezone.now()
             run.save(update_fields=["status", "progress", "finished_at"])
     except incremental.NeedsFullRun as exc:
