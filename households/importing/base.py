@@ -2,6 +2,8 @@
 
 import abc
 import datetime
+import operator
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -27,7 +29,14 @@ from households.importing.cells import (
     today,
 )
 from households.importing.sql import insert_instances
-from households.validators import out_of_area_message, validate_id_number, validate_phone
+from households.validators import (
+    ID_CHECK_CHARS,
+    ID_WEIGHTS,
+    id_birth_date,
+    out_of_area_message,
+    validate_id_number,
+    validate_phone,
+)
 
 CHUNK = 2000
 
@@ -106,7 +115,17 @@ def related_code(relation: str) -> Callable[[Any, bool], Any]:
     return get
 
 
+ID_FORM = re.compile(r"[0-9]{17}[0-9X]")
+
+
 def parse_id_number(value: Any) -> str:
+    """``validate_id_number``, with a fast path for the common cell: 18 ASCII characters, the right
+    check digit and a real birth date not after today (then the full check would return it as is)."""
+    if type(value) is str and ID_FORM.fullmatch(value):
+        birth = id_birth_date(value)
+        check = ID_CHECK_CHARS[sum(map(operator.mul, map(int, value[:17]), ID_WEIGHTS)) % 11]
+        if check == value[17] and birth is not None and birth <= today():
+            return value
     try:
         return validate_id_number(str(value), today=today())
     except ValidationError as error:

@@ -270,27 +270,33 @@ def _file_name(table: Any, result: ImportResult) -> str:
 
 
 def _parse_rows(ctx: Context, raw_rows: Any, positions: list[tuple[int, Any]]) -> list[ImportRow]:
+    """Each non-blank row's cells (by header) and parsed values; a cell that does not parse, or a
+    blank required one, is a row error. The inner loop runs once per cell of the file: kept lean."""
     rows: list[ImportRow] = []
-    columns = [column for _index, column in positions]
+    plan = [(index, column.header, column.field, column.parse, column.required or column.key, column.default)
+            for index, column in positions]  # fmt: skip
+    last = max((index for index, _column in positions), default=-1)
     for number, values in raw_rows:
-        width = len(values)
-        cells = {column.header: (values[index] if index < width else "") for index, column in positions}
-        if all(cell == "" or (isinstance(cell, str) and not cell.strip()) for cell in cells.values()):
+        if len(values) <= last:
+            values = [*values, *([""] * (last + 1 - len(values)))]
+        cells = {header: values[index] for index, header, *_rest in plan}
+        if all(cell == "" or (type(cell) is str and not cell.strip()) for cell in cells.values()):
             continue
         row = ImportRow(number=number, cells=cells)
-        for column in columns:
-            cell = cells[column.header]
-            if isinstance(cell, str):
+        parsed = row.values
+        for index, header, name, parse, required, default in plan:
+            cell = values[index]
+            if type(cell) is str:
                 cell = cell.strip()
             if cell == "":
-                if column.required or column.key:
-                    ctx.error(row, column.header, "必填：此格不能为空。")
-                row.values[column.field] = column.default
+                if required:
+                    ctx.error(row, header, "必填：此格不能为空。")
+                parsed[name] = default
                 continue
             try:
-                row.values[column.field] = column.parse(cell)
+                parsed[name] = parse(cell)
             except CellError as error:
-                ctx.error(row, column.header, str(error))
+                ctx.error(row, header, str(error))
         rows.append(row)
     return rows
 
