@@ -4,11 +4,14 @@ warning before publishing. indicators never imports signoff: ``SignoffConfig.rea
 providers in ``indicators.dashboards.panels.DASHBOARD_PANELS`` and ``scoring.PUBLISH_NOTES``. Each
 costs one grouped query (``selectors.progress``) whatever the number of units or villages."""
 
+import hashlib
+
+from django.core.cache import caches
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.functional import Promise
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from areas.choices import AreaLevel
@@ -16,6 +19,7 @@ from areas.models import Area
 from indicators.assessment.scoring import PublishNote
 from signoff import selectors
 
+PANEL_SECONDS = 10 * 60
 # The sign-off page of an area of each level (the city's has no code).
 _PAGES: dict[str, str] = {
     AreaLevel.COUNTY: "signoff_county",
@@ -50,19 +54,28 @@ def dashboard_progress(actor: User, area: Area | None, month: str) -> str:
     if not units:
         return ""
     level = area.level if area is not None else AreaLevel.CITY
-    total = selectors.progress_total(area, units)
-    return render_to_string(
-        "signoff/_dashboard_progress.html",
-        {
-            "month": month,
-            "month_label": _month_label(month),
-            "total": total,
-            "total_url": _url(level, total.code, month),
-            # A village's board shows its own figure only.
-            "rows": _rows(units, month) if level != AreaLevel.VILLAGE else [],
-            "unit_header": _UNIT_HEADERS[units[0].level],
-        },
-    )
+    # The markup is a function of these counts alone (with the month, the area and the language), so
+    # it is kept per process by them: rendering its table was a third of a cached county board's time.
+    shown = [(unit.code, unit.name, unit.level, unit.total, sorted(unit.counts.items())) for unit in units]
+    inputs = (get_language(), month, level, area.code if area else "", area.name if area else "", shown)
+    key = "signoff-progress:" + hashlib.blake2b(repr(inputs).encode(), digest_size=16).hexdigest()
+    html = caches["local"].get(key)
+    if html is None:
+        total = selectors.progress_total(area, units)
+        html = render_to_string(
+            "signoff/_dashboard_progress.html",
+            {
+                "month": month,
+                "month_label": _month_label(month),
+                "total": total,
+                "total_url": _url(level, total.code, month),
+                # A village's board shows its own figure only.
+                "rows": _rows(units, month) if level != AreaLevel.VILLAGE else [],
+                "unit_header": _UNIT_HEADERS[units[0].level],
+            },
+        )
+        caches["local"].set(key, html, PANEL_SECONDS)
+    return html
 
 
 def assessment_december(actor: User, year: int) -> PublishNote:
