@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Case, CharField, Count, Exists, Max, OuterRef, Q, Subquery, Value, When
+from django.db.models import Case, CharField, Count, Max, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -369,24 +369,30 @@ def progress(actor: User | None, area: Area | None, month: str) -> list[Progress
     """Per unit below ``area`` (counties of the city or of None, townships of a county, villages of a
     township or the village itself) the number of villages and how many are at each state of ``month``: ONE
     grouped query whatever the number of units or villages. A village without a month row counts as
-    未提交. The state is the stored one: 审定后有修改 (read from history) is the overview's to show."""
+    未提交. The state is the stored one: 审定后有修改 (read from history) is the overview's to show.
+
+    Grouped by unit and state (one subquery: a village has at most one row a month), which is half the
+    work of building four counting subqueries on every dashboard request."""
     code_field, name_field, level = _GROUP_BY[area.level if area is not None else AreaLevel.CITY]
     states = [State.SUBMITTED, State.TOWNSHIP_APPROVED, State.APPROVED, State.RETURNED]
-    month_rows = VillageMonth.objects.filter(village=OuterRef("pk"), month=month)
+    month_state = VillageMonth.objects.filter(village=OuterRef("pk"), month=month).values("state")[:1]
     rows = (
         scope(Area.objects.filter(level=AreaLevel.VILLAGE), actor)
         .filter(within(area, areas=True))
-        .values(code_field, name_field)
-        .annotate(
-            total=Count("pk"),
-            **{state: Count("pk", filter=Exists(month_rows.filter(state=state))) for state in states},
-        )
+        .annotate(month_state=Subquery(month_state))
+        .values_list(code_field, name_field, "month_state")
+        .annotate(villages=Count("pk"))
         .order_by(code_field)
     )
-    return [
-        Progress(row[code_field], row[name_field] or "", level, row["total"], {state: row[state] for state in states})
-        for row in rows
-    ]
+    units: dict[str, Progress] = {}
+    for code, name, state, villages in rows:
+        unit = units.get(code)
+        if unit is None:
+            unit = units[code] = Progress(code, name or "", level, 0, dict.fromkeys(states, 0))
+        unit.total += villages
+        if state in unit.counts:
+            unit.counts[state] += villages
+    return list(units.values())
 
 
 def progress_total(area: Area | None, units: list[Progress]) -> Progress:
