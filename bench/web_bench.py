@@ -2,7 +2,7 @@
 
 Usage (a database already filled by ``seed_demo --households 19200``)::
 
-    DATABASE_URL=postgres://… python bench/web_bench.py [--seconds 20] [--users 20] [--workers N]
+    DATABASE_URL=postgres://… python bench/web_bench.py [--seconds 20] [--users 20] [--workers N] [--conn-max-age 60]
 
 Starts gunicorn on 127.0.0.1 (a free port, settings ``bench.web_settings`` so ``/bench/ping/`` exists), logs in as the
 demo county official, then runs ``--users`` concurrent clients for ``--seconds`` against
@@ -139,6 +139,13 @@ def main() -> None:
     parser.add_argument("--password", default="Loudi-demo-2026")
     parser.add_argument("--settings", default="relocation.settings.local")
     parser.add_argument(
+        "--conn-max-age",
+        type=int,
+        default=60,
+        help="seconds a worker keeps its database connection (CONN_MAX_AGE; default 60 as production "
+        "runs, 0 opens one per request)",
+    )
+    parser.add_argument(
         "--rounds",
         type=int,
         default=1,
@@ -156,6 +163,7 @@ def main() -> None:
         "BENCH_BASE_SETTINGS": args.settings,
         "DEBUG": "0",
         "DJANGO_SETTINGS_MODULE": "bench.web_settings",
+        "CONN_MAX_AGE": str(args.conn_max_age),
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         # Many logins from one address must not trip the lockout (django-axes).
         "AXES_ENABLED": "0",
@@ -186,8 +194,8 @@ def main() -> None:
     database = os.environ["DATABASE_URL"].split(":", 1)[0]
     rounds = f" in {args.rounds} alternating slices" if args.rounds > 1 else ""
     print(
-        f"database {database}, gunicorn {args.workers} sync workers, {args.users} users,"
-        f" {args.seconds:g} s each{rounds}"
+        f"database {database} (CONN_MAX_AGE={args.conn_max_age}), gunicorn {args.workers} sync workers,"
+        f" {args.users} users, {args.seconds:g} s each{rounds}"
     )
     print(f"{'view':<32}{'requests':>10}{'errors':>8}{'req/s':>10}{'p50 ms':>10}{'p95 ms':>10}")
     for name, result in ((dashboard, county), ("/bench/ping/ (minimal view)", ping)):
