@@ -265,7 +265,9 @@ HEALTH_PENDING_STALE_SECONDS = float(os.environ.get("HEALTH_PENDING_STALE_SECOND
 CELERY_BEAT_SCHEDULE = {
     "sweep-dirty-periods": {"task": "indicators.tasks.sweep_dirty_periods", "schedule": SWEEP_INTERVAL_SECONDS},
     "close-ended-periods": {"task": "indicators.tasks.close_ended_periods", "schedule": 3600.0},
-    "nightly-full-recompute": {"task": "indicators.tasks.nightly_recompute", "schedule": 24 * 3600.0},
+    # Just after midnight: the running periods' reference date moves to the new day, and the values and
+    # their basis at that date let the day's edits be recomputed incrementally (docs/incremental.md).
+    "nightly-full-recompute": {"task": "indicators.tasks.nightly_recompute", "schedule": crontab(hour=0, minute=5)},
     "worker-heartbeat": {
         "task": "indicators.health.worker_heartbeat",
         "schedule": HEALTH_HEARTBEAT_SECONDS,
