@@ -122,6 +122,8 @@ def insert_rows(
     connection.ensure_connection()
     quote = connection.ops.quote_name
     converters = [(index, convert) for index, field in enumerate(fields) if (convert := _converter(field, connection))]
+    if connection.vendor == "postgresql":
+        return _copy_rows(connection, model, fields, rows, converters, returning=returning)
     per_batch = max(1, min(MAX_BATCH_ROWS, _max_params(connection) // max(len(fields), 1)))
     columns = ", ".join(quote(cast(str, field.column)) for field in fields)
     head = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES "  # noqa: S608 - names from the model
@@ -149,6 +151,44 @@ def insert_rows(
                 batch, count = [], 0
         if count:
             flush(cursor)
+    return keys
+
+
+def _copy_rows(
+    connection: Any,
+    model: type[models.Model],
+    fields: Sequence[models.Field],
+    rows: Iterable[Sequence[Any]],
+    converters: list[tuple[int, Callable[[Any], Any]]],
+    *,
+    returning: bool,
+) -> list[Any]:
+    """PostgreSQL: one ``COPY … FROM STDIN`` (psycopg adapts the values in C; Django's client-side
+    binding of a 30,000-parameter INSERT cost ~200 µs a row). New keys are drawn from the table's
+    sequence first and copied with the rows. A statement-level trigger fires once for the COPY."""
+    quote = connection.ops.quote_name
+    table = model._meta.db_table
+    pk_column = cast(str, cast(models.Field, model._meta.pk).column)
+    names = [cast(str, field.column) for field in fields]
+    keys: list[Any] = []
+    with connection.cursor() as cursor:
+        if returning:
+            rows = list(rows)
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [quote(table), pk_column, len(rows)],
+            )
+            keys = [key for (key,) in cursor.fetchall()]
+            names.append(pk_column)
+        columns = ", ".join(quote(name) for name in names)
+        with cursor.cursor.copy(f"COPY {quote(table)} ({columns}) FROM STDIN") as copy:
+            for number, row in enumerate(rows):
+                values = list(row)
+                for index, convert in converters:
+                    values[index] = convert(values[index])
+                if returning:
+                    values.append(keys[number])
+                copy.write_row(values)
     return keys
 
 
