@@ -22,7 +22,7 @@ from households.choices import Employment, Labour
 from indicators import services as queueing
 from indicators import tasks
 from indicators.engine import runs as services
-from indicators.models import ComputeRun, IndicatorValue
+from indicators.models import ComputeRun, IndicatorValue, UnitBasis
 from relocation.celery import app
 from tests.factories import HouseholdFactory, PersonFactory, cells, compute, stored
 
@@ -114,7 +114,10 @@ def test_an_edit_through_the_service_recomputes_the_dirty_period_on_the_worker(w
     assert first.status == ComputeRun.Status.DONE
     assert before[:2] == (1, 2)
     assert after[:2] == (2, 2)
-    assert set(IndicatorValue.objects.filter(period__key=year).values_list("run_id", flat=True)) == {run.pk}
+    # Only the units the edit touched were recomputed (issue 22), and only their changed rows rewritten.
+    assert run.scope == ComputeRun.Scope.CHANGES
+    assert stored(year)[("village", VILLAGE, "M3-2")].run_id == run.pk
+    assert set(IndicatorValue.objects.filter(period__key=year).values_list("run_id", flat=True)) == {first.pk, run.pk}
     assert run.started_by is None
     assert run.progress == 100
 
@@ -132,6 +135,7 @@ def test_a_recompute_interrupted_mid_way_on_the_worker_leaves_the_previous_value
         raise RuntimeError("worker interrupted mid-insert")
 
     monkeypatch.setattr(services, "values_insert", insert_half_then_fail)  # the worker thread shares the module
+    UnitBasis.objects.all().delete()  # so the sweep cannot re-sum the changed units: a full run follows
     unemployed = household.members.get(employment=Employment.UNEMPLOYED)
 
     household_services.person_set_employment(actor=None, person=unemployed, employment=Employment.MIGRANT)
