@@ -92,6 +92,8 @@ class Watcher(threading.Thread):
         self.lock = threading.Lock()
         self.stop = threading.Event()
         self.db_cpu = 0.0
+        self.recompute_db_cpu = 0.0  # of the worker's own server process (its one persistent connection)
+        self.worker_pid = 0
         self._seen: dict[int, float] = {}
 
     def stored(self, villages: list[str]) -> dict[str, int]:
@@ -100,16 +102,35 @@ class Watcher(threading.Thread):
         ).values_list("unit_code", "numerator")
         return {code: numerator or 0 for code, numerator in rows}
 
+    def backends(self) -> tuple[set[int], set[int]]:
+        """The server processes of this database, and among them those serving the worker (their
+        client ports are the worker's sockets). Other databases on the server are not counted."""
+        ports: set[int] = set()
+        if self.worker_pid:
+            try:
+                found = psutil.Process(self.worker_pid).net_connections("tcp")
+                ports = {c.laddr.port for c in found if c.raddr}
+            except psutil.Error:
+                pass
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pid, client_port FROM pg_stat_activity WHERE datname = current_database()")
+            rows = cursor.fetchall()
+        return {pid for pid, _port in rows}, {pid for pid, port in rows if port in ports}
+
     def sample_db_cpu(self) -> None:
+        ours, worker_backends = self.backends()
         for process in psutil.process_iter(["name"]):
-            if process.info["name"] not in ("postgres", "postmaster"):
+            if process.pid not in ours:
                 continue
             try:
                 times = process.cpu_times()
             except psutil.Error:
                 continue
             total = times.user + times.system
-            self.db_cpu += max(0.0, total - self._seen.get(process.pid, total))
+            used = max(0.0, total - self._seen.get(process.pid, total))
+            self.db_cpu += used
+            if process.pid in worker_backends:
+                self.recompute_db_cpu += used
             self._seen[process.pid] = total
 
     def run(self) -> None:
@@ -132,11 +153,20 @@ class Watcher(threading.Thread):
         connection.close()
 
 
+WORKER = """
+import django
+django.setup()
+from relocation.celery import app
+app.conf["CELERY_DB_REUSE_MAX"] = 10**9  # keep the one connection: its server process is the recompute's
+app.worker_main(["worker", "-Q", "compute,default", "-n", "freshness@%h", "--pool=solo", "--loglevel=WARNING",
+                 "--without-mingle", "--without-gossip"])
+"""
+
+
 def worker_start() -> subprocess.Popen:
-    command = [sys.executable, "-m", "celery", "-A", "relocation", "worker", "-Q", "compute,default",
-               "-n", "freshness@%h", "--pool=solo", "--loglevel=WARNING",
-               "--without-mingle", "--without-gossip"]  # fmt: skip
-    return subprocess.Popen(command, cwd=ROOT, env=os.environ.copy())
+    """The production worker on the queues a sweep goes to, keeping its database connection (Celery
+    closes it after every task otherwise) so that ``Watcher`` can tell the recompute's server CPU."""
+    return subprocess.Popen([sys.executable, "-c", WORKER], cwd=ROOT, env={**os.environ, "CONN_MAX_AGE": "600"})
 
 
 def cpu_seconds(process: psutil.Process) -> float:
@@ -191,8 +221,9 @@ def main() -> None:
     time.sleep(8)  # the worker connects to the broker
     worker_process = psutil.Process(worker.pid)
     worker_cpu = cpu_seconds(worker_process)
+    watcher.worker_pid = worker.pid
     watcher.sample_db_cpu()
-    watcher.db_cpu = 0.0
+    watcher.db_cpu = watcher.recompute_db_cpu = 0.0
     watcher.start()
     started_at = timezone.now()
     start = time.perf_counter()
@@ -239,7 +270,9 @@ def main() -> None:
     print(f"worker CPU (the engine's Python): {worker_used / window:.1%} of one core")
     print(f"sweep transactions open: {open_seconds / window:.1%} of the window")
     server = watcher.db_cpu / window
-    print(f"database server CPU (all backends, the edits' own writes included): {server:.1%} of one core")
+    recomputing = watcher.recompute_db_cpu / window
+    print(f"database server CPU of the worker's connection (recomputing): {recomputing:.1%} of one core")
+    print(f"database server CPU (this database's connections, the edits' own included): {server:.1%} of one core")
 
 
 if __name__ == "__main__":
