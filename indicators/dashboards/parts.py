@@ -24,7 +24,7 @@ from areas.choices import AreaLevel
 from areas.models import Area
 from areas.selectors import within
 from indicators.dashboards import panels as boards
-from indicators.models import ComputeRun, Level, Met, Period
+from indicators.models import IndicatorValue, Level, Met, Period
 
 FRAGMENT_SECONDS = 6 * 3600
 
@@ -121,14 +121,19 @@ def county_part_build(county: Area, context: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def dashboards_warm(period_id: int, *, counties: set[str] | None = None) -> int:
+def _warmed_key(period_id: int) -> str:
+    return f"dashboard:warmed:{period_id}"
+
+
+def dashboards_warm(period_id: int, *, changed_only: bool = False) -> int:
     """Build every county part of the period's latest finished run into the shared cache, in the
     site's language (the one nearly every official reads); returns how many it built. A part already
     there (a web process was faster) is left alone.
 
-    After a recomputation of some units (``counties``: the counties it changed) the other counties'
-    values did not move: their part of the run before is carried over to the new key instead of
-    being built again (a steady stream of edits would otherwise rebuild every county each time)."""
+    ``changed_only`` (after recomputations of changed units): only the counties with a county or
+    township value rewritten since the run warmed last are built again; the others' parts of that run
+    are carried over to the new key (a steady stream of edits would otherwise rebuild every county
+    after every sweep)."""
     period = Period.objects.filter(pk=period_id).first()
     if period is None:
         return 0
@@ -138,26 +143,24 @@ def dashboards_warm(period_id: int, *, counties: set[str] | None = None) -> int:
         fresh = context["fresh"]
         if fresh.last_run_id is None:
             return 0
-        before = None
-        if counties is not None:
-            previous = (
-                ComputeRun.objects.filter(period_id=period_id, status=ComputeRun.Status.DONE)
-                .exclude(pk=fresh.last_run_id)
-                .order_by("-finished_at", "-id")
-                .values("id", "finished_at")
-                .first()
+        before, changed = None, set()
+        warmed = cache.get(_warmed_key(period_id)) if changed_only else None
+        if warmed is not None and warmed[0] != fresh.last_run_id:
+            before = dataclasses.replace(fresh, last_run_id=warmed[0], computed_at=warmed[1])
+            rewritten = IndicatorValue.objects.filter(
+                period_id=period_id, run_id__gt=warmed[0], level__in=(Level.COUNTY, Level.TOWNSHIP)
             )
-            if previous is not None:
-                before = dataclasses.replace(fresh, last_run_id=previous["id"], computed_at=previous["finished_at"])
+            changed = set(rewritten.values_list("county_code", flat=True).distinct())
         for county in Area.objects.filter(level=AreaLevel.COUNTY).order_by("code"):
             key = county_part_key(county, context)
             if key is None or cache.get(key) is not None:
                 continue
-            if before is not None and county.code not in (counties or ()):
+            if before is not None and county.code not in changed:
                 carried = cache.get(county_part_key(county, {**context, "fresh": before}) or "")
                 if carried is not None:
                     cache.set(key, carried, FRAGMENT_SECONDS)
                     continue
             cache.set(key, county_part_build(county, context), FRAGMENT_SECONDS)
             built += 1
+        cache.set(_warmed_key(period_id), (fresh.last_run_id, fresh.computed_at), FRAGMENT_SECONDS)
     return built
