@@ -206,10 +206,11 @@ class IndicatorValue(models.Model):
 
 class UnitBasis(models.Model):
     """The counts of an area unit that its stored values do not hold, written with them by every run:
-    an ancestor's values are then re-summed from its children's stored rows (issue 22) instead of
-    from all their records. The rates' numerators and denominators and the counts are in
-    ``IndicatorValue``; what is left is whether the unit has households and labour force (the 清零 and
-    只增不减 judgements) and the income sums of M3-5's growth. Derived data, like the values."""
+    an ancestor's values are then recomputed from its own stored counts, moved by what its changed
+    children moved (issue 22), instead of from all their records. The rates' numerators and
+    denominators and the counts are in ``IndicatorValue``; what is left is whether the unit has
+    households and labour force (the 清零 and 只增不减 judgements) and the income sums of M3-5's
+    growth. Derived data, like the values."""
 
     period = _reference(Period, models.CASCADE, related_name="+")
     level = models.CharField(max_length=8, choices=Level.choices)

@@ -8,15 +8,16 @@ changes the counts of one village, maybe a site or two. So:
    and the village of every changed site (a site's 500+/800+ flags count in its village);
 2. the counting passes of the full engine, restricted to the records filed in those villages or on
    those sites (``passes.Within``): their counts are then complete, exactly as in a full run;
-3. each ancestor (township, county, city) re-summed from its children: the recomputed ones, and
-   the others as stored (their values' numerators and denominators and their ``UnitBasis`` row),
-   never from their records; the townships' M2-4 from their sites, the counties' finance rows;
+3. each ancestor (township, county, city) as stored (its values' numerators and denominators and
+   its ``UnitBasis`` row), moved by what its recomputed children moved: the same sum as re-adding
+   all its children, without reading the other children (thousands of units for the city at
+   national scale); the townships' M2-4 from their sites, the counties' finance rows read again;
 4. judged by the full engine's own ``judged_rows`` (M3-4 against the previous period's stored
    counts of the same units), and only the rows whose cells changed are updated in place.
 
 It runs in the caller's transaction, so readers see all old or all new values. It needs the
 period's ``UnitBasis`` at the same reference date (written by every full run); without it, or when a
-unit it must re-sum has no stored values (an area created since), it raises ``NeedsFullRun``.
+unit it recomputes has no stored values (an area created since), it raises ``NeedsFullRun``.
 """
 
 import datetime
@@ -51,7 +52,7 @@ COUNT_KINDS = (Kind.INFO, Kind.ZERO, Kind.NO_DECREASE)
 
 
 class NeedsFullRun(Exception):
-    """The stored values cannot be re-summed (no basis at this date, an area without values)."""
+    """The stored values cannot be moved (no basis at this date, an area without values)."""
 
 
 @dataclass
@@ -73,24 +74,20 @@ def closure(villages: Iterable[int], sites: Iterable[int]) -> Places:
 
 @dataclass
 class _Areas:
-    """The part of the area tree a recomputation needs: the recomputed villages, their ancestors,
-    and the ancestors' children."""
+    """The part of the area tree a recomputation needs: the given areas and their ancestors."""
 
     rows: dict[int, dict[str, Any]]
     children: dict[int, list[int]]
 
     @classmethod
-    def load(cls, villages: frozenset[int]) -> "_Areas":
+    def load(cls, villages: Iterable[int]) -> "_Areas":
         fields = ("id", "code", "name", "level", "parent_id", "has_industrial_park")
-        rows = {row["id"]: row for row in Area.objects.filter(id__in=villages).values(*fields)}
+        rows = {row["id"]: row for row in Area.objects.filter(id__in=set(villages)).values(*fields)}
         pending = {row["parent_id"] for row in rows.values()} - {None}
         while pending:  # one query per level of the tree (four at most)
             found = {row["id"]: row for row in Area.objects.filter(id__in=pending).values(*fields)}
             rows.update(found)
             pending = {row["parent_id"] for row in found.values()} - {None} - set(rows)
-        ancestors = {row["parent_id"] for row in rows.values()} - {None}
-        for row in Area.objects.filter(parent_id__in=ancestors).exclude(id__in=set(rows)).values(*fields):
-            rows[row["id"]] = row
         children: dict[int, list[int]] = defaultdict(list)
         for row in rows.values():
             if row["parent_id"] is not None:
@@ -110,6 +107,12 @@ class _Areas:
             if self.rows[ancestor]["level"] == level:
                 return self.rows[ancestor]["code"]
         return ""
+
+    def unit_of(self, area_id: int) -> Unit:
+        unit = self.unit(area_id)
+        if unit is None:
+            raise ValueError(f"area {area_id} is not a unit")
+        return unit
 
     def unit(self, area_id: int) -> Unit | None:
         row = self.rows[area_id]
@@ -169,10 +172,26 @@ def _stored_counters(period_id: int, units: dict[tuple[str, str], int], referenc
     return counters
 
 
+def _moved(before: Counter, after: Counter) -> dict[str, int]:
+    """How the stored counts (``before``'s keys: rates, counts, basis) moved; counts the stored rows
+    do not hold (a village's persons) are not carried to the ancestors."""
+    return {key: after.get(key, 0) - amount for key, amount in before.items() if after.get(key, 0) != amount}
+
+
+def _finance_totals(finance: Counts) -> dict[int, Counter]:
+    """Each county's finance rows, and their sums for every area above it (the city)."""
+    counties = _Areas.load(finance.by_county)
+    totals: dict[int, Counter] = defaultdict(Counter)
+    for county, counter in finance.by_county.items():
+        for area_id in counties.chain(county):
+            totals[area_id].update(counter)
+    return totals
+
+
 def _townships_with_site(townships: set[int]) -> set[int]:
     """The townships of ``townships`` holding a site (M2-4's denominator is 1 for them)."""
-    villages = Site.objects.filter(village__parent_id__in=townships).values_list("village__parent_id", flat=True)
-    return {township for township in villages.distinct() if township is not None}
+    sites = Site.objects.filter(village__parent_id__in=townships).order_by()
+    return {township for township in sites.values_list("village__parent_id", flat=True).distinct() if township}
 
 
 def recompute_changes(run: ComputeRun, places: Places, read: dict[Any, Any] | None = None) -> int:
@@ -196,33 +215,32 @@ def recompute_changes(run: ComputeRun, places: Places, read: dict[Any, Any] | No
     areas = _Areas.load(places.villages)
     ancestors = {ancestor for village in places.villages for ancestor in areas.chain(village)[1:]}
     recomputed = set(places.villages) | ancestors
-    others = {child for parent in ancestors for child in areas.children.get(parent, [])} - recomputed
-    other_units = {}
-    for area_id in others:
-        unit = areas.unit(area_id)
-        if unit is not None:
-            other_units[(unit.level, unit.unit_code)] = area_id
-    counters = _stored_counters(period.pk, other_units, reference)
-    for area_id in others:  # finance is never taken from stored rows
-        counters.setdefault(area_id, Counter()).update(finance.by_county.get(area_id, Counter()))
-    for village in places.villages:
-        counters[village] = Counter(counts.by_village.get(village, Counter()))
-    with_site = _townships_with_site({a for a in ancestors if areas.rows[a]["level"] == AreaLevel.TOWNSHIP})
-    for area_id in sorted(ancestors, key=lambda area: len(areas.chain(area)), reverse=True):
-        total: Counter = Counter()
-        for child in areas.children.get(area_id, []):
-            total.update(counters.get(child, Counter()))
-        if area_id in with_site:
-            total["M2-4.d"] += 1
-            total["M2-4.n"] += int(bool(areas.rows[area_id]["has_industrial_park"]))
-        total.update(finance.by_county.get(area_id, Counter()))
-        counters[area_id] = total
-
-    units: list[tuple[Unit, Counter]] = []
+    units_of = {}
     for area_id in recomputed:
         unit = areas.unit(area_id)
         if unit is not None:
-            units.append((unit, counters[area_id]))
+            units_of[(unit.level, unit.unit_code)] = area_id
+    stored = _stored_counters(period.pk, units_of, reference)
+    counters: dict[int, Counter] = {}
+    change: dict[int, dict[str, int]] = {}  # what each recomputed unit's stored counts moved by
+    for village in places.villages:
+        counters[village] = Counter(counts.by_village.get(village, Counter()))
+        change[village] = _moved(stored.get(village, Counter()), counters[village])
+    with_site = _townships_with_site({a for a in ancestors if areas.rows[a]["level"] == AreaLevel.TOWNSHIP})
+    money = _finance_totals(finance)
+    for area_id in sorted(ancestors, key=lambda area: len(areas.chain(area)), reverse=True):
+        total = Counter(stored.get(area_id, Counter()))
+        for child in areas.children.get(area_id, []):
+            for key, amount in change.get(child, {}).items():
+                total[key] += amount
+        if areas.rows[area_id]["level"] == AreaLevel.TOWNSHIP:  # its own: villages hold no M2-4
+            total["M2-4.d"] = int(area_id in with_site)
+            total["M2-4.n"] = int(area_id in with_site and bool(areas.rows[area_id]["has_industrial_park"]))
+        change[area_id] = _moved(stored.get(area_id, Counter()), total)
+        total.update(money.get(area_id, Counter()))  # never stored: read again, never carried upward
+        counters[area_id] = total
+
+    units: list[tuple[Unit, Counter]] = [(areas.unit_of(area_id), counters[area_id]) for area_id in units_of.values()]
     basis = [basis_row(unit, counter) for unit, counter in units]
     for site in counts.sites:
         village = site["village_id"]

@@ -151,7 +151,7 @@ def _execute(run: ComputeRun) -> ComputeRun:
                     old = old.filter(indicator__code__in=codes)
                 old.delete()
                 values_insert(values)
-            if codes is None:  # what a later recomputation of changed units re-sums (``incremental``)
+            if codes is None:  # what a later recomputation of changed units starts from (``incremental``)
                 basis_replace(period.pk, run.reference_date, basis)
             flag = "dirty_since" if run.scope == ComputeRun.Scope.FULL else "year_data_dirty_since"
             Period.objects.filter(pk=period.pk, **{f"{flag}__lte": run.started_at}).update(**{flag: None})
@@ -226,7 +226,7 @@ def changes_compute(*, today: datetime.date | None = None) -> list[ComputeRun]:
     running month and year (``incremental``): a clerk's edit reaches the stored values in well under
     a second instead of a full recompute (issue 22). Falls back to marking the periods dirty (a full
     run follows) when a change names no units (admin, finance, imports), when a full run is pending
-    or under way, or when the stored values cannot be re-summed (``NeedsFullRun``). Past years are
+    or under way, or when the stored values cannot be moved (``NeedsFullRun``). Past years are
     marked for their year-data run as before."""
     today = today or timezone.localdate()
     now = timezone.now()
