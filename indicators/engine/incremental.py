@@ -123,14 +123,16 @@ class _Areas:
         return Unit(level, row["code"], row["name"], area_id, None, county, township)
 
 
-def _stored_counters(period_id: int, units: dict[tuple[str, str], int], reference: datetime.date) -> dict[int, Counter]:
+def _stored_counters(
+    period_id: int, units: dict[tuple[str, str], int], reference: datetime.date, indicators: dict[str, int]
+) -> dict[int, Counter]:
     """The counters of area units rebuilt from their stored rows, by area id: each rate's numerator
     and denominator, each count, and the ``UnitBasis`` columns. Finance is not taken from them (the
     counties' finance rows are read again, ``_finance``)."""
     if not units:
         return {}
     keys: dict[int, tuple[str, ...]] = {}
-    for indicator_id, code in Indicator.objects.values_list("id", "code"):
+    for code, indicator_id in indicators.items():
         entry = BY_CODE.get(code)
         if entry is None or code in FINANCE_CODES:
             continue
@@ -220,7 +222,8 @@ def recompute_changes(run: ComputeRun, places: Places, read: dict[Any, Any] | No
         unit = areas.unit(area_id)
         if unit is not None:
             units_of[(unit.level, unit.unit_code)] = area_id
-    stored = _stored_counters(period.pk, units_of, reference)
+    indicators = dict(Indicator.objects.values_list("code", "id"))
+    stored = _stored_counters(period.pk, units_of, reference, indicators)
     counters: dict[int, Counter] = {}
     change: dict[int, dict[str, int]] = {}  # what each recomputed unit's stored counts moved by
     for village in places.villages:
@@ -257,7 +260,6 @@ def recompute_changes(run: ComputeRun, places: Places, read: dict[Any, Any] | No
     units.sort(key=lambda pair: (pair[0].level, pair[0].unit_code))
 
     wanted = [entry.code for entry in CATALOGUE]
-    indicators = dict(Indicator.objects.values_list("code", "id"))
     keys = [(unit.level, unit.unit_code) for unit, _counter in units]
     previous = previous_counts(period, units=keys)
     growth = city_growth_for(reference.year)
