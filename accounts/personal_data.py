@@ -15,6 +15,9 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+# One phone mask for the phone field and for phones typed into notes (core.free_text).
+from core.free_text import mask_phone as mask_phone
+
 
 def _decode_key(name: str, raw: str) -> bytes:
     if not raw:
@@ -104,12 +107,3 @@ def mask_id_number(id_number: str) -> str:
     if len(id_number) <= 10:
         return "*" * len(id_number)
     return id_number[:6] + "*" * (len(id_number) - 10) + id_number[-4:]
-
-
-def mask_phone(phone: str) -> str:
-    """``138****5678`` for mobiles; landlines keep their first 3 and last 4 digits likewise."""
-    if not phone:
-        return ""
-    if len(phone) <= 7:
-        return "*" * len(phone)
-    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]

@@ -23,7 +23,7 @@ from accounts.models import PersonalDataAccess, User
 from accounts.services import UNMASK_PERMISSION
 from areas.choices import AreaLevel
 from areas.models import Area
-from core.free_text import FREE_TEXT_FIELDS, redact_fields, redact_id_numbers
+from core.free_text import FREE_TEXT_FIELDS, redact_fields, redact_free_text
 from core.text import normalise_text
 from households.choices import (
     LABOUR_FORCE,
@@ -427,7 +427,7 @@ def transfer_request_file(
         raise ValidationError({"village": _("请选择本县（市、区）其他乡镇（街道）的村（社区）。")})
     if village.township_code == household.township_code:
         raise ValidationError({"village": _("本乡镇（街道）内的迁移无需申请，请直接办理迁移。")})
-    reason = redact_id_numbers(reason.strip())
+    reason = redact_free_text(reason.strip())
     if not reason:
         raise ValidationError({"reason": _("请填写申请理由。")})
     if TransferRequest.objects.filter(household=household, status=TransferRequestStatus.PENDING).exists():
@@ -450,7 +450,7 @@ def transfer_request_decide(
     )
     if request.status != TransferRequestStatus.PENDING:
         raise ValidationError(_("该申请已审批，不能重复审批。"))
-    note = redact_id_numbers(note.strip())
+    note = redact_free_text(note.strip())
     if not approve and not note:
         raise ValidationError({"note": _("驳回时请填写驳回理由。")})
     if approve:
@@ -1130,7 +1130,7 @@ def monitoring_decide(
         decided_on=decided_on or timezone.localdate(),
         decision=decision,
         category=category,
-        note=redact_id_numbers((note or "").strip()),
+        note=redact_free_text((note or "").strip()),
         decided_by=actor if getattr(actor, "pk", None) else None,
         county_code=household.county_code,
         township_code=household.township_code,

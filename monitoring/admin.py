@@ -12,7 +12,7 @@ from django.db.models import Count
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from core.free_text import redact_id_numbers
+from core.free_text import redact_free_text
 from households.admin import ReadOnlyAdmin
 from monitoring.models import Case, CaseStep, Objection, Publicity
 
@@ -40,7 +40,7 @@ class CaseStepInline(ReadOnlyInline):
 
     @admin.display(description=_("说明"))
     def note_shown(self, step: CaseStep) -> str:
-        return redact_id_numbers(step.note)
+        return redact_free_text(step.note)
 
 
 class ObjectionInline(ReadOnlyInline):
@@ -50,7 +50,7 @@ class ObjectionInline(ReadOnlyInline):
 
     @admin.display(description=_("异议内容"))
     def text_shown(self, objection: Objection) -> str:
-        return redact_id_numbers(objection.text)
+        return redact_free_text(objection.text)
 
 
 @admin.register(Case)
@@ -126,4 +126,4 @@ class ObjectionAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("异议内容"))
     def text_shown(self, objection: Objection) -> str:
-        return redact_id_numbers(objection.text)
+        return redact_free_text(objection.text)

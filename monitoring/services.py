@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from accounts.access import access_object, require_write
 from accounts.models import User
-from core.free_text import redact_id_numbers
+from core.free_text import redact_free_text
 from deadlines.models import DEFAULT_WORKING_DAYS, Deadline, Step
 from deadlines.workdays import work_calendar
 from households import services as household_services
@@ -72,7 +72,7 @@ def _step(case: Case, step: str, actor: User | None, note: str, action: str = St
         action=action,
         user=actor if getattr(actor, "pk", None) else None,
         at=timezone.now(),
-        note=redact_id_numbers(note.strip())[:2000],
+        note=redact_free_text(note.strip())[:2000],
     )
 
 
@@ -316,6 +316,6 @@ def record_objection(*, actor: User | None, case: Case, received_on: datetime.da
     return Objection.objects.create(
         case=case,
         received_on=received_on,
-        text=redact_id_numbers(text.strip())[:2000],
+        text=redact_free_text(text.strip())[:2000],
         recorded_by=actor if getattr(actor, "pk", None) else None,
     )

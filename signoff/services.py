@@ -16,6 +16,7 @@ from accounts.access import require_write
 from accounts.models import Role, User
 from areas.choices import AreaLevel
 from areas.models import Area
+from core.free_text import redact_free_text
 from signoff import selectors
 from signoff.models import Action, Level, SignoffStep, Snapshot, State, VillageMonth
 
@@ -42,8 +43,14 @@ def _snapshot(village: Area, month: str) -> Snapshot:
 def _step(
     vm: VillageMonth, action: str, level: str, actor: User | None, note: str, snapshot: Snapshot | None = None
 ) -> SignoffStep:
+    # A note is free text: the ID and phone numbers people paste into it are masked (core.free_text).
     return SignoffStep.objects.create(
-        village_month=vm, action=action, level=level, user=actor, note=note.strip()[:500], snapshot=snapshot
+        village_month=vm,
+        action=action,
+        level=level,
+        user=actor,
+        note=redact_free_text(note.strip())[:500],
+        snapshot=snapshot,
     )
 
 
