@@ -39,6 +39,9 @@ from households.validators import (
 )
 
 CHUNK = 2000
+# Rows the engine validates and writes at a time (setting IMPORT_CHUNK_ROWS): one chunk's rows are in
+# memory at once, never the file's.
+CHUNK_ROWS = 10_000
 
 
 def chunks(items: Iterable[Any], size: int = CHUNK) -> Iterator[list[Any]]:
@@ -235,13 +238,16 @@ class Context:
 
     # -- errors -------------------------------------------------------------------------------
     def error(self, row: ImportRow, header: str, reason: str) -> None:
+        self.errors.append(self.row_error(row, header, reason))
+
+    def row_error(self, row: ImportRow, header: str, reason: str) -> RowError:
+        """The error, the row marked invalid, the error not yet reported (``error`` reports it)."""
+        row.valid = False
         column = self.kind.column_by_header.get(header)
         value = str(row.cells.get(header, ""))
         if column is not None and column.secret and value:
-            self.errors.append(RowError(row.number, header, mask_value(column.secret, value), reason, encrypt(value)))
-        else:
-            self.errors.append(RowError(row.number, header, value, reason))
-        row.valid = False
+            return RowError(row.number, header, mask_value(column.secret, value), reason, encrypt(value))
+        return RowError(row.number, header, value, reason)
 
     def warn(self, row: ImportRow, header: str, reason: str) -> None:
         self.warnings.append(RowError(row.number, header, "", reason))
@@ -306,6 +312,9 @@ class Kind(abc.ABC):
     one_of: ClassVar[tuple[str, ...]] = ()
     number_formats: ClassVar[bool] = False
     change_family: ClassVar[str | None] = "records"
+    # The engine may validate and write the file in chunks: no rule needs a later row of the file
+    # except those ``finish`` checks on compact state.
+    streams: ClassVar[bool] = False
     year_field: ClassVar[str | None] = None
     auto_now_fields: tuple[str, ...] = ()  # set per instance from the model
 
@@ -347,6 +356,24 @@ class Kind(abc.ABC):
     def check_broken(self, ctx: Context, rows: list[ImportRow]) -> None:  # noqa: B027 - optional hook
         """Rows with cell errors: check what did parse (references, scope, row rules) as well, batched,
         so one upload lists every problem of a row (issue 20)."""
+
+    def finish(self, ctx: Context) -> None:  # noqa: B027 - optional hook
+        """After the last row: the rules over the whole file, on what ``check_rows`` kept in ``ctx``."""
+
+    def finish_outside(self, ctx: Context) -> bool:
+        """``finish`` must run after the import's transaction is rolled back (what it logs must stay)."""
+        return False
+
+    def defer(
+        self, ctx: Context, creates: list[ImportRow], updates: list[ImportRow]
+    ) -> tuple[list[ImportRow], list[ImportRow]]:
+        """The rows of a chunk to write now; the others wait for ``deferred`` (a unique place a later
+        chunk may free first)."""
+        return creates, updates
+
+    def deferred(self, ctx: Context) -> tuple[list[ImportRow], list[ImportRow]]:
+        """The rows ``defer`` held back, written after the file-wide checks passed."""
+        return [], []
 
     def complete(self, row: ImportRow, instance: Any, changed: list[str] | None) -> None:  # noqa: B027 - optional hook
         """After the diff: derive costly values (encryption) only for created or changed rows."""

@@ -6,12 +6,15 @@ file and the database together before anything is written, and the writes are ba
 ``bulk_update``. Unchanged rows are not written: no history, no re-encryption, no change-feed row.
 """
 
+import contextlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,7 +22,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from households.choices import Channel
 from households.history import ID_KEYS, SECRET_FIELDS, _plain, redact_ids
-from households.importing.base import Context, ImportRow, Kind, RowError, get_field_name
+from households.importing.base import CHUNK_ROWS, Context, ImportRow, Kind, RowError, get_field_name
 from households.importing.cells import CellError
 from households.importing.readers import FileError, open_table
 from households.importing.registry import get_kind, kind_names
@@ -104,6 +107,18 @@ def _job_update(job: ImportJob, **values: Any) -> None:
         job.save(update_fields=list(values))
 
 
+class _RolledBack(Exception):
+    """Raised inside the import's transaction to undo every chunk written (row errors, a dry run)."""
+
+
+def chunk_rows(kind: Kind) -> int:
+    """Rows validated and written at a time: a kind whose rows refer to each other anywhere in the
+    file (areas and their parents) reads the whole file as one chunk."""
+    if not kind.streams:
+        return 1 << 62
+    return max(1, int(getattr(settings, "IMPORT_CHUNK_ROWS", CHUNK_ROWS)))
+
+
 def _run(
     kind: Kind,
     source: str | Path | IO[bytes],
@@ -113,8 +128,11 @@ def _run(
     job: ImportJob | None,
     report: Progress,
 ) -> ImportResult:
-    """Read the file, check its headers, parse and validate every row, then compare with the database
-    and — unless a dry run or any row error — write it all in one transaction."""
+    """Stream the file in chunks inside one transaction: each chunk is parsed, validated against the
+    file so far (its keys) and the database, compared, and — while no row of the file has failed —
+    written with its history. File-wide rules run at the end on compact state (``Kind.finish``); a
+    row error anywhere, or a dry run, rolls every chunk back. Memory holds one chunk's rows, not
+    the file's (issue 22: a 1,000,000-row file)."""
     table = open_table(source, number_formats=kind.number_formats, columns=len(kind.columns))
     result = ImportResult(kind=kind.name, dry_run=dry_run)
     present = _checked_headers(kind, table.headers, result)
@@ -124,37 +142,137 @@ def _run(
         for index, header in enumerate(table.headers)
         if header in kind.column_by_header
     ]
-    rows = _parse_rows(ctx, table.rows, positions)
+    run = _Stream(kind, ctx, result, user=user, dry_run=dry_run, job=job, file_name=f"{kind.name}.{table.format}")
+    settle_later = False
+    # A dry run writes nothing: no transaction, so its progress commits are seen as it goes.
+    outer = contextlib.nullcontext() if dry_run else transaction.atomic()
+    try:
+        with outer:
+            for done, raw in enumerate(_batches(table.rows, chunk_rows(kind)), start=1):
+                rows = _parse_rows(ctx, raw, positions)
+                if done == 1:
+                    report(20)
+                run.chunk(rows, report if done == 1 else lambda _percent: None)
+                # 65 after the first chunk, then towards 90: the number of rows is not known ahead.
+                report(90 - 25 * 4 ** (done - 1) // 5 ** (done - 1))
+            if not result.total:
+                raise FileError(_("文件中没有数据行：第 1 行是表头，请从第 2 行起填写数据后重新上传。"))
+            settle_later = kind.finish_outside(ctx)
+            if not settle_later:
+                kind.finish(ctx)
+            if ctx.errors or settle_later or dry_run:
+                raise _RolledBack
+            run.finish()
+    except _RolledBack:
+        if settle_later:
+            kind.finish(ctx)  # after the rollback: what it logs is kept (household.id_lookup)
     result.file_warnings.extend(table.warnings)
-    if not rows:
-        raise FileError(_("文件中没有数据行：第 1 行是表头，请从第 2 行起填写数据后重新上传。"))
-    result.total = len(rows)
-    report(20)
-    _validate(kind, ctx, rows, report)
+    result.warnings = ctx.warnings
     result.errors = sorted(
         ctx.errors,
         key=lambda error: (error.row, kind.headers.index(error.column) if error.column in kind.headers else 0),
     )
-    result.warnings = ctx.warnings
     if result.errors:
+        result.created = result.updated = result.unchanged = 0
+        result.job = None
         if job is not None:
             _job_invalid(job, result)
         return result
-
-    creates, updates = _diff(kind, rows)
-    result.created, result.updated = len(creates), len(updates)
-    result.unchanged = len(rows) - len(creates) - len(updates)
-    report(65)
+    result.unchanged = result.total - result.created - result.updated
     if dry_run:
         if job is not None:
             _job_previewed(job, result)
         return result
-    if not (creates or updates) and job is None:
-        report(100)
-        return result
-    result.job = _write(kind, table, result, creates, updates, user=user, job=job, report=report)
     report(100)
     return result
+
+
+def _batches(rows: Iterator[Any], size: int) -> Iterator[Iterator[Any]]:
+    """The reader's rows ``size`` at a time (the reader streams; so do these)."""
+    iterator = iter(rows)
+    while True:
+        batch = list(islice(iterator, size))
+        if not batch:
+            return
+        yield iter(batch)
+
+
+class _Stream:
+    """One import's state across chunks: the keys seen (a key only once in the file), the counts, the
+    job row and the change-feed years; rows themselves are dropped after their chunk."""
+
+    def __init__(
+        self,
+        kind: Kind,
+        ctx: Context,
+        result: ImportResult,
+        *,
+        user: User | None,
+        dry_run: bool,
+        job: ImportJob | None,
+        file_name: str,
+    ) -> None:
+        self.kind, self.ctx, self.result, self.user, self.dry_run = kind, ctx, result, user, dry_run
+        self.job, self.file_name = job, file_name
+        self.job_open = False
+        self.seen: dict[Any, int] = {}
+        self.years: set[int | None] = set()
+
+    def chunk(self, rows: list[ImportRow], report: Progress) -> None:
+        if not rows:
+            return
+        self.result.total += len(rows)
+        ctx, kind = self.ctx, self.kind
+        _validate(kind, ctx, rows, report, seen=self.seen, final=False)
+        if ctx.errors or kind.finish_outside(ctx):
+            return  # the file fails: the rest is validated only
+        creates, updates = _diff(kind, rows)
+        self.result.created += len(creates)
+        self.result.updated += len(updates)
+        if self.dry_run:
+            return
+        creates, updates = kind.defer(ctx, creates, updates)
+        self.write(creates, updates)
+
+    def write(self, creates: list[ImportRow], updates: list[ImportRow]) -> None:
+        if not (creates or updates):
+            return
+        job = self.open_job()
+        self.kind.write(creates, updates)
+        _history(self.kind, creates, updates, user=self.user, job=job)
+        self.years |= self.kind.changed_years(creates + updates)
+
+    def open_job(self) -> ImportJob:
+        """The job row the history points at: created (command line) or updated in the transaction."""
+        job = self.job
+        if job is None:
+            job = self.job = ImportJob(kind=self.kind.name, file_name=self.file_name, created_by=self.user)
+        if not self.job_open:
+            self.job_open = True
+            job.kind = self.kind.name
+            job.channel = Channel.IMPORT if self.user is not None else Channel.SYSTEM
+            job.save()
+        return job
+
+    def finish(self) -> None:
+        """No row failed: the deferred rows, the job done, one change-feed entry per year touched."""
+        creates, updates = self.kind.deferred(self.ctx)
+        self.write(creates, updates)
+        result = self.result
+        if not self.job_open and self.job is None:
+            return  # a command-line import that changed nothing leaves no job
+        job = self.open_job()
+        job.status = ImportJob.Status.DONE
+        job.progress = 100
+        job.total_rows = result.total
+        result.unchanged = result.total - result.created - result.updated
+        job.created_count, job.updated_count, job.unchanged_count = result.created, result.updated, result.unchanged
+        job.errors = []
+        job.warnings = [error.as_dict() for error in self.ctx.warnings]
+        job.finished_at = timezone.now()
+        job.save()
+        result.job = job
+        _changefeed(self.kind, self.years)
 
 
 def _checked_headers(kind: Kind, headers: list[str], result: ImportResult) -> list[str]:
@@ -176,11 +294,21 @@ def _checked_headers(kind: Kind, headers: list[str], result: ImportResult) -> li
     return present
 
 
-def _validate(kind: Kind, ctx: Context, rows: list[ImportRow], report: Progress) -> None:
-    """Every row against the file (a key only once) and the database (references, then the kind's
-    checks across rows); errors are collected on ``ctx``, none raised, so one upload shows them all.
-    A row with cell errors still has its parsed references and row rules checked (issue 20)."""
-    keyed: dict[tuple[Any, ...], ImportRow] = {}
+def _validate(
+    kind: Kind,
+    ctx: Context,
+    rows: list[ImportRow],
+    report: Progress,
+    *,
+    seen: dict[Any, int] | None = None,
+    final: bool = True,
+) -> None:
+    """Every row against the file (a key only once: ``seen`` holds the keys of earlier chunks, key →
+    row number) and the database (references, then the kind's checks across rows); errors are
+    collected on ``ctx``, none raised, so one upload shows them all. A row with cell errors still has
+    its parsed references and row rules checked (issue 20). ``final``: the file ends here, so the
+    file-wide rules run too (``Kind.finish``); the streaming engine runs them after its last chunk."""
+    keyed: dict[Any, int] = {} if seen is None else seen
     broken = [row for row in rows if not row.valid]
     for row in rows:
         if not row.valid:
@@ -188,13 +316,14 @@ def _validate(kind: Kind, ctx: Context, rows: list[ImportRow], report: Progress)
         row.key = kind.make_key(ctx, row)
         if not row.valid:
             continue
-        first = keyed.setdefault(row.key, row)
-        if first is not row:
+        compact = row.key[0] if len(row.key) == 1 else row.key  # 1,000,000 keys: no tuple each
+        first = keyed.setdefault(compact, row.number)
+        if first != row.number:
             header = kind.key_columns[0].header
             ctx.error(
                 row,
                 header,
-                f"与第 {first.number} 行重复：同一{'+'.join(c.header for c in kind.key_columns)}只能出现一次。",
+                f"与第 {first} 行重复：同一{'+'.join(c.header for c in kind.key_columns)}只能出现一次。",
             )
     valid_rows = [row for row in rows if row.valid]
     kind.load(ctx, valid_rows)
@@ -203,6 +332,8 @@ def _validate(kind: Kind, ctx: Context, rows: list[ImportRow], report: Progress)
         kind.resolve(ctx, row)
     kind.check_rows(ctx, [row for row in valid_rows if row.valid])
     kind.check_broken(ctx, broken)
+    if final:
+        kind.finish(ctx)
     report(50)
 
 
@@ -229,44 +360,6 @@ def _job_previewed(job: ImportJob, result: ImportResult) -> None:
         unchanged_count=result.unchanged,
         warnings=[error.as_dict() for error in result.warnings],
     )
-
-
-def _write(
-    kind: Kind,
-    table: Any,
-    result: ImportResult,
-    creates: list[ImportRow],
-    updates: list[ImportRow],
-    *,
-    user: User | None,
-    job: ImportJob | None,
-    report: Progress,
-) -> ImportJob:
-    """One transaction: the job row done (created for a command-line import), then the rows, their
-    history and the change feed — all or nothing."""
-    with transaction.atomic():
-        if job is None:
-            job = ImportJob(kind=kind.name, file_name=_file_name(table, result), created_by=user if user else None)
-        job.kind = kind.name
-        job.channel = Channel.IMPORT if user is not None else Channel.SYSTEM
-        job.status = ImportJob.Status.DONE
-        job.progress = 100
-        job.total_rows = result.total
-        job.created_count, job.updated_count, job.unchanged_count = result.created, result.updated, result.unchanged
-        job.errors = []
-        job.warnings = [error.as_dict() for error in result.warnings]
-        job.finished_at = timezone.now()
-        job.save()
-        if creates or updates:
-            kind.write(creates, updates)
-            report(85)
-            _history(kind, creates, updates, user=user, job=job)
-            _changefeed(kind, creates + updates)
-    return job
-
-
-def _file_name(table: Any, result: ImportResult) -> str:
-    return f"{result.kind}.{table.format}"
 
 
 def _parse_rows(ctx: Context, raw_rows: Any, positions: list[tuple[int, Any]]) -> list[ImportRow]:
@@ -384,10 +477,10 @@ def _history(
     insert_history(entries())
 
 
-def _changefeed(kind: Kind, rows: list[ImportRow]) -> None:
-    if kind.change_family is None:
+def _changefeed(kind: Kind, years: set[int | None]) -> None:
+    if kind.change_family is None or not years:
         return
-    for year in sorted(kind.changed_years(rows), key=lambda value: value or 0):
+    for year in sorted(years, key=lambda value: value or 0):
         ChangeFeed.objects.create(family=kind.change_family, data_year=year)
 
 

@@ -3,6 +3,7 @@ actions. (finance, citystats and commendations live in ``indicators/imports.py``
 
 import re
 from collections import defaultdict
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 from django.core.exceptions import ValidationError
@@ -308,6 +309,7 @@ class SitesKind(Kind):
     name = "sites"
     label = "安置点"
     model = Site
+    streams = True
     roles = frozenset({Role.TOWNSHIP_STAFF})
     columns = [
         Column("安置点编码", "code", record_code, key=True),
@@ -368,6 +370,7 @@ class HouseholdsKind(Kind):
     name = "households"
     label = "搬迁户"
     model = Household
+    streams = True
     roles = FIELD_STAFF
     columns = [
         Column("户编号", "code", record_code, key=True),
@@ -576,14 +579,30 @@ def check_references(ctx: Context, rows: list[ImportRow], fields: dict[str, str]
                 site_for(ctx, row, header, code)
 
 
+ACTIVE = str(RecordStatus.ACTIVE)
+
+
 def person_active(status: str) -> bool:
-    return status == RecordStatus.ACTIVE
+    return status == ACTIVE  # a plain str: comparing with the enum member is ~4x slower
+
+
+@dataclass
+class Family:
+    """``PersonsKind._track_heads``'s compact state of one household."""
+
+    code: str
+    first_row: int
+    first_cell: str
+    others: dict[int, tuple[str, str]]  # active members in the database the file has not named yet
+    active: int = 0  # active rows of the file
+    heads: list[tuple[int, str, str]] = field(default_factory=list)  # the file's active heads
 
 
 class PersonsKind(Kind):
     name = "persons"
     label = "家庭成员"
     model = Person
+    streams = True
     roles = FIELD_STAFF
     columns = [
         Column(
@@ -698,66 +717,128 @@ class PersonsKind(Kind):
                     else:
                         foreign.append((row, other))
                     break
-        self._report_foreign(ctx, rows, foreign)
-        self._check_heads(ctx, rows)
+        self._collect_foreign(ctx, rows, foreign)
+        self._track_heads(ctx, rows)
 
     @staticmethod
-    def _report_foreign(ctx: Context, rows: list[ImportRow], foreign: list[tuple[ImportRow, Person]]) -> None:
-        """Numbers registered outside the user's area get the neutral message, logged and throttled per
-        user (issue 17 finding 12); above the limit the whole file is refused without saying which."""
+    def _collect_foreign(ctx: Context, rows: list[ImportRow], foreign: list[tuple[ImportRow, Person]]) -> None:
+        """Numbers registered outside the user's area: the rows fail (not written); whether they are
+        named or the file is refused is decided once for the whole file (``finish``)."""
         by_hash = ctx.data["by_hash"]
         new_to_area = sum(1 for row in rows if not any(ctx.record_in_scope(p) for p in by_hash.get(row.key[0], [])))
+        ctx.data["new_to_area"] = ctx.data.get("new_to_area", 0) + new_to_area
+        reported = ctx.data.setdefault("foreign", [])
+        for row, person in foreign:
+            reported.append((person.pk, ctx.row_error(row, "身份证号", "该身份证号已在系统中登记，请联系县级管理员。")))
+
+    def finish_outside(self, ctx: Context) -> bool:
+        return bool(ctx.data.get("foreign"))
+
+    def finish(self, ctx: Context) -> None:
+        self._report_foreign(ctx)
+        self._heads_errors(ctx)
+
+    @staticmethod
+    def _report_foreign(ctx: Context) -> None:
+        """Numbers registered outside the user's area get the neutral message, logged and throttled per
+        user (issue 17 finding 12); above the limit the whole file is refused without saying which."""
+        foreign = ctx.data.pop("foreign", [])
         refusal = import_foreign_ids(
-            actor=ctx.user, person_ids=[person.pk for _row, person in foreign], new_to_area=new_to_area,
+            actor=ctx.user, person_ids=[pk for pk, _error in foreign], new_to_area=ctx.data.pop("new_to_area", 0),
             label=f"导入{ctx.kind.label}",
         )  # fmt: skip
         if refusal:
             raise FileError(refusal)
-        for row, _person in foreign:
-            ctx.error(row, "身份证号", "该身份证号已在系统中登记，请联系县级管理员。")
+        ctx.errors.extend(error for _pk, error in foreign)
 
     @staticmethod
-    def _check_heads(ctx: Context, rows: list[ImportRow]) -> None:
+    def _track_heads(ctx: Context, rows: list[ImportRow]) -> None:
+        """Per household of the file, across chunks, what the 户主 rule needs at the end: its active
+        members in the database when the file first named it (minus those the file names), the
+        file's active rows and its heads. A household's rows may be anywhere in the file."""
+        families: dict[int, Family] = ctx.data.setdefault("families", {})
         members = ctx.data["members"]
-        by_household: dict[int, list[ImportRow]] = defaultdict(list)
         for row in rows:
-            by_household[row.attrs["household_id"]].append(row)
-        for household_id, file_rows in by_household.items():
-            final = dict(members.get(household_id, {}))
-            for row in file_rows:
-                if row.existing is not None:
-                    final.pop(row.existing.pk, None)
-            heads = [name for relation, name in final.values() if relation == Relation.HEAD]
-            active_count = len(final)
-            file_heads = []
-            for row in file_rows:
-                relation = row.attrs["relation"]
-                if person_active(row.extra["status"]):
-                    active_count += 1
-                    if relation == Relation.HEAD:
-                        file_heads.append(row)
-            household = file_rows[0].extra["household"]
-            if len(heads) + len(file_heads) > 1:
-                names = "、".join(heads + [row.attrs["name"] for row in file_heads])
-                for row in file_heads:
-                    ctx.error(
-                        row,
-                        "与户主关系",
-                        f"户 {household.code} 将有多名状态为“正常”的户主（{names}），每户只能有一名户主。",
-                    )
-            elif active_count and not heads and not file_heads:
-                ctx.error(
-                    file_rows[0],
-                    "与户主关系",
-                    f"户 {household.code} 没有状态为“正常”的户主：请把其中一人的与户主关系填为“户主”。",
+            household_id = row.attrs["household_id"]
+            household = row.extra["household"]
+            family = families.get(household_id)
+            if family is None:
+                family = families[household_id] = Family(
+                    household.code, row.number, row.cells.get("与户主关系", ""), dict(members.get(household_id, {}))
                 )
-            for row in file_heads:
+            if row.existing is not None:
+                family.others.pop(row.existing.pk, None)
+            if not person_active(row.extra["status"]):
+                continue
+            family.active += 1
+            if row.attrs["relation"] == Relation.HEAD:
+                family.heads.append((row.number, row.attrs["name"], row.cells.get("与户主关系", "")))
                 if household.head_id_hash and household.head_id_hash != row.key[0]:
                     ctx.warn(
                         row,
                         "身份证号",
                         f"与搬迁户表中户 {household.code} 的户主身份证号不同，以家庭成员表为准。",
                     )
+
+    @staticmethod
+    def _heads_errors(ctx: Context) -> None:
+        """One active 户主 per household with active members, the file and the database together."""
+        for family in ctx.data.pop("families", {}).values():
+            heads = [name for relation, name in family.others.values() if relation == Relation.HEAD]
+            if len(heads) + len(family.heads) > 1:
+                names = "、".join(heads + [name for _number, name, _cell in family.heads])
+                for number, _name, cell in family.heads:
+                    ctx.error(
+                        ImportRow(number, {"与户主关系": cell}),
+                        "与户主关系",
+                        f"户 {family.code} 将有多名状态为“正常”的户主（{names}），每户只能有一名户主。",
+                    )
+            elif (family.active or family.others) and not heads and not family.heads:
+                ctx.error(
+                    ImportRow(family.first_row, {"与户主关系": family.first_cell}),
+                    "与户主关系",
+                    f"户 {family.code} 没有状态为“正常”的户主：请把其中一人的与户主关系填为“户主”。",
+                )
+
+    def defer(
+        self, ctx: Context, creates: list[ImportRow], updates: list[ImportRow]
+    ) -> tuple[list[ImportRow], list[ImportRow]]:
+        """A row taking a household's 户主 place while another member holds it in the database waits
+        for the end (a later chunk may release that place; the unique index is checked per row)."""
+        heads = {
+            household_id: pk
+            for household_id, members in ctx.data["members"].items()
+            for pk, (relation, _name) in members.items()
+            if relation == Relation.HEAD
+        }
+        for row in updates:
+            if row.instance.pk == heads.get(row.instance.household_id) and not self._is_head(row.instance):
+                del heads[row.instance.household_id]
+        held: tuple[list[ImportRow], list[ImportRow]] = ctx.data.setdefault("held", ([], []))
+        now: tuple[list[ImportRow], list[ImportRow]] = ([], [])
+        for index, rows in enumerate((creates, updates)):
+            for row in rows:
+                person = row.instance
+                takes = self._is_head(person) and (
+                    row.existing is None
+                    or row.before.get("relation", Relation.HEAD) != Relation.HEAD
+                    or not person_active(row.before.get("status", RecordStatus.ACTIVE))
+                )
+                holder = heads.get(person.household_id)
+                if takes and holder is not None and holder != person.pk:
+                    held[index].append(row)
+                    continue
+                if takes:
+                    heads[person.household_id] = person.pk if person.pk is not None else -row.number
+                now[index].append(row)
+        return now
+
+    def deferred(self, ctx: Context) -> tuple[list[ImportRow], list[ImportRow]]:
+        return ctx.data.pop("held", ([], []))
+
+    @staticmethod
+    def _is_head(person: Person) -> bool:
+        return person.relation == Relation.HEAD and person_active(person.status)
 
     def complete(self, row: ImportRow, instance: Any, changed: list[str] | None) -> None:
         if changed is None:
@@ -792,6 +873,7 @@ class IncomesKind(Kind):
     name = "incomes"
     label = "收入"
     model = Income
+    streams = True
     roles = FIELD_STAFF
     change_family = "incomes"
     year_field = "year"
@@ -854,6 +936,7 @@ class GrievancesKind(Kind):
     name = "grievances"
     label = "信访舆情"
     model = Grievance
+    streams = True
     roles = FIELD_STAFF
     columns = [
         Column("事项编号", "code", record_code, key=True),
@@ -937,6 +1020,7 @@ class ActionsKind(Kind):
     name = "actions"
     label = "帮扶台账"
     model = FollowUpAction
+    streams = True
     roles = FIELD_STAFF
     one_of = ("户编号", "安置点编码")
     columns = [
