@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -192,6 +193,18 @@ class SiteViewSet(ReadViewSet):
 # --- households ----------------------------------------------------------------------------------
 
 
+def _cancel_of(data: dict[str, Any]) -> dict[str, Any] | None:
+    """A body's ``status: 已注销`` with its date (today when not given) and reason, which the
+    serializers require, taken out of ``data`` as the cancel services' keywords (the portal's 注销
+    pages call the same services, issue 20). None when the body does not cancel."""
+    cancelled_on = data.pop("cancelled_on", None)
+    reason = data.pop("cancel_reason", "")
+    if data.get("status") != RecordStatus.CANCELLED:
+        return None
+    data.pop("status")
+    return {"cancelled_on": cancelled_on or timezone.localdate(), "reason": reason}
+
+
 class HouseholdFilter(CodeFilterSet):
     """Validated here, applied by ``selectors.household_list`` (the same search as the pages)."""
 
@@ -255,13 +268,13 @@ class HouseholdViewSet(ReadViewSet):
         if Household.objects.filter(code=code).exists():
             raise neutral_duplicate("code", _("户编号"))
         phone = data.pop("phone", "")
-        cancel = data.pop("status", RecordStatus.ACTIVE) == RecordStatus.CANCELLED
+        cancel = _cancel_of(data)
         self._references(data)
         household = services.household_register(
             actor=api_actor(request), code=code, village_code=village, data=data, phone=phone, channel=API
         )
-        if cancel:
-            household = services.household_cancel(actor=api_actor(request), household=household, channel=API)
+        if cancel is not None:
+            household = services.household_cancel(actor=api_actor(request), household=household, channel=API, **cancel)
         return self.answer(household, status.HTTP_201_CREATED)
 
     @transaction.atomic
@@ -272,6 +285,7 @@ class HouseholdViewSet(ReadViewSet):
         village = data.pop("village", None)
         if village and village != household.village.code:
             household = services.household_transfer(actor=actor, household=household, village_code=village, channel=API)
+        cancel = _cancel_of(data)
         wanted_status = data.pop("status", None)
         phone = data.pop("phone", None)
         if phone is not None and is_masked(phone):
@@ -279,8 +293,8 @@ class HouseholdViewSet(ReadViewSet):
         self._references(data)
         if data or phone is not None:
             household = services.household_update(actor=actor, household=household, data=data, phone=phone, channel=API)
-        if wanted_status == RecordStatus.CANCELLED and household.status != RecordStatus.CANCELLED:
-            household = services.household_cancel(actor=actor, household=household, channel=API)
+        if cancel is not None and household.status != RecordStatus.CANCELLED:
+            household = services.household_cancel(actor=actor, household=household, channel=API, **cancel)
         elif wanted_status == RecordStatus.ACTIVE and household.status == RecordStatus.CANCELLED:
             raise DjangoValidationError({"status": _("已注销的户不能在此恢复，请通过导入或联系县级管理员。")})
         return self.answer(household)
@@ -329,10 +343,11 @@ class PersonViewSet(ReadViewSet):
         data = self.validated(PersonInputSerializer)
         household = selectors.household_reference(actor, data.pop("household"))
         id_number = data.pop("id_number")
-        wanted_status = data.pop("status", RecordStatus.ACTIVE)
+        cancel = _cancel_of(data)
+        data.pop("status", None)
         person = services.person_create(actor=actor, household=household, id_number=id_number, data=data, channel=API)
-        if wanted_status != RecordStatus.ACTIVE:
-            person = services.person_update(actor=actor, person=person, data={"status": wanted_status}, channel=API)
+        if cancel is not None:
+            person = services.person_cancel(actor=actor, person=person, channel=API, **cancel)
         return self.answer(person, status.HTTP_201_CREATED)
 
     @services.counts_foreign_ids  # outside the transaction: its log survives a refused write
@@ -347,8 +362,13 @@ class PersonViewSet(ReadViewSet):
         # A masked number (as read back by a masked role) or the stored one: nothing to change.
         if id_number and not is_masked(id_number) and personal_data.blind_index(id_number) != person.id_number_hash:
             person = services.person_correct_id_number(actor=actor, person=person, id_number=id_number, channel=API)
+        cancel = _cancel_of(data)
         if data:
             person = services.person_update(actor=actor, person=person, data=data, channel=API)
+        if cancel is not None and person.status != RecordStatus.CANCELLED:
+            # After the other fields, as the last history entry; an already cancelled person keeps
+            # the date and reason it was cancelled with.
+            person = services.person_cancel(actor=actor, person=person, channel=API, **cancel)
         return self.answer(person)
 
 

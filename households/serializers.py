@@ -28,10 +28,12 @@ from households.choices import (
     Employment,
     GrievanceStatus,
     GrievanceTopic,
+    HouseholdCancelReason,
     HouseholdCategory,
     HousingHazard,
     Labour,
     Monitoring,
+    PersonCancelReason,
     RecordStatus,
     Relation,
     SafetyNet,
@@ -118,6 +120,19 @@ class Choice(serializers.ChoiceField):
         super().__init__(choices=choices.choices, **kwargs)
 
 
+def cancel_checked(attrs: dict[str, Any], reasons: Any) -> dict[str, Any]:
+    """``status: 已注销`` cancels as the portal's 注销 page does (issue 20): with a reason, which the
+    API requires, and a date (today when not given). Both come only with that status."""
+    cancelling = attrs.get("status") == RecordStatus.CANCELLED
+    if cancelling and not attrs.get("cancel_reason"):
+        raise serializers.ValidationError(
+            {"cancel_reason": _("注销时请填写注销原因（%(choices)s）。") % {"choices": "、".join(reasons.values)}}
+        )
+    if not cancelling and ("cancel_reason" in attrs or "cancelled_on" in attrs):
+        raise serializers.ValidationError({"cancel_reason": _("注销原因和注销日期只随状态“已注销”一起填写。")})
+    return attrs
+
+
 # --- areas ---------------------------------------------------------------------------------------
 
 
@@ -195,9 +210,9 @@ class HouseholdSerializer(serializers.ModelSerializer):
         model = Household
         fields = [
             "code", "head_name", "head_id_number", "village", "site", "origin", "relocation_year", "category",
-            "status", "monitoring", "monitoring_assisted", "housing_hazard", "tap_water", "seasonal_water_shortage",
-            "industry_project", "dividend", "safety_net_eligible", "safety_net", "helper", "contact", "phone",
-            "member_count", "updated_at",
+            "status", "cancelled_on", "cancel_reason", "monitoring", "monitoring_assisted", "housing_hazard",
+            "tap_water", "seasonal_water_shortage", "industry_project", "dividend", "safety_net_eligible", "safety_net",
+            "helper", "contact", "phone", "member_count", "updated_at",
         ]  # fmt: skip
 
     def _full(self) -> bool:
@@ -220,6 +235,8 @@ class HouseholdInputSerializer(serializers.Serializer):
     relocation_year = serializers.IntegerField(required=False, allow_null=True, min_value=2001)
     category = Choice(HouseholdCategory)
     status = Choice(RecordStatus, required=False)
+    cancelled_on = serializers.DateField(required=False, **PAST)
+    cancel_reason = Choice(HouseholdCancelReason, required=False)
     monitoring = Choice(Monitoring, required=False)
     monitoring_assisted = serializers.BooleanField(required=False)
     housing_hazard = Choice(HousingHazard, required=False)
@@ -237,6 +254,9 @@ class HouseholdInputSerializer(serializers.Serializer):
         if value is not None and value > timezone.localdate().year:
             raise serializers.ValidationError(_("搬迁年份不能晚于今年。"))
         return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        return cancel_checked(attrs, HouseholdCancelReason)
 
 
 class HouseholdPatchSerializer(HouseholdInputSerializer):
@@ -265,7 +285,8 @@ class PersonSerializer(serializers.ModelSerializer):
     class Meta:
         model = Person
         fields = [
-            "id", "id_number", "name", "household", "relation", "status", "sex", "birth_date", "age", "labour",
+            "id", "id_number", "name", "household", "relation", "status", "cancelled_on", "cancel_reason", "sex",
+            "birth_date", "age", "labour",
             "wants_work", "employment", "employment_checked_on", "work_place", "transport_subsidy", "wants_training",
             "trained_on", "schooling", "hardship_student", "student_aid", "medical_insurance", "family_doctor",
             "updated_at",
@@ -288,6 +309,8 @@ class PersonInputSerializer(serializers.Serializer):
     household = serializers.CharField(max_length=40)
     relation = Choice(Relation)
     status = Choice(RecordStatus, required=False)
+    cancelled_on = serializers.DateField(required=False, **PAST)
+    cancel_reason = Choice(PersonCancelReason, required=False)
     labour = Choice(Labour)
     wants_work = serializers.BooleanField(required=False)
     employment = Choice(Employment, required=False)
@@ -301,6 +324,9 @@ class PersonInputSerializer(serializers.Serializer):
     student_aid = serializers.BooleanField(required=False)
     medical_insurance = serializers.BooleanField(required=False)
     family_doctor = serializers.BooleanField(required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        return cancel_checked(attrs, PersonCancelReason)
 
 
 class PersonPatchSerializer(PersonInputSerializer):

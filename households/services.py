@@ -284,6 +284,8 @@ def person_cancel(
     """Cancel one member (死亡/迁出/其他) with its date and reason. A 户主 goes last: while other
     members are active the household first gets a new 户主 (``household_change_head``)."""
     require_write(actor, "persons")
+    if reason not in PersonCancelReason.values:  # the API and imports as well as the page give one
+        raise ValidationError({"cancel_reason": _("请选择注销原因：死亡、迁出或其他。")})
     person = access_object(Person.objects.select_for_update(), actor, pk=person.pk)
     if person.relation == Relation.HEAD and person.status == RecordStatus.ACTIVE:
         others = Person.objects.filter(household_id=person.household_id, status=RecordStatus.ACTIVE)
@@ -744,6 +746,8 @@ def person_update(*, actor: User | None, person: Person, data: dict[str, Any], c
     status = data.pop("status", None)
     _assign(person, data, PERSON_FIELDS)
     if status is not None:
+        if status == RecordStatus.ACTIVE and person.status == RecordStatus.CANCELLED:
+            person.cancelled_on, person.cancel_reason = None, ""  # restored: no longer cancelled
         person.status = status
         _check_duplicate_id(person, actor, new_number=False)
     _check_labour_date(person)

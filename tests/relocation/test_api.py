@@ -391,11 +391,21 @@ def test_patch_household_fields_and_cancel(users, records):
     assert response.status_code == 200
     assert response.json()["tap_water"] is True
 
-    cancelled = client.patch(f"{API}households/H001/", {"status": "已注销"}, format="json")
+    unexplained = client.patch(f"{API}households/H001/", {"status": "已注销"}, format="json")
+    assert unexplained.status_code == 400
+    assert unexplained.json() == {"cancel_reason": ["注销时请填写注销原因（迁出、自然消亡）。"]}
+
+    cancelled = client.patch(
+        f"{API}households/H001/",
+        {"status": "已注销", "cancel_reason": "迁出", "cancelled_on": "2025-06-30"},
+        format="json",
+    )
 
     assert cancelled.status_code == 200
-    assert cancelled.json()["status"] == "已注销"
-    assert Person.objects.get(pk=records["head"].pk).status == "已注销"
+    assert (cancelled.json()["status"], cancelled.json()["cancel_reason"]) == ("已注销", "迁出")
+    assert cancelled.json()["cancelled_on"] == "2025-06-30"
+    head = Person.objects.get(pk=records["head"].pk)
+    assert (head.status, head.cancelled_on, head.cancel_reason) == ("已注销", datetime.date(2025, 6, 30), "迁出")
     entries = [entry.action for entry in api_history("household", records["household"].pk)]
     assert entries == ["cancel", "update"]
 
