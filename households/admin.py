@@ -15,9 +15,10 @@ from accounts.access import can_write, masked_snapshot
 from accounts.admin import ActorAdmin, id_shown, shown_in_full
 from accounts.models import User
 from areas.models import Area
+from core.free_text import redact_free_text
 from core.http import attachment
 from households import services
-from households.choices import Channel
+from households.choices import Channel, TransferRequestStatus
 from households.history import changefeed_add, diff, history_record, snapshot
 from households.models import (
     ChangeFeed,
@@ -30,6 +31,7 @@ from households.models import (
     MonitoringDecision,
     Person,
     Site,
+    TransferRequest,
 )
 from households.resources import (
     ActionExportResource,
@@ -320,6 +322,74 @@ class ReadOnlyAdmin(ActorAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(TransferRequest)
+class TransferRequestAdmin(ReadOnlyAdmin):
+    """A township's transfer requests (issue 20), read-only: a request changes only through
+    ``services.transfer_request_decide`` (the household moves with its history and change feed). The
+    one action here approves pending ones through it; a rejection needs its reason, written on the
+    portal's 迁移审批 page (``/transfers/``). The household is named by code and head's name (no ID
+    number), and the texts are shown redacted again, as the monitoring admin does."""
+
+    list_display = (
+        "requested_at",
+        "household_shown",
+        "from_village",
+        "target_village",
+        "status",
+        "requested_by",
+        "decided_by",
+        "decided_at",
+    )
+    list_filter = ("status", "county_code")
+    search_fields = ("household__code",)
+    list_select_related = ("household", "target_village", "requested_by", "decided_by")
+    date_hierarchy = "requested_at"
+    fields = (
+        "household_shown",
+        ("county_code", "township_code", "village_code", "target_village"),
+        "reason_shown",
+        ("status", "requested_by", "requested_at"),
+        ("decided_by", "decided_at"),
+        "decision_note_shown",
+    )
+    readonly_fields = (
+        "household_shown",
+        *("county_code", "township_code", "village_code", "target_village", "reason_shown", "status"),
+        *("requested_by", "requested_at", "decided_by", "decided_at", "decision_note_shown"),
+    )
+    actions = ["approve"]
+
+    @admin.display(description=_("户"), ordering="household__code")
+    def household_shown(self, transfer: TransferRequest) -> str:
+        return f"{transfer.household.code} {transfer.household.head_name}"
+
+    @admin.display(description=_("迁出村（社区）"), ordering="village_code")
+    def from_village(self, transfer: TransferRequest) -> str:
+        return transfer.village_code
+
+    @admin.display(description=_("申请理由"))
+    def reason_shown(self, transfer: TransferRequest) -> str:
+        return redact_free_text(transfer.reason)
+
+    @admin.display(description=_("审批意见"))
+    def decision_note_shown(self, transfer: TransferRequest) -> str:
+        return redact_free_text(transfer.decision_note)
+
+    @admin.action(description=_("批准所选的待审批申请（驳回请在平台“迁移审批”页面填写理由）"))
+    def approve(self, request: HttpRequest, queryset: Any) -> None:
+        actor = _admin_actor(request)
+        approved = 0
+        for pending in queryset.filter(status=TransferRequestStatus.PENDING).order_by("pk"):
+            try:
+                services.transfer_request_decide(actor=actor, request=pending, approve=True)
+            except (ValidationError, PermissionDenied) as exc:
+                refusal = "；".join(getattr(exc, "messages", None) or [str(exc)])
+                self.message_user(request, f"{pending.household.code}：{refusal}", messages.ERROR)
+            else:
+                approved += 1
+        self.message_user(request, _("已批准 %(count)d 条迁移申请。") % {"count": approved}, messages.SUCCESS)
 
 
 @admin.register(HistoryEntry)
