@@ -362,36 +362,100 @@ def _job_previewed(job: ImportJob, result: ImportResult) -> None:
     )
 
 
+MEMO_CELLS = 512  # distinct cells remembered per column (choices, yes/no, dates, codes repeat)
+MEMO_ROWS = 4096  # distinct runs of such cells remembered per file
+LEARN_ROWS = 1000  # rows parsed cell by cell before the repeating columns are known
+NARROW_CELLS = 32  # a column with at most this many distinct cells in those rows repeats
+
+
 def _parse_rows(ctx: Context, raw_rows: Any, positions: list[tuple[int, Any]]) -> list[ImportRow]:
     """Each non-blank row's cells (by header) and parsed values; a cell that does not parse, or a
-    blank required one, is a row error. The inner loop runs once per cell of the file: kept lean."""
+    blank required one, is a row error. The inner loop runs once per cell of the file: kept lean.
+
+    A column's parser is pure for the run, so a cell seen before is not parsed again (the first
+    ``MEMO_CELLS`` distinct cells of a column are remembered; ID numbers and phones never). After
+    ``LEARN_ROWS`` rows, the columns that repeat (fewer distinct cells than that) are parsed together:
+    a row whose cells in them were all seen in an earlier clean row takes those parsed values at once
+    (on a re-import most of a row's columns). The memos live on ``ctx``: they span the chunks."""
+    memory = ctx.parse_memo
+    if memory.get("positions") != positions:
+        memory.clear()
+        memory["positions"] = positions
+        memory["cells"] = [{} if not column.secret else None for _index, column in positions]
+        memory["rows"] = {}
+        memory["seen"] = 0
     rows: list[ImportRow] = []
-    plan = [(index, column.header, column.field, column.parse, column.required or column.key, column.default)
-            for index, column in positions]  # fmt: skip
-    last = max((index for index, _column in positions), default=-1)
+    plan = [(index, column.header, column.field, column.parse, column.required or column.key, column.default, memo)
+            for (index, column), memo in zip(positions, memory["cells"], strict=True)]  # fmt: skip
+    headers = [header for _index, header, *_rest in plan]
+    names = tuple(dict.fromkeys(name for _index, _header, name, *_rest in plan))
+    indexes = [index for index, *_rest in plan]
+    last = max(indexes, default=-1)
+    narrow_plan: list[tuple[Any, ...]] = []
+    wide_plan: list[tuple[Any, ...]] = plan
+    narrow_indexes: list[int] = []
+    runs: dict[tuple[Any, ...], dict[str, Any]] | None = None
     for number, values in raw_rows:
+        if runs is None and memory["seen"] >= LEARN_ROWS:
+            narrow_plan = [entry for entry in plan if entry[6] is not None and len(entry[6]) <= NARROW_CELLS]
+            wide_plan = [entry for entry in plan if entry not in narrow_plan]
+            narrow_indexes = [entry[0] for entry in narrow_plan]
+            runs = memory["rows"]
         if len(values) <= last:
             values = [*values, *([""] * (last + 1 - len(values)))]
-        cells = {header: values[index] for index, header, *_rest in plan}
-        if all(cell == "" or (type(cell) is str and not cell.strip()) for cell in cells.values()):
+        picked = [values[index] for index in indexes]
+        if all(cell == "" or (type(cell) is str and not cell.strip()) for cell in picked):
             continue
-        row = ImportRow(number=number, cells=cells)
-        parsed = row.values
-        for index, header, name, parse, required, default in plan:
-            cell = values[index]
-            if type(cell) is str:
-                cell = cell.strip()
-            if cell == "":
-                if required:
-                    ctx.error(row, header, "必填：此格不能为空。")
-                parsed[name] = default
-                continue
-            try:
-                parsed[name] = parse(cell)
-            except CellError as error:
-                ctx.error(row, header, str(error))
+        row = ImportRow(number=number, cells=dict(zip(headers, picked, strict=True)))
+        memory["seen"] += 1
+        if runs is None:
+            _parse_cells(ctx, row, values, plan)
+        else:
+            run = tuple([values[index] for index in narrow_indexes])
+            known = runs.get(run)
+            if known is not None:
+                parsed = row.values = dict.fromkeys(names)  # the columns' order, as cell by cell
+                parsed.update(known)
+                _parse_cells(ctx, row, values, wide_plan)
+            else:
+                errors = len(ctx.errors)
+                _parse_cells(ctx, row, values, narrow_plan)
+                if len(ctx.errors) == errors and len(runs) < MEMO_ROWS:
+                    runs[run] = {entry[2]: row.values[entry[2]] for entry in narrow_plan}
+                _parse_cells(ctx, row, values, wide_plan)
+                row.values = {name: row.values[name] for name in names if name in row.values}
         rows.append(row)
     return rows
+
+
+def _parse_cells(ctx: Context, row: ImportRow, values: list[Any], plan: list[tuple[Any, ...]]) -> None:
+    parsed = row.values
+    for index, header, name, parse, required, default, memo in plan:
+        cell = values[index]
+        if type(cell) is str:
+            cell = cell.strip()
+        if cell == "":
+            if required:
+                ctx.error(row, header, "必填：此格不能为空。")
+            parsed[name] = default
+            continue
+        if memo is not None:
+            known = memo.get(cell, memo)
+            if known is not memo:
+                if type(known) is CellError:
+                    parsed.pop(name, None)
+                    ctx.error(row, header, str(known))
+                else:
+                    parsed[name] = known
+                continue
+        try:
+            value = parsed[name] = parse(cell)
+        except CellError as error:
+            parsed.pop(name, None)
+            ctx.error(row, header, str(error))
+            value = error
+        if memo is not None and len(memo) < MEMO_CELLS:
+            memo[cell] = value
 
 
 def _diff(kind: Kind, rows: list[ImportRow]) -> tuple[list[ImportRow], list[ImportRow]]:
@@ -406,7 +470,12 @@ def _diff(kind: Kind, rows: list[ImportRow]) -> tuple[list[ImportRow], list[Impo
             row.instance, row.action = instance, "create"
             creates.append(row)
             continue
-        changed = [name for name, value in row.attrs.items() if getattr(existing, name) != value]
+        loaded = existing.__dict__  # the loaded attributes, without a descriptor call each
+        changed = [
+            name
+            for name, value in row.attrs.items()
+            if (loaded[name] if name in loaded else getattr(existing, name)) != value
+        ]
         kind.complete(row, existing, changed)
         row.instance = existing
         if not changed:

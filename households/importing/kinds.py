@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 
 from accounts.models import Role
 from accounts.personal_data import (
@@ -72,6 +71,7 @@ from households.importing.cells import (
     past_date,
     record_code,
     reserved_action_code,
+    today,
 )
 from households.importing.readers import FileError
 from households.importing.registry import register
@@ -91,7 +91,7 @@ CURRENT_YEAR = None  # years are checked against timezone.localdate() at parse t
 
 
 def this_year() -> int:
-    return timezone.localdate().year
+    return today().year  # per parsed cell: the cached date, not a time-zone lookup each
 
 
 def choice(header: str, name: str, choices: Any, default: Any = "", **options: Any) -> Column:
@@ -598,6 +598,12 @@ class Family:
     heads: list[tuple[int, str, str]] = field(default_factory=list)  # the file's active heads
 
 
+PERSON_READ = frozenset(
+    {"household_id", "county_code", "township_code", "village_code", "id_number_hash", "sex", "birth_date"}
+    | {"status", "relation", "employment", "name"}
+)
+
+
 class PersonsKind(Kind):
     name = "persons"
     label = "家庭成员"
@@ -639,7 +645,11 @@ class PersonsKind(Kind):
     def load(self, ctx: Context, rows: list[ImportRow]) -> None:
         load_households(ctx, {row.values["household"] for row in rows})
         by_hash: dict[str, list[Person]] = defaultdict(list)
-        for person in cast(list[Person], fetch_instances(Person, "id_number_hash", {row.key[0] for row in rows})):
+        # Only what the comparison and the checks read: a changed record is read in full to be written
+        # (``Kind.upsert``); the timestamps and ciphertexts of 72,000 unchanged ones are not.
+        compared = {column.field for column in self.columns} | PERSON_READ
+        hashes = {row.key[0] for row in rows}
+        for person in cast(list[Person], fetch_instances(Person, "id_number_hash", hashes, only=tuple(compared))):
             by_hash[person.id_number_hash].append(person)
         ctx.data["by_hash"] = by_hash
         household_ids = {h.pk for h in ctx.data["households"].values()}
@@ -656,13 +666,17 @@ class PersonsKind(Kind):
         household = household_for(ctx, row, "户编号", values["household"])
         if household is None:
             return
-        candidates = ctx.data["by_hash"].get(row.key[0], [])
-        own = [person for person in candidates if person.household_id == household.pk]
-        own.sort(key=lambda person: (person_active(person.status), person.pk), reverse=True)
-        row.existing = own[0] if own else None
-        row.extra["others"] = [p for p in candidates if p is not row.existing and person_active(p.status)]
+        candidates = ctx.data["by_hash"].get(row.key[0], ())
+        if len(candidates) == 1 and candidates[0].household_id == household.pk:  # a re-imported member
+            row.existing, row.extra["others"] = candidates[0], []
+        else:
+            own = [person for person in candidates if person.household_id == household.pk]
+            own.sort(key=lambda person: (person_active(person.status), person.pk), reverse=True)
+            row.existing = own[0] if own else None
+            row.extra["others"] = [p for p in candidates if p is not row.existing and person_active(p.status)]
         id_number = values["id_number"]
-        attrs = {name: value for name, value in values.items() if name not in ("id_number", "household")}
+        attrs = dict(values)
+        del attrs["id_number"], attrs["household"]
         attrs.update(
             household_id=household.pk,
             county_code=household.county_code,
