@@ -56,7 +56,9 @@ def dashboard_progress(actor: User, area: Area | None, month: str) -> str:
     level = area.level if area is not None else AreaLevel.CITY
     # The markup is a function of these counts alone (with the month, the area and the language), so
     # it is kept per process by them: rendering its table was a third of a cached county board's time.
-    shown = [(unit.code, unit.name, unit.level, unit.total, sorted(unit.counts.items())) for unit in units]
+    shown = [
+        (unit.code, unit.name, unit.level, unit.total, sorted(unit.counts.items()), unit.modified) for unit in units
+    ]
     inputs = (get_language(), month, level, area.code if area else "", area.name if area else "", shown)
     key = "signoff-progress:" + hashlib.blake2b(repr(inputs).encode(), digest_size=16).hexdigest()
     html = caches["local"].get(key)
@@ -78,9 +80,21 @@ def dashboard_progress(actor: User, area: Area | None, month: str) -> str:
     return html
 
 
+def _behind(county: selectors.Progress) -> str:
+    if county.modified:
+        return _("%(name)s（%(done)s/%(total)s，审定后有修改 %(modified)s）") % {
+            "name": county.name,
+            "done": county.approved,
+            "total": county.total,
+            "modified": county.modified,
+        }
+    return f"{county.name}（{county.approved}/{county.total}）"
+
+
 def assessment_december(actor: User, year: int) -> PublishNote:
-    """Each county's December sign-off of ``year`` and, while any village is not 已审定, a warning
-    naming the counties concerned (publishing stays allowed)."""
+    """Each county's December sign-off of ``year`` and, while any village is not 已审定 (审定后有修改
+    included: its county has not approved what changed), a warning naming the counties concerned
+    (publishing stays allowed)."""
     month = f"{year:04d}-12"
     counties = selectors.progress(actor, None, month)
     if not counties:
@@ -92,7 +106,7 @@ def assessment_december(actor: User, year: int) -> PublishNote:
             _("%(month)s 仍有村（社区）的花名册未审定：%(counties)s。仍可发布，请确认后再发布。")
             % {
                 "month": _month_label(month),
-                "counties": "、".join(f"{county.name}（{county.approved}/{county.total}）" for county in behind),
+                "counties": "、".join(_behind(county) for county in behind),
             }
         )
     html = render_to_string(
