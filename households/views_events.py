@@ -255,11 +255,22 @@ def household_change_head(request: AuthedHttpRequest, code: str) -> HttpResponse
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:
+            others = [person for person in members if person is not head and person is not chosen]
+            if others:
+                # The spec (data.md) is silent on the others' relations, and only the clerk knows them
+                # (a 子女 of the old head may be the new head's 子女 or 孙子女): kept, and named for review.
+                messages.warning(
+                    request,
+                    _("其他成员的“与户主关系”仍按原户主填写，未自动更改，请逐一核对：%(members)s。")
+                    % {"members": "、".join(f"{p.name}（{p.get_relation_display()}）" for p in others)},
+                )
             return _done(request, household, _("已将 %(name)s 设为户主。") % {"name": chosen.name})
     context = {
         "title": _("更换户主 · %(code)s %(head)s") % {"code": household.code, "head": household.head_name},
         "facts": [(_("现户主"), head.name if head else _("无（原户主已注销）"))],
-        "intro": "" if choices else _("本户没有其他状态为“正常”的成员，无法更换户主。"),
+        "intro": _("更换后，其他成员的“与户主关系”不会自动更改，请在户档案中逐一核对。")
+        if choices
+        else _("本户没有其他状态为“正常”的成员，无法更换户主。"),
         "form": form,
         "household": household,
         "submit": _("确认更换"),
