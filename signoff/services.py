@@ -17,6 +17,7 @@ from accounts.models import Role, User
 from areas.choices import AreaLevel
 from areas.models import Area
 from core.free_text import redact_free_text
+from indicators.dashboards.parts import panels_changed
 from signoff import selectors
 from signoff.models import Action, Level, SignoffStep, Snapshot, State, VillageMonth
 
@@ -76,6 +77,7 @@ def submit(actor: User | None, village: Area, month: str, note: str = "") -> Vil
     vm.state, vm.submitted_at, vm.township_at, vm.approved_at = State.SUBMITTED, timezone.now(), None, None
     vm.snapshot = snapshot
     vm.save()
+    panels_changed()  # the dashboards' 已审定 X/Y (after the commit)
     return vm
 
 
@@ -93,6 +95,7 @@ def township_review(actor: User | None, village: Area, month: str, decision: str
     else:
         vm.state = State.RETURNED
     vm.save()
+    panels_changed()  # the dashboards' 已审定 X/Y (after the commit)
     return vm
 
 
@@ -112,6 +115,7 @@ def county_review(actor: User | None, village: Area, month: str, decision: str, 
     else:
         vm.state = State.RETURNED
     vm.save()
+    panels_changed()  # the dashboards' 已审定 X/Y (after the commit)
     return vm
 
 

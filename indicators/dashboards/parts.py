@@ -11,10 +11,17 @@ into the shared cache as soon as a run finishes, on the worker (``tasks.warm_das
 """
 
 import dataclasses
+import datetime
+import hashlib
+import uuid
 from typing import Any
 
 from django.conf import settings
+from django.contrib.messages import get_messages
 from django.core.cache import cache, caches
+from django.core.cache.utils import make_template_fragment_key
+from django.db import transaction
+from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -64,6 +71,111 @@ def fragment(key: str | None, build: Any) -> dict[str, Any]:
             cache.set(key, found, FRAGMENT_SECONDS)
         local.set(key, found, FRAGMENT_SECONDS)
     return found
+
+
+# --- the whole county page below the site header (issue 22) -------------------------------------
+
+PANELS_STAMP_KEY = "dashboard:panels-stamp"
+COUNTY_PAGE_FRAGMENT = "dashboard-county-page"
+
+
+def panels_stamp() -> str:
+    """The version of what the registered panels (``boards.DASHBOARD_PANELS``) show, from the shared
+    cache: one read instead of the panels' own queries. A missing stamp (never set, evicted) becomes a
+    new one, so a lost stamp costs a rebuild, never a stale page."""
+    stamp = cache.get(PANELS_STAMP_KEY)
+    if stamp is None:
+        cache.add(PANELS_STAMP_KEY, uuid.uuid4().hex, None)
+        stamp = cache.get(PANELS_STAMP_KEY) or ""
+    return stamp
+
+
+def panels_changed() -> None:
+    """What a registered panel shows has changed (signoff calls this on every state transition): every
+    cached page is rebuilt on its next load. After the commit, so that no reader caches the old state
+    under the new stamp."""
+    transaction.on_commit(lambda: cache.set(PANELS_STAMP_KEY, uuid.uuid4().hex, None))
+
+
+def county_page_key(
+    county: Area,
+    context: dict[str, Any],
+    *,
+    part_key: str | None,
+    viewer: str,
+    actions: dict[str, dict[str, int]],
+    counties: list[Area],
+    today: datetime.date,
+) -> str | None:
+    """The key of the county page's rendered body (period chooser, freshness stamp, panels, board and
+    follow-up table): every input it is rendered from, each read fresh on the request, except the
+    panels' figures, which stand in as ``panels_stamp()``. None (not cached) without a finished run.
+
+    ``viewer`` is what scoping depends on (the city, or the user's area); ``today`` moves the month a
+    year's panels report and what is overdue."""
+    if part_key is None:
+        return None
+    fresh = context["fresh"]
+    inputs = (
+        part_key,
+        county.code,
+        county.name,
+        viewer,
+        today.isoformat(),
+        context["period"].key,
+        [(choice.key, choice.label, choice.frozen) for choice in context["period_choices"]],
+        (fresh.recalculating, fresh.frozen, str(fresh.computed_at), str(fresh.reference_date)),
+        sorted(actions.items()),
+        [(c.code, c.name) for c in counties],
+        panels_stamp(),
+    )
+    return repr(inputs)
+
+
+def county_page(key: str | None) -> str | None:
+    """The county page body rendered for ``key`` by this process (the template's ``{% cache %}``
+    stores it), else None."""
+    if key is None:
+        return None
+    return caches["local"].get(make_template_fragment_key(COUNTY_PAGE_FRAGMENT, [key]))
+
+
+# The page as sent, per reader: the header names the user, so the whole HTML is kept per user and
+# address for a page key. The CSRF tokens in it are this placeholder, replaced on every answer by a
+# fresh masking of the reader's own secret (what ``{% csrf_token %}`` would have printed).
+CSRF_PLACEHOLDER = "csrf-token-placeholder-of-the-cached-page"
+CSRF_PLACEHOLDER_BYTES = CSRF_PLACEHOLDER.encode()
+
+
+def county_html_key(page_key: str | None, request: HttpRequest) -> str | None:
+    """The key of the whole county page as ``request``'s reader gets it, or None (not cached: no page
+    key, or messages waiting to be shown once). Everything ``base.html`` shows of the user is in it."""
+    if page_key is None or len(get_messages(request)):
+        return None
+    user = request.user
+    area = getattr(user, "area", None)
+    shell = (
+        user.pk,
+        str(user),
+        getattr(user, "role", ""),
+        getattr(user, "department", ""),
+        user.is_superuser,
+        (area.code, area.name, area.level) if area is not None else None,
+        get_language(),
+        request.get_full_path(),
+    )
+    return "dashboard-county-html:" + hashlib.blake2b(repr((page_key, shell)).encode(), digest_size=16).hexdigest()
+
+
+def county_html_get(key: str | None) -> bytes | None:
+    """The page as encoded bytes: unpickling them from the per-process cache is a copy, where a
+    quarter of a megabyte of text would be decoded and encoded again on every answer."""
+    return caches["local"].get(key) if key is not None else None
+
+
+def county_html_set(key: str | None, html: bytes) -> None:
+    if key is not None:
+        caches["local"].set(key, html, FRAGMENT_SECONDS)
 
 
 def trend_default(board: boards.Board) -> str:

@@ -15,7 +15,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Field, QuerySet
 from django.http import Http404, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -41,6 +43,7 @@ from indicators.models import IndicatorValue, Kind, Level, Met, Period
 from indicators.selectors.export import export_rows, rows_to_csv
 
 LIST_PAGE_SIZE = 50
+_AREA = User._meta.get_field("area")
 CITY_ROLES = (Role.CITY_BUREAU, Role.CITY_ADMIN)
 
 
@@ -90,45 +93,64 @@ def dashboard_home(request: AuthedHttpRequest) -> HttpResponse:
 
 @login_required
 def dashboard_county(request: AuthedHttpRequest, code: str) -> HttpResponse:
+    """The county board. Below the site header the page is a function of the period, the freshness
+    stamp, the finished run, the follow-up counts and the panels' stamp (``parts.county_page_key``):
+    those are read on every request (3 queries and a cache read), the rest is rendered once per process
+    and key, and the whole HTML once per reader too (issue 22)."""
     actor = request.user
-    county = access_area(actor, code)
+    own = actor.area if _AREA.is_cached(actor) else None  # loaded with the user (accounts.backends)
+    # The actor's own area is inside its scope by definition: no lookup. Any other goes through scope.
+    county = own if own is not None and own.code == code else access_area(actor, code)
     if county.level != AreaLevel.COUNTY:
         raise Http404
     context = _period_context(request)
     part_key = parts.county_part_key(county, context)
-    part = parts.fragment(part_key, lambda: parts.county_part_build(county, context))
-    actions = boards.actions_by_township(actions=scope(FollowUpAction.objects.filter(within(county)), actor))
-    empty = {"open": 0, "overdue": 0}
-    action_rows = [(name, actions.get(code, empty)) for code, name in part["townships"]]
-    counties = boards.counties_all() if _is_city(actor) else []
-    context.update(
-        {
-            "county": county,
-            "part": part,
-            # Outside the cached blocks: sign-off moves without a recompute (one query).
-            "panels": boards.dashboard_panels(actor, county, context["period"]),
-            "action_rows": action_rows,
-            "counties": counties,
-            "totals": {
-                "open": sum(row["open"] for _name, row in action_rows),
-                "overdue": sum(row["overdue"] for _name, row in action_rows),
-            },
-            # The markup around the part (chooser, KPIs, follow-up table, exports) is a function of
-            # these inputs alone (the part's key covers the stored values, period and language), so
-            # its rendering is kept per process by them: new follow-up counts make a new key.
-            "block_seconds": parts.FRAGMENT_SECONDS if part_key else 0,
-            "block_key": repr(
-                (
-                    part_key,
-                    county.code,
-                    county.name,
-                    [(c.code, c.name) for c in counties],
-                    [(code, actions.get(code, empty)) for code, _name in part["townships"]],
-                )
-            ),
-        }
+    actions = boards.county_actions_by_township(actor=actor, county=county)
+    is_city = _is_city(actor)
+    counties = boards.counties_all() if is_city else []
+    page_key = parts.county_page_key(
+        county,
+        context,
+        part_key=part_key,
+        viewer="city" if is_city else f"area:{actor.area_id}",
+        actions=actions,
+        counties=counties,
+        today=timezone.localdate(),
     )
-    return render(request, "indicators/dashboard_county.html", context)
+    if set(request.GET) - {"period"}:
+        page_key = None  # the period form carries other parameters along: not worth a cache entry each
+    html_key = parts.county_html_key(page_key, request)
+    html = parts.county_html_get(html_key)
+    if html is None:
+        context.update(
+            {
+                "county": county,
+                "counties": counties,
+                "page": parts.county_page(page_key),
+                "page_key": page_key,
+                "page_seconds": parts.FRAGMENT_SECONDS if page_key else 0,
+                "csrf_token": parts.CSRF_PLACEHOLDER,
+            }
+        )
+        if context["page"] is None:
+            part = parts.fragment(part_key, lambda: parts.county_part_build(county, context))
+            empty = {"open": 0, "overdue": 0}
+            action_rows = [(name, actions.get(code, empty)) for code, name in part["townships"]]
+            context.update(
+                {
+                    "part": part,
+                    # Not in the part: sign-off moves without a recompute (its stamp is in the page's key).
+                    "panels": boards.dashboard_panels(actor, county, context["period"]),
+                    "action_rows": action_rows,
+                    "totals": {
+                        "open": sum(row["open"] for _name, row in action_rows),
+                        "overdue": sum(row["overdue"] for _name, row in action_rows),
+                    },
+                }
+            )
+        html = render_to_string("indicators/dashboard_county.html", context, request).encode()
+        parts.county_html_set(html_key, html)
+    return HttpResponse(html.replace(parts.CSRF_PLACEHOLDER_BYTES, get_token(request).encode()))
 
 
 # --- township ------------------------------------------------------------------------------------

@@ -13,11 +13,18 @@ from areas.models import Area
 from indicators.assessment import scoring as assessment
 from indicators.dashboards import panels as boards
 from indicators.models import Period
-from signoff import selectors
-from signoff.models import State, VillageMonth
+from signoff import selectors, services
+from signoff.models import Action, State, VillageMonth
 from signoff.panels import assessment_december, dashboard_progress
 from tests.factories import AreaFactory, UserFactory
-from tests.indicators.test_dashboards import CITY_QUERIES, COUNTY_QUERIES, COUNTY_QUERIES_CACHED, KEY, TODAY
+from tests.indicators.test_dashboards import (
+    CITY_QUERIES,
+    COUNTY_QUERIES,
+    COUNTY_QUERIES_CACHED,
+    COUNTY_QUERIES_PART_CACHED,
+    KEY,
+    TODAY,
+)
 from tests.indicators.test_dashboards import TOWNSHIP_QUERIES as TOWNSHIP_PAGE_QUERIES
 from tests.world import World, build_world
 
@@ -159,14 +166,27 @@ def test_county_dashboard_shows_progress_per_township_linked_to_the_sign_off_pag
     assert w.other_county.name not in panel
 
 
-def test_county_progress_is_current_while_the_part_is_cached(client, django_assert_num_queries, w):
-    """Sign-off moves without a recompute: the panel is outside the cached part, never stale."""
+def test_county_progress_is_current_while_the_part_is_cached(
+    client, django_assert_num_queries, django_capture_on_commit_callbacks, w
+):
+    """Sign-off moves without a recompute: the part stays, but every transition changes the cached
+    page's key (the panels' stamp, issue 22), so the next load shows it."""
     _states(w, MONTH)
     client.force_login(w.county_user)
     url = reverse("dashboard_county", args=[w.county.code]) + f"?period={KEY}"
     with django_assert_num_queries(COUNTY_QUERIES):
         assert "已审定 2/6" in _panel(_html(client, url))
-    VillageMonth.objects.filter(village__in=w.villages[1:3], month=MONTH).update(state=State.APPROVED)
+    with django_assert_num_queries(COUNTY_QUERIES_CACHED):
+        assert "已审定 2/6" in _panel(_html(client, url))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.township_review(w.township_user, w.villages[2], MONTH, Action.APPROVE)
+    with django_assert_num_queries(COUNTY_QUERIES_PART_CACHED):
+        assert "已审定 2/6" in _panel(_html(client, url))  # 初审 moved a village to 待审定
+    with django_capture_on_commit_callbacks(execute=True):
+        for village in w.villages[1:3]:
+            services.county_review(w.county_user, village, MONTH, Action.APPROVE)
+    with django_assert_num_queries(COUNTY_QUERIES_PART_CACHED):
+        assert "已审定 4/6" in _panel(_html(client, url))
     with django_assert_num_queries(COUNTY_QUERIES_CACHED):
         assert "已审定 4/6" in _panel(_html(client, url))
 
