@@ -235,7 +235,7 @@ def memory_child(path: Path) -> None:
     print(f"{seconds:.2f} {peak_mb:.0f} {result.total}")
 
 
-def memory_run(directory: Path, persons: int, villages: int) -> None:
+def memory_run(directory: Path, persons: int, villages: int) -> tuple[int, float, float]:
     """A ``persons``-row persons.csv (3.6 members a household) imported in a child process, its
     households imported first by this one; prints the child's peak RSS."""
     households = max(1, round(persons / 3.6))
@@ -254,6 +254,7 @@ def memory_run(directory: Path, persons: int, villages: int) -> None:
     ).stdout.split()
     seconds, peak_mb, total = float(out[0]), float(out[1]), int(out[2])
     print(f"persons import of {total} rows: {seconds:7.1f} s  {total / seconds:7.0f} rows/s  peak RSS {peak_mb:.0f} MB")
+    return total, seconds, peak_mb
 
 
 def main() -> None:
@@ -308,8 +309,43 @@ def main() -> None:
         for label, runs in (("first", first), ("again", again)):
             for kind, (seconds, result) in zip(("households", "persons"), runs, strict=True):
                 print(f"  {label} {kind:<10} {seconds:6.2f} s  {result.summary()}")
-        if args.memory:
-            memory_run(Path(tmp), args.memory, args.villages)
+        memory = memory_run(Path(tmp), args.memory, args.villages) if args.memory else None
+    summary(connection.vendor, files, read, first, again, first_cpu, memory)
+
+
+def summary(
+    vendor: str,
+    files: tuple[tuple[str, int], ...],
+    read: list[float],
+    first: list[tuple[float, ImportResult]],
+    again: list[tuple[float, ImportResult]],
+    cpu: dict[str, float],
+    memory: tuple[int, float, float] | None,
+) -> None:
+    """The block to paste (issue 22, acceptance 2): each file and both, against the three goals."""
+    read_s, first_s, again_s = sum(read), sum(s for s, _ in first), sum(s for s, _ in again)
+    rows = sum(count for _name, count in files)
+    read_cpu = cpu["read households.xlsx"] + cpu["read persons.csv"]
+    import_cpu = cpu["households"] + cpu["persons"]
+    ratio, rate = first_s / read_s, rows / again_s
+    lines = [f"== import bench ({vendor}) =="]
+    for index, (name, count) in enumerate(files):
+        lines.append(
+            f"{name:<16} {count:>7} rows  plain read {read[index]:6.2f} s  first import {first[index][0]:6.2f} s"
+            f"  re-import {again[index][0]:6.2f} s = {count / again[index][0]:6.0f} rows/s"
+        )
+    lines.append(
+        f"both files       {rows:>7} rows  first import = {ratio:.2f}x the plain read"
+        f" (CPU {import_cpu / read_cpu:.2f}x)  [goal <= 3x: {'met' if ratio <= 3 else 'NOT met'}]"
+    )
+    lines.append(f"re-import unchanged: {rate:,.0f} rows/s  [goal >= 20,000: {'met' if rate >= 20000 else 'NOT met'}]")
+    if memory is not None:
+        total, seconds, peak_mb = memory
+        lines.append(
+            f"persons import of {total:,} rows: {seconds:.0f} s ({total / seconds:,.0f} rows/s),"
+            f" peak RSS {peak_mb:,.0f} MB  [goal <= 1,024 MB: {'met' if peak_mb <= 1024 else 'NOT met'}]"
+        )
+    print("\n".join(lines))
 
 
 if __name__ == "__main__":
