@@ -8,7 +8,8 @@ Starts gunicorn on 127.0.0.1 (a free port, settings ``bench.web_settings`` so ``
 demo county official, then runs ``--users`` concurrent clients for ``--seconds`` against
 ``/bench/ping/`` and then against the county dashboard (or, with ``--rounds R``, alternately in R
 slices of each, so that a change of other load on the machine weighs on both views alike), and
-prints requests/s, p50 and p95 of both and the ratio. Stops gunicorn at the end.
+prints requests/s, p50 and p95 of both, the workers' CPU per request, and the ratio. Stops gunicorn
+at the end.
 """
 
 import argparse
@@ -90,9 +91,25 @@ class Slice(TypedDict):
     latencies: list[float]
     errors: int
     wall: float
+    cpu: float  # seconds of CPU the gunicorn workers spent in the slice (0 where /proc has no answer)
 
 
-def load(port: int, path: str, cookies: dict[str, str], users: int, seconds: float) -> Slice:
+def workers_cpu(server: int) -> float:
+    """User and system CPU seconds of the gunicorn workers so far (Linux /proc; 0 elsewhere): the
+    requests/s of a machine shared with other load move with that load, the CPU per request less."""
+    total = 0.0
+    for children in Path(f"/proc/{server}/task").glob("*/children"):
+        for child in children.read_text().split():
+            try:
+                fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def load(port: int, path: str, cookies: dict[str, str], users: int, seconds: float, server: int = 0) -> Slice:
+    cpu_before = workers_cpu(server) if server else 0.0
     latencies: list[float] = []
     errors = 0
     lock = threading.Lock()
@@ -115,7 +132,9 @@ def load(port: int, path: str, cookies: dict[str, str], users: int, seconds: flo
         thread.start()
     for thread in threads:
         thread.join()
-    return {"latencies": latencies, "errors": errors, "wall": time.monotonic() - began}
+    wall = time.monotonic() - began
+    cpu = workers_cpu(server) - cpu_before if server else 0.0
+    return {"latencies": latencies, "errors": errors, "wall": wall, "cpu": cpu}
 
 
 def summary(slices: list[Slice]) -> dict[str, float]:
@@ -127,6 +146,7 @@ def summary(slices: list[Slice]) -> dict[str, float]:
         "rps": len(latencies) / sum(part["wall"] for part in slices),
         "p50": statistics.median(latencies) * 1000,
         "p95": latencies[int(len(latencies) * 0.95) - 1] * 1000,
+        "cpu": sum(part["cpu"] for part in slices) / max(len(latencies), 1) * 1000,
     }
 
 
@@ -184,8 +204,8 @@ def main() -> None:
         ping_slices: list[Slice] = []
         county_slices: list[Slice] = []
         for _round in range(max(args.rounds, 1)):
-            ping_slices.append(load(port, "/bench/ping/", cookies, args.users, slice_seconds))
-            county_slices.append(load(port, dashboard, cookies, args.users, slice_seconds))
+            ping_slices.append(load(port, "/bench/ping/", cookies, args.users, slice_seconds, server.pid))
+            county_slices.append(load(port, dashboard, cookies, args.users, slice_seconds, server.pid))
         ping, county = summary(ping_slices), summary(county_slices)
     finally:
         server.send_signal(signal.SIGTERM)
@@ -197,12 +217,13 @@ def main() -> None:
         f"database {database} (CONN_MAX_AGE={args.conn_max_age}), gunicorn {args.workers} sync workers,"
         f" {args.users} users, {args.seconds:g} s each{rounds}"
     )
-    print(f"{'view':<32}{'requests':>10}{'errors':>8}{'req/s':>10}{'p50 ms':>10}{'p95 ms':>10}")
+    print(f"{'view':<32}{'requests':>10}{'errors':>8}{'req/s':>10}{'p50 ms':>10}{'p95 ms':>10}{'CPU ms':>8}")
     for name, result in ((dashboard, county), ("/bench/ping/ (minimal view)", ping)):
         print(
             f"{name:<32}{result['requests']:>10.0f}{result['errors']:>8.0f}{result['rps']:>10.1f}"
-            f"{result['p50']:>10.1f}{result['p95']:>10.1f}"
+            f"{result['p50']:>10.1f}{result['p95']:>10.1f}{result['cpu']:>8.2f}"
         )
+    print("(CPU ms: the gunicorn workers' CPU per request, not counting PostgreSQL's or this client's)")
     print(f"throughput ratio dashboard / minimal view: {county['rps'] / ping['rps']:.2f} (goal ≥ 0.50)")
 
 
