@@ -93,7 +93,9 @@ def period_choices(periods: list[Period]) -> list[PeriodChoice]:
 # (escaped already, e.g. ``render_to_string``), or "" for none. The apps above indicators register here
 # from their ``ready()`` (signoff: 已审定 X/Y), so indicators never imports them. A provider runs a fixed
 # number of queries for all the units it shows. It is rendered outside the cached parts: what it shows
-# changes without a recompute.
+# changes without a recompute. The county page kept whole (``parts.county_page_key``) is keyed by
+# ``parts.panels_stamp()`` instead of the panels' figures: a provider's app calls
+# ``parts.panels_changed()`` on every write that moves them (signoff: each state transition).
 DashboardPanel = Callable[[User, Area | None, str], str]
 DASHBOARD_PANELS: list[DashboardPanel] = []
 
