@@ -7,7 +7,7 @@
 # Databases on $PG (each bench's docstring says how to fill it):
 #   $FRESH_SMALL   (default fresh19k)              seed_demo --households 19200, for the freshness bench
 #   $FRESH_LARGE   (default bench_engine_2700000)  the national data set engine_bench builds
-#   $WEB           (default d_web)                 seed_demo --households 19200, for the web bench,
+#   $WEB           (default web_bench)    seed_demo --households 19200, for the web bench,
 #                                                  first loads and exports
 #   $IMPORTS       (default imp_bench)             any migrated database (the import bench's own county)
 #   bench_engine_19200, bench_engine_2700000       engine_bench's, for the engine compare
@@ -33,13 +33,13 @@ fi
 
 if ! skipped web; then
     section "web bench: county dashboard against /bench/ping/, persistent connections (CONN_MAX_AGE=60)"
-    DATABASE_URL=$PG/${WEB:-d_web} REDIS_URL=$REDIS/2 \
+    DATABASE_URL=$PG/${WEB:-web_bench} REDIS_URL=$REDIS/2 \
         "$py" bench/web_bench.py --seconds 20 --conn-max-age 60 --rounds 4
 fi
 
 if ! skipped loads; then
     section "cold first loads after a recompute, and exports"
-    DATABASE_URL=$PG/${WEB:-d_web} REDIS_URL=$REDIS/2 ALLOWED_HOSTS=127.0.0.1,localhost DEBUG=0 \
+    DATABASE_URL=$PG/${WEB:-web_bench} REDIS_URL=$REDIS/2 ALLOWED_HOSTS=127.0.0.1,localhost DEBUG=0 \
         "$py" bench/first_load_bench.py
 fi
 
