@@ -334,14 +334,19 @@ def fetch_instances(
         if converters:
             plan.append((index, column, converters))
     columns = ", ".join(f"{quote(table)}.{quote(cast(str, field.column))}" for field in fields)
-    head = f"SELECT {columns} FROM {quote(table)} WHERE {quote(cast(str, key.column))} IN "  # noqa: S608 - names from the model
+    head = f"SELECT {columns} FROM {quote(table)} WHERE {quote(cast(str, key.column))} "  # noqa: S608 - names from the model
+    # PostgreSQL: one array parameter (``= ANY``) instead of 2,000 placeholders to bind and parse.
+    array = connection.vendor == "postgresql"
     attnames = [field.attname for field in fields]
     found: list[models.Model] = []
     wanted = sorted({value for value in values if value is not None}, key=str)
     with connection.cursor() as cursor:
         for start in range(0, len(wanted), FETCH_BATCH):
             batch = wanted[start : start + FETCH_BATCH]
-            cursor.execute(head + "(" + ", ".join(["%s"] * len(batch)) + ")", batch)
+            if array:
+                cursor.execute(head + "= ANY(%s)", [batch])
+            else:
+                cursor.execute(head + "IN (" + ", ".join(["%s"] * len(batch)) + ")", batch)
             for record in cursor.fetchall():
                 if plan:
                     record = list(record)
