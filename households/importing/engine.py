@@ -1,7 +1,10 @@
-"""``run_import``: read, validate every row, then write everything in one transaction — or nothing.
+"""``run_import``: validate every row and write them in one transaction — or nothing.
 
-The validation and the writes are ours (not django-import-export's): every row is checked against the
-file and the database together before anything is written, and the writes are batched upserts
+The validation and the writes are ours (not django-import-export's). The file streams in chunks
+(``IMPORT_CHUNK_ROWS``) inside the one transaction: each chunk is checked against the file so far and
+the database, then written while no row has failed; the rules over the whole file run after the last
+row on compact state, and any row error rolls every chunk back (issue 22: bounded memory for a
+1,000,000-row file). The writes are batched inserts and upserts
 (INSERT … ON CONFLICT (id) DO UPDATE), which the ecosystem guide measured ~25x faster than
 ``bulk_update``. Unchanged rows are not written: no history, no re-encryption, no change-feed row.
 """
