@@ -345,6 +345,8 @@ SPECTACULAR_SETTINGS = {
         "ValueLevelEnum": "indicators.models.Level",
         "MetEnum": "indicators.models.Met",
         "ImportStatusEnum": "households.models.ImportJob.Status",
+        "HouseholdCancelReasonEnum": "households.choices.HouseholdCancelReason",
+        "PersonCancelReasonEnum": "households.choices.PersonCancelReason",
         # issue 21: the monitoring cases
         "CaseSourceEnum": "monitoring.models.Source",
         "CaseOpenSourceEnum": "monitoring.api.OPEN_SOURCES",
