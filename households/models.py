@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from areas.models import Area
+from core.plain_indexes import plain_indexes
 from households.choices import (
     LABOUR_FORCE,
     ActionKind,
@@ -46,13 +47,19 @@ from households.validators import (
     validate_past_date,
 )
 
+AREA_CODES = ("county_code", "township_code", "village_code")
+
 
 class AreaCodes(models.Model):
-    """Denormalised area path of a record; kept in step by the services."""
+    """Denormalised area path of a record; kept in step by the services.
 
-    county_code = models.CharField(_("县市区代码"), max_length=6, db_index=True)
-    township_code = models.CharField(_("乡镇代码"), max_length=9, db_index=True)
-    village_code = models.CharField(_("村社区代码"), max_length=12, db_index=True)
+    Indexed by ``core.plain_indexes.plain_indexes(prefix, *AREA_CODES)`` in each model's Meta, not
+    ``db_index``, which on PostgreSQL adds a LIKE copy of each index that nothing uses (issue 22).
+    """
+
+    county_code = models.CharField(_("县市区代码"), max_length=6)
+    township_code = models.CharField(_("乡镇代码"), max_length=9)
+    village_code = models.CharField(_("村社区代码"), max_length=12)
 
     class Meta:
         abstract = True
@@ -90,6 +97,7 @@ class Site(AreaCodes):
         verbose_name = _("安置点")
         verbose_name_plural = _("安置点")
         ordering = ["code"]
+        indexes = [*plain_indexes("site", *AREA_CODES)]
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
@@ -99,7 +107,7 @@ class Household(AreaCodes):
     code = models.CharField(_("户编号"), max_length=40, unique=True, validators=RECORD_CODE_VALIDATORS)
     head_name = models.CharField(_("户主姓名"), max_length=50)
     # The 户主 ID as typed on the household row, kept until a persons file brings the 户主.
-    head_id_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    head_id_hash = models.CharField(max_length=64, blank=True)
     head_id_encrypted = models.TextField(blank=True)
     village = models.ForeignKey(Area, verbose_name=_("现居村社区"), on_delete=models.PROTECT, related_name="households")
     site = models.ForeignKey(
@@ -140,7 +148,11 @@ class Household(AreaCodes):
         verbose_name = _("搬迁户")
         verbose_name_plural = _("搬迁户")
         ordering = ["code"]
-        indexes = [models.Index(fields=["village", "status"]), models.Index(fields=["site", "status"])]
+        indexes = [
+            *plain_indexes("household", *AREA_CODES, "head_id_hash"),
+            models.Index(fields=["village", "status"]),
+            models.Index(fields=["site", "status"]),
+        ]
         constraints = [models.CheckConstraint(condition=Q(dividend__gte=0), name="household_dividend_non_negative")]
 
     def __str__(self) -> str:
@@ -168,7 +180,7 @@ EMPLOYED = ~Q(employment=Employment.UNEMPLOYED)
 
 
 class Person(AreaCodes):
-    id_number_hash = models.CharField(max_length=64, db_index=True)
+    id_number_hash = models.CharField(max_length=64)
     # No masked copy beside birth_date: together they rebuilt the ID (issue 17). Pages mask the
     # decrypted number (accounts.access.display_id_number).
     id_number_encrypted = models.TextField()
@@ -210,6 +222,7 @@ class Person(AreaCodes):
         # The member-count triggers (migration 0003) recount a household's members through these
         # small indexes on every write of its persons.
         indexes = [
+            *plain_indexes("person", *AREA_CODES, "id_number_hash"),
             models.Index(fields=["household"], condition=LABOUR_FORCE_MEMBER, name="person_labour_force"),
             models.Index(
                 fields=["household"], condition=LABOUR_FORCE_MEMBER & EMPLOYED, name="person_employed_labour_force"
@@ -274,6 +287,7 @@ class Grievance(AreaCodes):
         verbose_name = _("信访舆情")
         verbose_name_plural = _("信访舆情")
         ordering = ["code"]
+        indexes = [*plain_indexes("grievance", *AREA_CODES)]
         constraints = [
             models.CheckConstraint(
                 condition=Q(resolved_on__isnull=True) | Q(resolved_on__gte=models.F("received_on")),
@@ -311,7 +325,7 @@ class FollowUpAction(AreaCodes):
         verbose_name = _("帮扶台账")
         verbose_name_plural = _("帮扶台账")
         ordering = ["code"]
-        indexes = [models.Index(fields=["township_code", "status", "due_on"])]
+        indexes = [*plain_indexes("followup", *AREA_CODES), models.Index(fields=["township_code", "status", "due_on"])]
         constraints = [
             models.CheckConstraint(
                 condition=Q(household__isnull=False) | Q(site__isnull=False), name="action_has_household_or_site"
@@ -337,6 +351,7 @@ class MonitoringDecision(AreaCodes):
         verbose_name = _("监测认定")
         verbose_name_plural = _("监测认定")
         ordering = ["-created_at"]
+        indexes = [*plain_indexes("decision", *AREA_CODES)]
 
     def __str__(self) -> str:
         return f"{self.household_id} {self.decision}"
@@ -376,7 +391,7 @@ class TransferRequest(AreaCodes):
         verbose_name = _("迁移申请")
         verbose_name_plural = _("迁移申请")
         ordering = ["-requested_at", "-id"]
-        indexes = [models.Index(fields=["county_code", "status"])]
+        indexes = [*plain_indexes("transfer", *AREA_CODES), models.Index(fields=["county_code", "status"])]
         constraints = [
             # One open request per household: a second one would race the first's approval.
             models.UniqueConstraint(
@@ -450,8 +465,8 @@ class HistoryEntry(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     import_job = models.ForeignKey(ImportJob, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    county_code = models.CharField(max_length=6, blank=True, db_index=True)
-    township_code = models.CharField(max_length=9, blank=True, db_index=True)
+    county_code = models.CharField(max_length=6, blank=True)
+    township_code = models.CharField(max_length=9, blank=True)
     before = models.JSONField(default=dict, blank=True)
     after = models.JSONField(default=dict, blank=True)
     at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
@@ -460,7 +475,10 @@ class HistoryEntry(models.Model):
         verbose_name = _("变更记录")
         verbose_name_plural = _("变更记录")
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["entity", "object_id"])]
+        indexes = [
+            models.Index(fields=["entity", "object_id"]),
+            *plain_indexes("history", "county_code", "township_code"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.entity} {self.object_code} {self.action}"

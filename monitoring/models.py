@@ -9,8 +9,9 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from areas.models import Area
+from core.plain_indexes import plain_indexes
 from households.choices import Monitoring
-from households.models import AreaCodes, Household, MonitoringDecision
+from households.models import AREA_CODES, AreaCodes, Household, MonitoringDecision
 
 
 class Source(models.TextChoices):
@@ -69,6 +70,7 @@ class Publicity(AreaCodes):
         verbose_name = _("公示")
         verbose_name_plural = _("公示")
         ordering = ["-start_on", "-pk"]
+        indexes = plain_indexes("publicity", *AREA_CODES)
 
     def __str__(self) -> str:
         return f"{self.village_code} {self.start_on:%Y-%m-%d}"
@@ -101,7 +103,10 @@ class Case(AreaCodes):
         verbose_name = _("监测对象识别")
         verbose_name_plural = _("监测对象识别")
         ordering = ["-opened_on", "-pk"]
-        indexes = [models.Index(fields=["county_code", "township_code", "village_code", "state"], name="case_area")]
+        indexes = [
+            *plain_indexes("case", *AREA_CODES),
+            models.Index(fields=["county_code", "township_code", "village_code", "state"], name="case_area"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.household_id} {self.state}"

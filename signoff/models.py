@@ -10,7 +10,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from areas.models import Area
-from households.models import AreaCodes
+from core.plain_indexes import plain_indexes
+from households.models import AREA_CODES, AreaCodes
 
 
 class State(models.TextChoices):
@@ -70,7 +71,10 @@ class VillageMonth(AreaCodes):
         verbose_name = _("村月度审核")
         verbose_name_plural = _("村月度审核")
         constraints = [models.UniqueConstraint(fields=["village", "month"], name="signoff_village_month")]
-        indexes = [models.Index(fields=["month", "county_code", "township_code"], name="signoff_month_area")]
+        indexes = [
+            *plain_indexes("villagemonth", *AREA_CODES),
+            models.Index(fields=["month", "county_code", "township_code"], name="signoff_month_area"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.village_code} {self.month}"
