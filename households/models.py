@@ -461,10 +461,21 @@ class HistoryEntry(models.Model):
     object_code = models.CharField(_("编号"), max_length=60, blank=True)
     action = models.CharField(_("操作"), max_length=12, choices=Action.choices)
     channel = models.CharField(_("渠道"), max_length=8, choices=Channel.choices)
+    # No database constraint on these two (the ORM's PROTECT still guards a delete): PostgreSQL would
+    # check both keys once for every history row, and an import writes one row per record it creates
+    # or changes: 1.6 s of a 13 s import of 72,000 persons (issue 22). Users are deactivated, never
+    # deleted, and import jobs are kept.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
     )
-    import_job = models.ForeignKey(ImportJob, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    import_job = models.ForeignKey(
+        ImportJob, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
     county_code = models.CharField(max_length=6, blank=True)
     township_code = models.CharField(max_length=9, blank=True)
     before = models.JSONField(default=dict, blank=True)

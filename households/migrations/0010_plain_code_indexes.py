@@ -1,5 +1,10 @@
-"""Area codes and blind indexes: plain indexes without the LIKE copies (``core.plain_indexes``)."""
+"""Area codes and blind indexes: plain indexes without the LIKE copies (``core.plain_indexes``).
 
+And the history's ``user`` and ``import_job`` keep their index but lose the database constraint,
+checked once per history row on PostgreSQL (see ``HistoryEntry``); both issue 22.
+"""
+
+import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
@@ -261,5 +266,29 @@ class Migration(migrations.Migration):
                 ),
             ],
             database_operations=[switch_to_plain_indexes(INDEXES)],
+        ),
+        migrations.AlterField(
+            model_name="historyentry",
+            name="import_job",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="households.importjob",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="historyentry",
+            name="user",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
     ]
