@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 
 def entry_of_an_import() -> HistoryEntry:
-    user = UserFactory()
+    user = UserFactory.create()
     job = ImportJob.objects.create(created_by=user, kind="persons", file_name="人员.csv")
     return HistoryEntry.objects.create(
         entity="person", object_id=1, action="create", channel="import", user=user, import_job=job
