@@ -90,6 +90,18 @@ def blind_index(value: str) -> str:
     return hmac.new(_index_key(settings.BLIND_INDEX_KEY), normalised.encode(), hashlib.sha256).hexdigest()
 
 
+@lru_cache(maxsize=8)
+def _purpose_key(raw: str, purpose: str) -> bytes:
+    return hmac.new(_index_key(raw), f"purpose:{purpose}".encode(), hashlib.sha256).digest()
+
+
+def keyed_hasher(purpose: str) -> "hashlib.blake2b":
+    """A keyed BLAKE2b (16 bytes) under a subkey of the blind-index secret for ``purpose``: for
+    fingerprints of data that holds an ID number (an unkeyed hash of it would confirm a guessed
+    number, access.md). ``copy()`` it per value: the key is set up once."""
+    return hashlib.blake2b(key=_purpose_key(settings.BLIND_INDEX_KEY, purpose), digest_size=16)
+
+
 def plain_of(record: object, field: str) -> str:
     """The decrypted value of ``record.<field>``, decrypted once per instance (a page or export may
     show it several times). Keyed by the ciphertext, so a changed number is decrypted afresh."""

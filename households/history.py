@@ -26,6 +26,7 @@ SECRET_FIELDS = frozenset(
         "phone_encrypted",
         "updated_at",
         "created_at",
+        "import_digest",  # the import's row fingerprint: not user data (households.importing)
     }
 )
 

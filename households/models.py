@@ -143,13 +143,17 @@ class Household(AreaCodes):
     labour_force_members = models.PositiveSmallIntegerField(default=0, editable=False)
     employed_labour_force_members = models.PositiveSmallIntegerField(default=0, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
+    # The keyed fingerprint of the import row that last wrote this record (``households.importing``):
+    # a re-import skips a row whose fingerprint is still here. A trigger (migration 0011) clears it on
+    # any other write, so a record edited since is compared in full again. Not user data: no history.
+    import_digest = models.CharField(max_length=32, null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("搬迁户")
         verbose_name_plural = _("搬迁户")
         ordering = ["code"]
         indexes = [
-            *plain_indexes("household", *AREA_CODES, "head_id_hash"),
+            *plain_indexes("household", *AREA_CODES, "head_id_hash", "import_digest"),
             models.Index(fields=["village", "status"]),
             models.Index(fields=["site", "status"]),
         ]
@@ -214,6 +218,8 @@ class Person(AreaCodes):
     medical_insurance = models.BooleanField(_("基本医疗保险"), default=False)
     family_doctor = models.BooleanField(_("家庭医生签约"), default=False)
     updated_at = models.DateTimeField(auto_now=True)
+    # As ``Household.import_digest``: the fingerprint of the import row that last wrote this person.
+    import_digest = models.CharField(max_length=32, null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("家庭成员")
@@ -222,7 +228,7 @@ class Person(AreaCodes):
         # The member-count triggers (migration 0003) recount a household's members through these
         # small indexes on every write of its persons.
         indexes = [
-            *plain_indexes("person", *AREA_CODES, "id_number_hash"),
+            *plain_indexes("person", *AREA_CODES, "id_number_hash", "import_digest"),
             models.Index(fields=["household"], condition=LABOUR_FORCE_MEMBER, name="person_labour_force"),
             models.Index(
                 fields=["household"], condition=LABOUR_FORCE_MEMBER & EMPLOYED, name="person_employed_labour_force"

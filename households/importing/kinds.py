@@ -43,11 +43,13 @@ from households.choices import (
 )
 from households.id_lookup import import_foreign_ids
 from households.importing.base import (
+    SKIPPED,
     AreaInfo,
     Column,
     Context,
     ImportRow,
     Kind,
+    Known,
     chunks,
     money,
     parse_id_number,
@@ -58,6 +60,7 @@ from households.importing.base import (
     yes_no,
 )
 from households.importing.cells import (
+    CellError,
     any_area_code,
     area_code_parser,
     choice_parser,
@@ -75,7 +78,7 @@ from households.importing.cells import (
 )
 from households.importing.readers import FileError
 from households.importing.registry import register
-from households.importing.sql import fetch_instances
+from households.importing.sql import fetch_instances, select_in
 from households.models import (
     FollowUpAction,
     Grievance,
@@ -366,11 +369,52 @@ class SitesKind(Kind):
 # -- households -------------------------------------------------------------------------------
 
 
+def same_code(memo: dict[Any, str | None], parse: Any, cell: Any, code: str | None) -> bool:
+    """Whether ``cell`` parses to ``code`` (``memo``: one chunk's parsed cells; a blank cell is
+    ``""``, a cell that does not parse never equals a code)."""
+    parsed = memo.get(cell, memo)
+    if parsed is memo:
+        if cell == "" or (type(cell) is str and not cell.strip()):
+            parsed = ""
+        else:
+            try:
+                parsed = parse(cell)
+            except CellError:
+                parsed = None
+        memo[cell] = parsed
+    return parsed is not None and parsed == (code or "")
+
+
+def skip_candidates(rows: list[ImportRow]) -> dict[str, list[ImportRow]]:
+    """The chunk's rows by fingerprint (identical rows share one: the duplicate check reports them)."""
+    by_digest: dict[str, list[ImportRow]] = defaultdict(list)
+    for row in rows:
+        by_digest[row.digest].append(row)
+    return by_digest
+
+
+def household_known_sql() -> str:
+    """``HouseholdsKind.unchanged``'s read: the records by fingerprint with their village, site and
+    origin, and whether an active 户主 among the persons has another ID number than the one typed."""
+    household, person, area, site = (m._meta.db_table for m in (Household, Person, Area, Site))
+    return (
+        "SELECT h.import_digest, h.id, h.code, h.status, h.county_code, h.township_code, h.village_code, "  # noqa: S608 - the models' tables
+        "h.village_id, v.code, v.level, v.county_code, v.township_code, "
+        "h.site_id, s.code, s.village_id, s.county_code, s.township_code, s.village_code, "
+        "h.origin_id, o.code, o.level, h.head_id_hash <> '' AND EXISTS (SELECT 1 FROM "
+        f"{person} p WHERE p.household_id = h.id AND p.relation = %s AND p.status = %s "
+        "AND p.id_number_hash <> h.head_id_hash) "
+        f"FROM {household} h JOIN {area} v ON v.id = h.village_id LEFT JOIN {site} s ON s.id = h.site_id "
+        f"LEFT JOIN {area} o ON o.id = h.origin_id"
+    )
+
+
 class HouseholdsKind(Kind):
     name = "households"
     label = "搬迁户"
     model = Household
     streams = True
+    skips = True
     roles = FIELD_STAFF
     columns = [
         Column("户编号", "code", record_code, key=True),
@@ -410,7 +454,53 @@ class HouseholdsKind(Kind):
         ),
     ]
 
+    def unchanged(self, ctx: Context, rows: list[ImportRow]) -> None:
+        """Skipped when the record holds the row's fingerprint and what ``resolve`` checks still holds:
+        the village (a 村 in the user's scope, the record's own path), the site (in scope, in that
+        village) and the origin as the cells name them, and no active 户主 in the persons with
+        another ID number than the household's."""
+        by_digest = skip_candidates(rows)
+        headers = ctx.headers
+        parse = {column.field: column.parse for column in self.columns}
+        memo: dict[str, dict[Any, str | None]] = {"village": {}, "site": {}, "origin": {}}
+        heads = "户主身份证号" in headers  # the check of the typed 户主 ID runs only with the column
+        found = select_in(
+            Household,
+            household_known_sql(),
+            "h.import_digest",
+            by_digest,
+            [str(Relation.HEAD), str(RecordStatus.ACTIVE)],
+        )
+        for (digest, pk, code, status, county, township, village_code, village_id, v_code, v_level, v_county,
+             v_township, site_id, s_code, s_village, s_county, s_township, s_village_code, origin_id, o_code,
+             o_level, conflict) in found:  # fmt: skip
+            if (heads and conflict) or v_level != AreaLevel.VILLAGE:
+                continue
+            if (v_county, v_township, v_code) != (county, township, village_code):
+                continue
+            if not ctx.in_scope(county, township, village_code):
+                continue
+            if site_id is not None and (
+                s_village != village_id or not ctx.in_scope(s_county, s_township, s_village_code)
+            ):
+                continue
+            if origin_id is not None and o_level == AreaLevel.CITY:
+                continue
+            for row in by_digest[digest]:
+                cells = row.cells
+                if not same_code(memo["village"], parse["village"], cells["现居村社区代码"], v_code):
+                    continue
+                if "安置点编码" in headers and not same_code(memo["site"], parse["site"], cells["安置点编码"], s_code):
+                    continue
+                if "迁出地代码" in headers and not same_code(
+                    memo["origin"], parse["origin"], cells["迁出地代码"], o_code
+                ):
+                    continue
+                row.key, row.action = (code,), SKIPPED
+                row.existing = Known(pk, status)
+
     def load(self, ctx: Context, rows: list[ImportRow]) -> None:
+        rows = [row for row in rows if row.action != SKIPPED]
         ctx.load_areas([row.values["village"] for row in rows] + [row.values.get("origin") or "" for row in rows])
         existing = cast(list[Household], fetch_instances(Household, "code", {row.key[0] for row in rows}))
         ctx.existing = {(h.code,): h for h in existing}
@@ -426,6 +516,8 @@ class HouseholdsKind(Kind):
         ctx.data["heads"] = heads
 
     def resolve(self, ctx: Context, row: ImportRow) -> None:
+        if row.action == SKIPPED:
+            return  # checked by ``unchanged``
         values = row.values
         existing = ctx.existing.get(row.key)
         if existing is not None and not ctx.record_in_scope(existing):
@@ -600,8 +692,21 @@ class Family:
 
 PERSON_READ = frozenset(
     {"household_id", "county_code", "township_code", "village_code", "id_number_hash", "sex", "birth_date"}
-    | {"status", "relation", "employment", "name"}
+    | {"status", "relation", "employment", "name", "import_digest"}
 )
+
+
+def person_known_sql() -> str:
+    """``PersonsKind.unchanged``'s read: the persons by fingerprint with their household, and whether
+    another person holds the same ID number."""
+    person, household = Person._meta.db_table, Household._meta.db_table
+    return (
+        "SELECT p.import_digest, p.id, p.id_number_hash, p.household_id, p.status, p.relation, p.name, "  # noqa: S608 - the models' tables
+        "p.labour, p.employment, p.county_code, p.township_code, p.village_code, "
+        "h.code, h.county_code, h.township_code, h.village_code, h.head_id_hash, "
+        f"EXISTS (SELECT 1 FROM {person} t WHERE t.id_number_hash = p.id_number_hash AND t.id <> p.id) "
+        f"FROM {person} p JOIN {household} h ON h.id = p.household_id"
+    )
 
 
 class PersonsKind(Kind):
@@ -609,6 +714,7 @@ class PersonsKind(Kind):
     label = "家庭成员"
     model = Person
     streams = True
+    skips = True
     roles = FIELD_STAFF
     columns = [
         Column(
@@ -642,7 +748,37 @@ class PersonsKind(Kind):
         row.extra["hash"] = blind_index(row.values["id_number"])
         return (row.extra["hash"],)
 
+    def unchanged(self, ctx: Context, rows: list[ImportRow]) -> None:
+        """Skipped when the person holds the row's fingerprint, is the only person with that ID number
+        (else ``resolve`` chooses among them), still has the path of the household the row names, and
+        that household is in the user's scope. What ``check_rows`` and the 户主 rule read is kept on
+        the row (``attrs``, ``extra``), as ``resolve`` would set it."""
+        by_digest = skip_candidates(rows)
+        parse = self.column_by_field["household"].parse
+        memo: dict[Any, str | None] = {}
+        households: dict[int, Known] = {}
+        for (digest, pk, hash_, household_id, status, relation, name, labour, employment, county, township,
+             village, code, h_county, h_township, h_village, head_hash, twin) in select_in(
+            Person, person_known_sql(), "p.import_digest", by_digest
+        ):  # fmt: skip
+            if twin or (county, township, village) != (h_county, h_township, h_village):
+                continue
+            if not ctx.in_scope(county, township, village):
+                continue
+            household = households.get(household_id)
+            if household is None:
+                household = households[household_id] = Known(household_id, "", code=code, head_id_hash=head_hash)
+            for row in by_digest[digest]:
+                if not same_code(memo, parse, row.cells["户编号"], code):
+                    continue
+                row.key, row.action = (hash_,), SKIPPED
+                row.existing = Known(pk, status, household_id)
+                row.attrs = {"household_id": household_id, "relation": relation, "name": name, "status": status}
+                row.extra = {"household": household, "others": [], "labour": labour, "employment": employment}
+
     def load(self, ctx: Context, rows: list[ImportRow]) -> None:
+        skipped = {row.attrs["household_id"] for row in rows if row.action == SKIPPED}
+        rows = [row for row in rows if row.action != SKIPPED]
         load_households(ctx, {row.values["household"] for row in rows})
         by_hash: dict[str, list[Person]] = defaultdict(list)
         # Only what the comparison and the checks read: a changed record is read in full to be written
@@ -652,7 +788,7 @@ class PersonsKind(Kind):
         for person in cast(list[Person], fetch_instances(Person, "id_number_hash", hashes, only=tuple(compared))):
             by_hash[person.id_number_hash].append(person)
         ctx.data["by_hash"] = by_hash
-        household_ids = {h.pk for h in ctx.data["households"].values()}
+        household_ids = {h.pk for h in ctx.data["households"].values()} | skipped
         members: dict[int, dict[int, tuple[str, str]]] = defaultdict(dict)
         for batch in chunks(sorted(household_ids)):
             for pk, household_id, relation, name in Person.objects.filter(
@@ -662,6 +798,9 @@ class PersonsKind(Kind):
         ctx.data["members"] = members
 
     def resolve(self, ctx: Context, row: ImportRow) -> None:
+        if row.action == SKIPPED:  # checked by ``unchanged``; its warning, in the file's order
+            self.labour_warning(ctx, row, row.extra["labour"], row.extra["employment"])
+            return
         values = row.values
         household = household_for(ctx, row, "户编号", values["household"])
         if household is None:
@@ -688,9 +827,12 @@ class PersonsKind(Kind):
         )
         row.attrs = attrs
         row.extra["household"] = household
-        labour = values["labour"]
         self.labour_date(ctx, row)
         employment = values.get("employment", row.existing.employment if row.existing else Employment.UNEMPLOYED)
+        self.labour_warning(ctx, row, values["labour"], employment)
+
+    @staticmethod
+    def labour_warning(ctx: Context, row: ImportRow, labour: str, employment: str) -> None:
         if labour in (Labour.LOST, Labour.NONE) and employment != Employment.UNEMPLOYED:
             ctx.warn(row, "就业状态", f"数据质量提示：劳动能力为“{labour}”，就业状态却为“{employment}”，请核实。")
 
@@ -739,7 +881,12 @@ class PersonsKind(Kind):
         """Numbers registered outside the user's area: the rows fail (not written); whether they are
         named or the file is refused is decided once for the whole file (``finish``)."""
         by_hash = ctx.data["by_hash"]
-        new_to_area = sum(1 for row in rows if not any(ctx.record_in_scope(p) for p in by_hash.get(row.key[0], [])))
+        new_to_area = sum(
+            1
+            for row in rows
+            # A skipped row's person is in the area (``unchanged``).
+            if row.action != SKIPPED and not any(ctx.record_in_scope(p) for p in by_hash.get(row.key[0], []))
+        )
         ctx.data["new_to_area"] = ctx.data.get("new_to_area", 0) + new_to_area
         reported = ctx.data.setdefault("foreign", [])
         for row, person in foreign:

