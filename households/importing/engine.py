@@ -469,6 +469,7 @@ def _parse_rows(
     names = tuple(dict.fromkeys(name for _index, _header, name, *_rest in plan))
     indexes = [index for index, *_rest in plan]
     last = max(indexes, default=-1)
+    in_order = indexes == list(range(len(indexes)))  # the template's columns and no others: a slice
     narrow_plan: list[tuple[Any, ...]] = []
     wide_plan: list[tuple[Any, ...]] = plan
     narrow_indexes: list[int] = []
@@ -478,7 +479,7 @@ def _parse_rows(
     for number, values in raw_rows:
         if len(values) <= last:
             values = [*values, *([""] * (last + 1 - len(values)))]
-        picked = [values[index] for index in indexes]
+        picked = values[: last + 1] if in_order else [values[index] for index in indexes]
         if _blank(picked):
             continue
         row = ImportRow(number=number, cells=dict(zip(headers, picked, strict=True)))

@@ -43,6 +43,7 @@ from households.choices import (
 )
 from households.id_lookup import import_foreign_ids
 from households.importing.base import (
+    CHUNK_ROWS,
     SKIPPED,
     AreaInfo,
     Column,
@@ -401,9 +402,9 @@ def household_known_sql() -> str:
         "SELECT h.import_digest, h.id, h.code, h.status, h.county_code, h.township_code, h.village_code, "  # noqa: S608 - the models' tables
         "h.village_id, v.code, v.level, v.county_code, v.township_code, "
         "h.site_id, s.code, s.village_id, s.county_code, s.township_code, s.village_code, "
-        "h.origin_id, o.code, o.level, h.head_id_hash <> '' AND EXISTS (SELECT 1 FROM "
+        "h.origin_id, o.code, o.level, CASE WHEN h.head_id_hash = '' THEN FALSE ELSE EXISTS (SELECT 1 FROM "
         f"{person} p WHERE p.household_id = h.id AND p.relation = %s AND p.status = %s "
-        "AND p.id_number_hash <> h.head_id_hash) "
+        "AND p.id_number_hash <> h.head_id_hash) END "
         f"FROM {household} h JOIN {area} v ON v.id = h.village_id LEFT JOIN {site} s ON s.id = h.site_id "
         f"LEFT JOIN {area} o ON o.id = h.origin_id"
     )
@@ -470,6 +471,7 @@ class HouseholdsKind(Kind):
             "h.import_digest",
             by_digest,
             [str(Relation.HEAD), str(RecordStatus.ACTIVE)],
+            batch_size=CHUNK_ROWS,
         )
         for (digest, pk, code, status, county, township, village_code, village_id, v_code, v_level, v_county,
              v_township, site_id, s_code, s_village, s_county, s_township, s_village_code, origin_id, o_code,
@@ -698,13 +700,15 @@ PERSON_READ = frozenset(
 
 def person_known_sql() -> str:
     """``PersonsKind.unchanged``'s read: the persons by fingerprint with their household, and whether
-    another person holds the same ID number."""
+    another person holds the same ID number (asked of inactive persons only: an active one is the
+    only active holder of its number, so ``resolve`` would choose it whatever others there are)."""
     person, household = Person._meta.db_table, Household._meta.db_table
     return (
         "SELECT p.import_digest, p.id, p.id_number_hash, p.household_id, p.status, p.relation, p.name, "  # noqa: S608 - the models' tables
         "p.labour, p.employment, p.county_code, p.township_code, p.village_code, "
         "h.code, h.county_code, h.township_code, h.village_code, h.head_id_hash, "
-        f"EXISTS (SELECT 1 FROM {person} t WHERE t.id_number_hash = p.id_number_hash AND t.id <> p.id) "
+        "CASE WHEN p.status = %s THEN FALSE ELSE EXISTS "
+        f"(SELECT 1 FROM {person} t WHERE t.id_number_hash = p.id_number_hash AND t.id <> p.id) END "
         f"FROM {person} p JOIN {household} h ON h.id = p.household_id"
     )
 
@@ -756,18 +760,20 @@ class PersonsKind(Kind):
         by_digest = skip_candidates(rows)
         parse = self.column_by_field["household"].parse
         memo: dict[Any, str | None] = {}
-        households: dict[int, Known] = {}
+        households: dict[int, Any] = {}  # Known, or None outside the user's area
         for (digest, pk, hash_, household_id, status, relation, name, labour, employment, county, township,
              village, code, h_county, h_township, h_village, head_hash, twin) in select_in(
-            Person, person_known_sql(), "p.import_digest", by_digest
+            Person, person_known_sql(), "p.import_digest", by_digest, [str(RecordStatus.ACTIVE)], batch_size=CHUNK_ROWS
         ):  # fmt: skip
             if twin or (county, township, village) != (h_county, h_township, h_village):
                 continue
-            if not ctx.in_scope(county, township, village):
-                continue
-            household = households.get(household_id)
+            household = households.get(household_id, households)
+            if household is households:
+                in_scope = ctx.in_scope(county, township, village)
+                household = Known(household_id, "", code=code, head_id_hash=head_hash) if in_scope else None
+                households[household_id] = household
             if household is None:
-                household = households[household_id] = Known(household_id, "", code=code, head_id_hash=head_hash)
+                continue
             for row in by_digest[digest]:
                 if not same_code(memo, parse, row.cells["户编号"], code):
                     continue
@@ -790,11 +796,18 @@ class PersonsKind(Kind):
         ctx.data["by_hash"] = by_hash
         household_ids = {h.pk for h in ctx.data["households"].values()} | skipped
         members: dict[int, dict[int, tuple[str, str]]] = defaultdict(dict)
-        for batch in chunks(sorted(household_ids)):
-            for pk, household_id, relation, name in Person.objects.filter(
-                household_id__in=batch, status=RecordStatus.ACTIVE
-            ).values_list("id", "household_id", "relation", "name"):
-                members[household_id][pk] = (relation, name)
+        table = Person._meta.db_table
+        found = select_in(
+            Person,
+            f"SELECT id, household_id, relation, name FROM {table}",  # noqa: S608 - the model's table
+            "household_id",
+            household_ids,
+            [str(RecordStatus.ACTIVE)],
+            where="status = %s AND ",
+            array_type="bigint",
+        )
+        for pk, household_id, relation, name in sorted(found):  # each household's in id order
+            members[household_id][pk] = (relation, name)
         ctx.data["members"] = members
 
     def resolve(self, ctx: Context, row: ImportRow) -> None:

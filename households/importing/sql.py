@@ -42,6 +42,7 @@ PLAIN_TYPES = frozenset(
     }
 )
 MAX_BATCH_ROWS = 1000
+FETCH_BATCH = 2000
 NO_DEFAULT = object()
 
 
@@ -228,23 +229,34 @@ def insert_instances(model: type[models.Model], instances: list[models.Model]) -
 
 
 def select_in(
-    model: type[models.Model], select: str, column: str, values: Iterable[Any], params: Sequence[Any] = ()
+    model: type[models.Model],
+    select: str,
+    column: str,
+    values: Iterable[Any],
+    params: Sequence[Any] = (),
+    *,
+    where: str = "",
+    array_type: str = "varchar",
+    batch_size: int = FETCH_BATCH,
 ) -> list[tuple[Any, ...]]:
-    """The rows of ``select`` (``SELECT … FROM …`` without WHERE; ``params`` for its own ``%s``)
-    whose ``column`` is one of ``values``, as the driver returns them (no converters: for text,
+    """The rows of ``select`` (``SELECT … FROM …`` without WHERE; ``params`` for its own ``%s`` and
+    those of ``where``, a condition ending in ``AND``) whose ``column`` is one of ``values``, as the
+    driver returns them (no converters: for text,
     numbers and booleans read as truthy). One statement per batch, without the ORM's per-value
-    lookup preparation (PostgreSQL: one array parameter)."""
+    lookup preparation (PostgreSQL: one array parameter of ``array_type``, the column's own type,
+    so that its index stays usable; a text array would cast the column)."""
     connection = connections[router.db_for_read(model)]
     array = connection.vendor == "postgresql"
     wanted = sorted(set(values))
     found: list[tuple[Any, ...]] = []
     with connection.cursor() as cursor:
-        for start in range(0, len(wanted), FETCH_BATCH):
-            batch = wanted[start : start + FETCH_BATCH]
+        for start in range(0, len(wanted), batch_size):
+            batch = wanted[start : start + batch_size]
             if array:
-                cursor.execute(f"{select} WHERE {column} = ANY(%s)", [*params, batch])
+                cursor.execute(f"{select} WHERE {where}{column} = ANY(%s::{array_type}[])", [*params, batch])
             else:
-                cursor.execute(f"{select} WHERE {column} IN ({', '.join(['%s'] * len(batch))})", [*params, *batch])
+                marks = ", ".join(["%s"] * len(batch))
+                cursor.execute(f"{select} WHERE {where}{column} IN ({marks})", [*params, *batch])
             found.extend(cursor.fetchall())
     return found
 
@@ -357,8 +369,6 @@ def model_name(model: type[models.Model]) -> str:
 
 
 # -- reads ----------------------------------------------------------------------------------------
-
-FETCH_BATCH = 2000
 
 
 def fetch_instances(
