@@ -373,7 +373,8 @@ class SitesKind(Kind):
 def same_code(memo: dict[Any, str | None], parse: Any, cell: Any, code: str | None) -> bool:
     """Whether ``cell`` parses to ``code`` (``memo``: one chunk's parsed cells; a blank cell is
     ``""``, a cell that does not parse never equals a code)."""
-    parsed = memo.get(cell, memo)
+    key = cell if type(cell) is str else (type(cell), cell)  # 1 and True are one dict key
+    parsed = memo.get(key, memo)
     if parsed is memo:
         if cell == "" or (type(cell) is str and not cell.strip()):
             parsed = ""
@@ -382,7 +383,7 @@ def same_code(memo: dict[Any, str | None], parse: Any, cell: Any, code: str | No
                 parsed = parse(cell)
             except CellError:
                 parsed = None
-        memo[cell] = parsed
+        memo[key] = parsed
     return parsed is not None and parsed == (code or "")
 
 
