@@ -396,19 +396,34 @@ def skip_candidates(rows: list[ImportRow]) -> dict[str, list[ImportRow]]:
 
 
 def household_known_sql() -> str:
-    """``HouseholdsKind.unchanged``'s read: the records by fingerprint with their village, site and
-    origin, and whether an active 户主 among the persons has another ID number than the one typed."""
-    household, person, area, site = (m._meta.db_table for m in (Household, Person, Area, Site))
+    """``HouseholdsKind.unchanged``'s read: the records by fingerprint, and whether an active 户主 among
+    the persons has another ID number than the one typed. Their village, site and origin are read
+    apart (``_places``): joined here, a planner that believed one row would match (the statistics of a
+    fingerprint column analysed before the import filled it) scanned the area table once per row."""
+    household, person = Household._meta.db_table, Person._meta.db_table
     return (
         "SELECT h.import_digest, h.id, h.code, h.status, h.county_code, h.township_code, h.village_code, "  # noqa: S608 - the models' tables
-        "h.village_id, v.code, v.level, v.county_code, v.township_code, "
-        "h.site_id, s.code, s.village_id, s.county_code, s.township_code, s.village_code, "
-        "h.origin_id, o.code, o.level, CASE WHEN h.head_id_hash = '' THEN FALSE ELSE EXISTS (SELECT 1 FROM "
+        "h.village_id, h.site_id, h.origin_id, CASE WHEN h.head_id_hash = '' THEN FALSE ELSE EXISTS (SELECT 1 FROM "
         f"{person} p WHERE p.household_id = h.id AND p.relation = %s AND p.status = %s "
-        "AND p.id_number_hash <> h.head_id_hash) END "
-        f"FROM {household} h JOIN {area} v ON v.id = h.village_id LEFT JOIN {site} s ON s.id = h.site_id "
-        f"LEFT JOIN {area} o ON o.id = h.origin_id"
+        f"AND p.id_number_hash <> h.head_id_hash) END FROM {household} h"
     )
+
+
+def _places(found: list[tuple[Any, ...]]) -> tuple[dict[int, tuple[Any, ...]], dict[int, tuple[Any, ...]]]:
+    """The areas (code, level, county, township) and sites (code, village id, county, township,
+    village code) the found households name, by id."""
+    area_ids = {row[7] for row in found} | {row[9] for row in found if row[9] is not None}
+    site_ids = {row[8] for row in found if row[8] is not None}
+    area, site = Area._meta.db_table, Site._meta.db_table
+    areas = select_in(
+        Area, f"SELECT a.id, a.code, a.level, a.county_code, a.township_code FROM {area} a", "a.id", area_ids,  # noqa: S608 - the model's table
+        array_type="bigint", batch_size=CHUNK_ROWS,
+    )  # fmt: skip
+    sites = select_in(
+        Site, f"SELECT s.id, s.code, s.village_id, s.county_code, s.township_code, s.village_code FROM {site} s",  # noqa: S608 - the model's table
+        "s.id", site_ids, array_type="bigint", batch_size=CHUNK_ROWS,
+    )  # fmt: skip
+    return {row[0]: row[1:] for row in areas}, {row[0]: row[1:] for row in sites}
 
 
 class HouseholdsKind(Kind):
@@ -474,9 +489,14 @@ class HouseholdsKind(Kind):
             [str(Relation.HEAD), str(RecordStatus.ACTIVE)],
             batch_size=CHUNK_ROWS,
         )
-        for (digest, pk, code, status, county, township, village_code, village_id, v_code, v_level, v_county,
-             v_township, site_id, s_code, s_village, s_county, s_township, s_village_code, origin_id, o_code,
-             o_level, conflict) in found:  # fmt: skip
+        areas, sites = _places(found)
+        nowhere = (None,) * 5
+        for digest, pk, code, status, county, township, village_code, village_id, site_id, origin_id, conflict in found:
+            v_code, v_level, v_county, v_township = areas.get(village_id, nowhere)[:4]
+            s_code, s_village, s_county, s_township, s_village_code = sites.get(site_id, nowhere)
+            o_code, o_level = areas.get(origin_id, nowhere)[:2]
+            if (site_id is not None and s_code is None) or (origin_id is not None and o_code is None):
+                continue  # deleted since: the full path reports it
             if (heads and conflict) or v_level != AreaLevel.VILLAGE:
                 continue
             if (v_county, v_township, v_code) != (county, township, village_code):
