@@ -31,6 +31,9 @@ if ! skipped fresh; then
     done
 fi
 
+# The web bench and the first loads read $WEB as it is: bring it to this commit's schema first.
+DATABASE_URL=$PG/${WEB:-web_bench} "$py" manage.py migrate --verbosity 0
+
 if ! skipped web; then
     section "web bench: county dashboard against /bench/ping/, persistent connections (CONN_MAX_AGE=60)"
     DATABASE_URL=$PG/${WEB:-web_bench} REDIS_URL=$REDIS/2 \
