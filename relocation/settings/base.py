@@ -242,9 +242,7 @@ from kombu import Exchange, Queue  # noqa: E402
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_QUEUE_NAMES = ("default", "compute", "imports", "reports")
 # One direct exchange per queue: queues sharing an exchange and routing key would each get a copy.
-CELERY_TASK_QUEUES = [
-    Queue(name, Exchange(name), routing_key=name) for name in CELERY_QUEUE_NAMES
-]
+CELERY_TASK_QUEUES = [Queue(name, Exchange(name), routing_key=name) for name in CELERY_QUEUE_NAMES]
 CELERY_TASK_ROUTES = {
     "indicators.health.*": {"queue": "default"},
     "notices.tasks.*": {"queue": "default"},
