@@ -44,7 +44,7 @@ from households.importing.base import (
     get_field_name,
 )
 from households.importing.cells import CellError
-from households.importing.readers import FileError, _blank, open_table
+from households.importing.readers import FileError, blank_row, open_table
 from households.importing.registry import get_kind, kind_names
 from households.importing.sql import created_snapshot, insert_history, model_name, new_instance, set_digests
 from households.models import ChangeFeed, HistoryEntry, ImportJob
@@ -480,7 +480,7 @@ def _parse_rows(
         if len(values) <= last:
             values = [*values, *([""] * (last + 1 - len(values)))]
         picked = values[: last + 1] if in_order else [values[index] for index in indexes]
-        if _blank(picked):
+        if blank_row(picked):
             continue
         row = ImportRow(number=number, cells=dict(zip(headers, picked, strict=True)))
         if base is not None:

@@ -186,7 +186,7 @@ def _closing(rows: Iterator[Any], stack: contextlib.ExitStack) -> Iterator[Any]:
         yield from rows
 
 
-def _blank(values: list[Any]) -> bool:
+def blank_row(values: list[Any]) -> bool:
     """Every cell empty or spaces (a loop, not ``all`` over a generator: once per row of the file)."""
     for value in values:  # noqa: SIM110 - measured: ~3x faster than all() here
         if value != "" and (not isinstance(value, str) or value.strip()):
@@ -199,7 +199,7 @@ def _split(rows: Iterator[list[Any]], fmt: str, *, width: int) -> Table:
         first = next(rows)
     except StopIteration:
         raise FileError("文件是空的：第 1 行应为表头。") from None
-    if len(first) > width and not _blank([cell_value(value) for value in first[width:]]):
+    if len(first) > width and not blank_row([cell_value(value) for value in first[width:]]):
         raise FileError(
             _("表头超过 %(width)s 列（模板的列数再加 %(extra)s 列）：请删除多余的列，只保留模板的表头后重新上传。")
             % {"width": width, "extra": EXTRA_COLUMNS}
@@ -224,7 +224,7 @@ def _bounded(rows: Iterator[list[Any]], table: Table, *, width: int) -> Iterator
                 % {"limit": limit}
             )
         values = row[:width]
-        if _blank(values):
+        if blank_row(values):
             empty_run += 1
             if empty_run >= MAX_EMPTY_RUN:
                 table.warnings.append(
