@@ -3,13 +3,15 @@ anywhere still writes nothing, a key repeated in another chunk is still reported
 still sees a household whose rows are spread over several chunks."""
 
 import io
+import threading
 
 import pytest
+from django.db import IntegrityError, transaction
 
 from accounts.models import Role
 from households import services
 from households.importing import run_import
-from households.models import HistoryEntry, ImportJob, Person
+from households.models import HistoryEntry, Household, ImportJob, Person
 from tests.factories import AreaFactory, UserFactory, make_id
 
 pytestmark = pytest.mark.django_db
@@ -104,3 +106,71 @@ def test_a_head_handed_over_across_chunks_waits_for_the_release(staff, household
     relations = dict(Person.objects.filter(household__code="H01").values_list("name", "relation"))
     assert relations == {"成员0": "子女", "成员1": "户主"}
     assert HistoryEntry.objects.filter(entity="person", action=HistoryEntry.Action.UPDATE).count() == 2
+
+
+# -- the background writer (PostgreSQL): a chunk is written while the next one is parsed ----------
+
+
+def state() -> list[tuple]:
+    persons = sorted(Person.objects.values_list("name", "household__code", "relation", "labour", "status"))
+    history = list(HistoryEntry.objects.order_by("pk").values_list("entity", "object_code", "action", "after"))
+    return [persons, history]
+
+
+FILE = [person(n, f"H0{n % 3 + 1}", "户主" if n < 3 else "子女", "普通劳动力") + "2026-01-15" for n in range(11)]
+
+
+@pytest.mark.needs_postgres
+def test_chunks_are_written_in_a_second_thread_in_the_same_transaction(staff, households, monkeypatch):
+    from households.importing.kinds import PersonsKind
+
+    threads = []
+    write = PersonsKind.write
+
+    def recorded(self, creates, updates):
+        threads.append(threading.current_thread().name)
+        write(self, creates, updates)
+
+    monkeypatch.setattr(PersonsKind, "write", recorded)
+    result = run_import("persons", persons_file(*FILE), user=staff)
+
+    assert result.ok, result.errors
+    assert threads == ["import-writer"] * 4  # 11 rows in chunks of 3, each written by the writer
+    counts = dict(Household.objects.values_list("code", "labour_force_members"))
+    assert counts == {"H01": 4, "H02": 4, "H03": 3}  # the member-count trigger ran in that transaction
+
+
+@pytest.mark.needs_postgres
+def test_the_background_writer_gives_what_writing_in_line_gives(staff, households, settings):
+    point = transaction.savepoint()
+    assert run_import("persons", persons_file(*FILE), user=staff).ok
+    overlapped = state()
+    transaction.savepoint_rollback(point)
+    settings.IMPORT_OVERLAP = False
+    assert run_import("persons", persons_file(*FILE), user=staff).ok
+
+    assert state() == overlapped
+    assert len(overlapped[0]) == 11
+
+
+@pytest.mark.needs_postgres
+def test_a_failed_background_write_rolls_the_whole_file_back(staff, households, monkeypatch):
+    from households.importing.kinds import PersonsKind
+
+    written = []
+    write = PersonsKind.write
+
+    def failing(self, creates, updates):
+        if written:
+            raise IntegrityError("第二块写入失败")
+        written.append(len(creates))
+        write(self, creates, updates)
+
+    monkeypatch.setattr(PersonsKind, "write", failing)
+    before = counts()
+    with pytest.raises(IntegrityError, match="第二块写入失败"):
+        run_import("persons", persons_file(*FILE), user=staff)
+
+    assert written == [3]
+    assert counts() == before  # the first chunk, written, was rolled back with the rest
+    assert Person.objects.count() == 0  # and the connection still answers
