@@ -366,6 +366,14 @@ class Kind(abc.ABC):
     def make_key(self, ctx: Context, row: ImportRow) -> tuple[Any, ...]:
         return tuple(row.values[column.field] for column in self.key_columns)
 
+    def prepare(self, ctx: Context, rows: list[ImportRow], *, ahead: bool) -> None:
+        """Work on a chunk's parsed rows that needs no query: their keys. It runs while the previous
+        chunk is written; ``ahead``: that write runs in the background (PostgreSQL), so CPU spent here
+        on what the later steps may need is free."""
+        for row in rows:
+            if row.valid and row.action != SKIPPED:
+                row.key = self.make_key(ctx, row)
+
     def unchanged(self, ctx: Context, rows: list[ImportRow]) -> None:  # noqa: B027 - optional hook
         """``skips`` kinds: mark ``SKIPPED`` (with key, ``existing`` and what the later checks read) the
         rows of a chunk, not yet parsed, whose record was last written from the same cells and whose

@@ -199,17 +199,19 @@ def _run(
     outer = contextlib.nullcontext() if dry_run else transaction.atomic()
     try:
         with _closed(table.rows), outer, _Writer(background=not dry_run and _overlapping()) as writer:
-            for done, raw in enumerate(_batches(table.rows, chunk_rows(kind)), start=1):
-                found = _gather_rows(ctx, raw, positions, fingerprint=kind.skips)
-                if kind.skips and _skipping():
-                    kind.unchanged(ctx, [row for row, _values in found])
-                # The previous chunk is written while this one's cells are parsed (no query in between):
-                # the database's work on it overlaps this process's (PostgreSQL, issue 22). ``unchanged``
-                # read before those writes: they touch that chunk's keys only, and a key in two chunks
-                # fails the file either way.
+            batches = _batches(table.rows, chunk_rows(kind))
+            upcoming = _next_chunk(ctx, kind, batches, positions)
+            done = 0
+            while upcoming is not None:
+                found, done = upcoming, done + 1
+                # The previous chunk is written while this one is parsed and keyed and the next one read
+                # (no query in between): the database's work on it overlaps this process's (PostgreSQL,
+                # issue 22). The next chunk's ``unchanged`` reads before this chunk's writes: those
+                # touch this chunk's keys only, and a key in two chunks fails the file either way.
                 writer.start(run.pending)
                 rows = _parse_found(ctx, found)
-                writer.join()
+                kind.prepare(ctx, rows, ahead=writer.background)
+                upcoming = _next_chunk(ctx, kind, batches, positions, after=writer)
                 if done == 1:
                     report(20)
                 run.chunk(rows, report if done == 1 else lambda _percent: None)
@@ -318,6 +320,25 @@ def _closed(rows: Iterator[Any]) -> Iterator[None]:
         close = getattr(rows, "close", None)
         if close is not None:
             close()
+
+
+def _next_chunk(
+    ctx: Context,
+    kind: Kind,
+    batches: Iterator[Iterator[Any]],
+    positions: list[tuple[int, Any]],
+    *,
+    after: "_Writer | None" = None,
+) -> list[tuple[ImportRow, list[Any]]] | None:
+    """The next chunk's rows as read (``None`` after the last), the unchanged ones marked. The file is
+    read before ``after`` (the writes in the background) is joined; ``Kind.unchanged`` queries after."""
+    raw = next(batches, None)
+    found = None if raw is None else _gather_rows(ctx, raw, positions, fingerprint=kind.skips)
+    if after is not None:
+        after.join()
+    if found is not None and kind.skips and _skipping():
+        kind.unchanged(ctx, [row for row, _values in found])
+    return found
 
 
 def _batches(rows: Iterator[Any], size: int) -> Iterator[Iterator[Any]]:
@@ -462,8 +483,8 @@ def _validate(
     for row in rows:
         if not row.valid:
             continue
-        if row.action != SKIPPED:  # a skipped row's key is its record's (``Kind.unchanged``)
-            row.key = kind.make_key(ctx, row)
+        if row.action != SKIPPED and not row.key:  # a skipped row's key is its record's (``Kind.unchanged``)
+            row.key = kind.make_key(ctx, row)  # unless ``Kind.prepare`` made it
             if not row.valid:
                 continue
         compact = row.key[0] if len(row.key) == 1 else row.key  # 1,000,000 keys: no tuple each

@@ -1035,9 +1035,18 @@ class PersonsKind(Kind):
     def _is_head(person: Person) -> bool:
         return person.relation == Relation.HEAD and person_active(person.status)
 
+    def prepare(self, ctx: Context, rows: list[ImportRow], *, ahead: bool) -> None:
+        """Also, ahead of the write in the background, each ID number's ciphertext: a created person
+        needs it (``complete``), and that CPU (about 11 µs a row) no longer waits for the database."""
+        super().prepare(ctx, rows, ahead=ahead)
+        if ahead:
+            for row in rows:
+                if row.valid and row.action != SKIPPED:
+                    row.extra["id_cipher"] = encrypt(row.values["id_number"])
+
     def complete(self, row: ImportRow, instance: Any, changed: list[str] | None) -> None:
         if changed is None:
-            instance.id_number_encrypted = encrypt(row.values["id_number"])
+            instance.id_number_encrypted = row.extra.pop("id_cipher", None) or encrypt(row.values["id_number"])
 
     def write(self, creates: list[ImportRow], updates: list[ImportRow]) -> None:
         # Unique indexes are checked row by row: free an ID number or a 户主 place before taking it.
