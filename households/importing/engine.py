@@ -7,6 +7,9 @@ row on compact state, and any row error rolls every chunk back (issue 22: bounde
 1,000,000-row file). The writes are batched inserts and upserts
 (INSERT … ON CONFLICT (id) DO UPDATE), which the ecosystem guide measured ~25x faster than
 ``bulk_update``. Unchanged rows are not written: no history, no re-encryption, no change-feed row.
+On PostgreSQL a chunk's writes run in a second thread on the same connection and transaction
+(``_Writer``) while the next chunk is read, parsed and keyed: the server's work overlaps the
+process's, and the two never query at once.
 
 Households and persons keep the keyed fingerprint of the row that last wrote them
 (``import_digest``, cleared by a trigger on any other write): a re-imported row whose fingerprint
