@@ -103,16 +103,22 @@ PERSON_SKIPPED_FIELDS = {"id", "id_number_encrypted", "updated_at"}
 HOUSEHOLD_SKIPPED_FIELDS = {"id", "head_id_encrypted", "phone_encrypted", "updated_at"}
 
 
+def comparable(row: tuple[Any, ...]) -> list[tuple[bool, str]]:
+    """A sort key for rows whose columns may be ``None`` (a date beside ``None`` does not compare)."""
+    return [(value is not None, str(value)) for value in row]
+
+
 def state() -> tuple[Any, ...]:
     """The records (by natural key, without ciphertexts and timestamps) and the history, in order."""
     person_fields = [f.attname for f in Person._meta.concrete_fields if f.attname not in PERSON_SKIPPED_FIELDS]
     household_fields = [f.attname for f in Household._meta.concrete_fields if f.attname not in HOUSEHOLD_SKIPPED_FIELDS]
     codes = dict(Household.objects.values_list("id", "code"))
     persons = sorted(
-        (codes[row[0]], *row[1:])
-        for row in Person.objects.values_list("household_id", *[f for f in person_fields if f != "household_id"])
-    )
-    households = sorted(Household.objects.values_list(*household_fields))
+        ((codes[row[0]], *row[1:])
+         for row in Person.objects.values_list("household_id", *[f for f in person_fields if f != "household_id"])),
+        key=comparable,
+    )  # fmt: skip
+    households = sorted(Household.objects.values_list(*household_fields), key=comparable)
     history = list(
         HistoryEntry.objects.order_by("pk").values_list(
             "entity", "object_code", "action", "channel", "county_code", "township_code", "before", "after"
