@@ -4,6 +4,7 @@ still sees a household whose rows are spread over several chunks."""
 
 import io
 import threading
+from typing import Any
 
 import pytest
 from django.db import IntegrityError, transaction
@@ -111,10 +112,11 @@ def test_a_head_handed_over_across_chunks_waits_for_the_release(staff, household
 # -- the background writer (PostgreSQL): a chunk is written while the next one is parsed ----------
 
 
-def state() -> list[tuple]:
+def state() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The persons and the history, in order."""
     persons = sorted(Person.objects.values_list("name", "household__code", "relation", "labour", "status"))
     history = list(HistoryEntry.objects.order_by("pk").values_list("entity", "object_code", "action", "after"))
-    return [persons, history]
+    return persons, history
 
 
 FILE = [person(n, f"H0{n % 3 + 1}", "户主" if n < 3 else "子女", "普通劳动力") + "2026-01-15" for n in range(11)]
