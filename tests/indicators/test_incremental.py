@@ -16,6 +16,7 @@ from households.choices import Labour, Relation
 from households.models import ChangeFeed, Person
 from indicators.engine import runs
 from indicators.engine.periods import running_keys
+from indicators.engine.store import basis_replace
 from indicators.finance import finance_save
 from indicators.models import ComputeRun, IndicatorValue, Period, UnitBasis
 from tests.factories import AreaFactory, make_id_number
@@ -119,3 +120,29 @@ def test_a_sweep_runs_the_same_queries_for_one_village_or_five(world: dict[str, 
     one = sweep_queries(world["persons"][:1])
     five = sweep_queries(world["persons"][1:6])
     assert one == five
+
+
+def _basis(period: Period) -> dict[tuple[str, str], tuple[Any, ...]]:
+    return {
+        (row[0], row[1]): row[2:]
+        for row in UnitBasis.objects.filter(period=period).values_list(
+            "level", "unit_code", "reference_date", "households", "labour_force", "income_cur_total"
+        )
+    }
+
+
+def test_basis_replace_replaces_the_rows_and_drops_the_units_gone(world):
+    period = Period.objects.get(key=running_keys(today=TODAY)[1])
+    first, second = (village.code for village in world["villages"][:2])
+    counts = (1, 0, 500, 3, 1, 0, 0, 0)
+    basis_replace(period.pk, TODAY, [("village", first, *counts), ("village", second, *counts)])
+
+    later = TODAY + datetime.timedelta(days=1)
+    basis_replace(period.pk, later, [("village", first, 2, 1, 900, 4, 2, 0, 0, 0)])  # the second is gone
+
+    assert _basis(period) == {("village", first): (later, 2, 1, 900)}
+
+    # Some units only: the others stay; a unit named without a row is dropped.
+    basis_replace(period.pk, later, [("village", second, *counts)], units=[("village", second)])
+    basis_replace(period.pk, TODAY, [], units=[("village", first)])
+    assert _basis(period) == {("village", second): (later, 1, 0, 500)}
