@@ -575,14 +575,9 @@ def _gather_rows(
     return found
 
 
-def _parse_rows(
-    ctx: Context, raw_rows: Any, positions: list[tuple[int, Any]], *, fingerprint: bool = False
-) -> list[ImportRow]:
-    """``_gather_rows``, ``Kind.unchanged`` and ``_parse_found`` in one (a file read whole)."""
-    found = _gather_rows(ctx, raw_rows, positions, fingerprint=fingerprint)
-    if fingerprint and _skipping():
-        ctx.kind.unchanged(ctx, [row for row, _values in found])
-    return _parse_found(ctx, found)
+def _parse_rows(ctx: Context, raw_rows: Any, positions: list[tuple[int, Any]]) -> list[ImportRow]:
+    """``_gather_rows`` and ``_parse_found`` in one, for a kind that skips nothing (the monthly sheets)."""
+    return _parse_found(ctx, _gather_rows(ctx, raw_rows, positions))
 
 
 def _memory(ctx: Context, positions: list[tuple[int, Any]], fingerprint: bool) -> dict[str, Any]:
